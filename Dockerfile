@@ -1,0 +1,41 @@
+# syntax=docker/dockerfile:1
+#
+# boss-ingest worker image.
+#   docker build -t boss-ingest .
+#   docker run --rm boss-ingest boss-ingest --help
+# Used by docker-compose.yml (service `worker`).
+
+# ---- build stage: compile TypeScript, then drop dev dependencies ----------------------------
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+
+# Install dependencies first so this layer is cached while only sources change.
+COPY package.json package-lock.json ./
+RUN npm ci
+
+# Only src/ is compiled here (test/ and bench/ are not copied, so tsc skips them); the output
+# layout is still dist/src/... because tsconfig's rootDir is ".".
+COPY tsconfig.json ./
+COPY src ./src
+RUN npm run build \
+ && chmod +x dist/src/cli/main.js \
+ && npm prune --omit=dev
+
+# ---- runtime stage --------------------------------------------------------------------------
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+
+# Put the CLI on PATH: same target as package.json "bin" (dist/src/cli/main.js, which starts
+# with a `#!/usr/bin/env node` shebang). /data (input, mounted read-only) and /output
+# (OME-Zarr output) are created owned by the unprivileged `node` user (uid 1000).
+RUN ln -s /app/dist/src/cli/main.js /usr/local/bin/boss-ingest \
+ && mkdir -p /data /output \
+ && chown node:node /data /output
+
+USER node
+CMD ["boss-ingest", "worker"]

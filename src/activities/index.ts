@@ -1,0 +1,3 @@
+/** The activities a boss-ingest worker serves. */
+export { ingestBatch } from './ingest-batch.js';
+export { prepareJob } from './prepare-job.js';

@@ -1,0 +1,65 @@
+/** The job configuration file of the original client (schemas boss-v0.1 and boss-v0.2), plus our optional fields. */
+
+export type Range = [number, number];
+
+export interface PluginConfig {
+  class: string;
+  params?: Record<string, unknown>;
+}
+
+export type Datatype = 'uint8' | 'uint16' | 'uint64';
+export const DATATYPES: readonly Datatype[] = ['uint8', 'uint16', 'uint64'];
+
+export type Compressor = 'none' | 'zstd' | 'blosc';
+export const COMPRESSORS: readonly Compressor[] = ['none', 'zstd', 'blosc'];
+
+export interface BossBackendConfig {
+  name: 'boss';
+  class?: string;
+  host: string;
+  protocol: 'http' | 'https';
+}
+
+/** Our local destination: an OME-Zarr 0.5 volume. */
+export interface ZarrBackendConfig {
+  name: 'zarr';
+  path: string;
+  /** Omitted: taken from the source's first tile. */
+  datatype?: Datatype;
+  compressor?: Compressor;
+  /** Chunk shape in (z, y, x); defaults to the Boss cuboid (16, 512, 512). */
+  chunk_size?: { x: number; y: number; z: number };
+}
+
+export type BackendConfig = BossBackendConfig | ZarrBackendConfig;
+
+export interface IngestJobSection {
+  resolution: number;
+  ingest_type?: 'tile' | 'volumetric';
+  extent: { x: Range; y: Range; z: Range; t?: Range };
+  tile_size?: { x: number; y: number; z?: number; t?: number };
+  chunk_size?: { x: number; y: number; z: number };
+}
+
+/** Our own tuning knobs; every field is optional. */
+export interface EngineSection {
+  /** Chunks per activity (batch). */
+  chunks_per_batch?: number;
+  /** Batches in flight per job. */
+  window?: number;
+  /** Batches per workflow run before continue-as-new. */
+  batches_per_run?: number;
+}
+
+export interface JobConfig {
+  schema: { name: string; validator: string };
+  client: {
+    backend: BackendConfig;
+    path_processor: PluginConfig;
+    tile_processor?: PluginConfig;
+    chunk_processor?: PluginConfig;
+  };
+  database: { collection: string; experiment: string; channel: string };
+  ingest_job: IngestJobSection;
+  engine?: EngineSection;
+}

@@ -1,0 +1,271 @@
+/**
+ * Validation of a job config: every problem is reported with the JSON path it concerns and the rule
+ * it breaks. Pure, so the CLI, the validate command and the job's first activity share it.
+ */
+import { knownPluginClasses, resolvePluginName, type PluginKind } from '../plugins/names.js';
+import { COMPRESSORS, DATATYPES, type JobConfig } from './types.js';
+
+export interface ConfigProblem {
+  path: string;
+  rule: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly problems: ConfigProblem[],
+    readonly file?: string,
+  ) {
+    super(
+      `${file ? `${file}: ` : ''}invalid job config:\n` +
+        problems.map((p) => `  ${p.path || '(top level)'}: ${p.rule}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+const SCHEMAS: Record<string, string> = {
+  'boss-v0.1-schema': 'BossValidatorV01',
+  'boss-v0.2-schema': 'BossValidatorV02',
+};
+const RESOURCE_NAME = /^[A-Za-z0-9_-]{1,255}$/;
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+class Checker {
+  readonly problems: ConfigProblem[] = [];
+
+  fail(path: string, rule: string): void {
+    this.problems.push({ path, rule });
+  }
+
+  object(parent: Json, key: string, path: string, required = true): Json | undefined {
+    const v = parent[key];
+    if (v === undefined) {
+      if (required) this.fail(path, 'is required (an object)');
+      return undefined;
+    }
+    if (!isObject(v)) {
+      this.fail(path, `must be an object, not ${JSON.stringify(v)}`);
+      return undefined;
+    }
+    return v;
+  }
+
+  string(parent: Json, key: string, path: string, required = true): string | undefined {
+    const v = parent[key];
+    if (v === undefined) {
+      if (required) this.fail(path, 'is required (a string)');
+      return undefined;
+    }
+    if (typeof v !== 'string' || v.length === 0) {
+      this.fail(path, `must be a non-empty string, not ${JSON.stringify(v)}`);
+      return undefined;
+    }
+    return v;
+  }
+
+  oneOf<T extends string>(
+    parent: Json,
+    key: string,
+    path: string,
+    allowed: readonly T[],
+    required = true,
+  ): T | undefined {
+    const v = parent[key];
+    if (v === undefined) {
+      if (required) this.fail(path, `is required (one of ${allowed.join(', ')})`);
+      return undefined;
+    }
+    if (typeof v !== 'string' || !allowed.includes(v as T)) {
+      this.fail(path, `must be one of ${allowed.join(', ')}, not ${JSON.stringify(v)}`);
+      return undefined;
+    }
+    return v as T;
+  }
+
+  integer(parent: Json, key: string, path: string, min: number, required = true): number | undefined {
+    const v = parent[key];
+    if (v === undefined) {
+      if (required) this.fail(path, `is required (an integer >= ${min})`);
+      return undefined;
+    }
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+      this.fail(path, `must be an integer >= ${min}, not ${JSON.stringify(v)}`);
+      return undefined;
+    }
+    return v;
+  }
+
+  range(parent: Json, key: string, path: string, required = true): void {
+    const v = parent[key];
+    if (v === undefined) {
+      if (required) this.fail(path, 'is required ([start, stop) as two integers)');
+      return;
+    }
+    if (
+      !Array.isArray(v) ||
+      v.length !== 2 ||
+      !v.every((n) => typeof n === 'number' && Number.isSafeInteger(n))
+    ) {
+      this.fail(path, `must be [start, stop) as two integers, not ${JSON.stringify(v)}`);
+      return;
+    }
+    const [start, stop] = v as [number, number];
+    if (start < 0) this.fail(path, `start must be >= 0, not ${start}`);
+    if (start >= stop) this.fail(path, `start (${start}) must be less than stop (${stop})`);
+  }
+
+  plugin(parent: Json, key: string, path: string, kind: PluginKind, required: boolean): void {
+    const p = this.object(parent, key, path, required);
+    if (!p) return;
+    const cls = this.string(p, 'class', `${path}.class`);
+    if (cls !== undefined) {
+      const found = resolvePluginName(cls);
+      if (!found) {
+        this.fail(
+          `${path}.class`,
+          `unknown ${kind} processor ${JSON.stringify(cls)}; known: ${knownPluginClasses(kind).join(', ')}`,
+        );
+      } else if (found.kind !== kind) {
+        this.fail(
+          `${path}.class`,
+          `${JSON.stringify(cls)} is a ${found.kind} processor, not a ${kind} processor`,
+        );
+      }
+    }
+    if (p.params !== undefined && !isObject(p.params)) this.fail(`${path}.params`, 'must be an object');
+  }
+}
+
+function checkBackend(c: Checker, client: Json): void {
+  const backend = c.object(client, 'backend', 'client.backend');
+  if (!backend) return;
+  const name = c.oneOf(backend, 'name', 'client.backend.name', ['boss', 'zarr'] as const);
+  if (name === 'boss') {
+    c.string(backend, 'class', 'client.backend.class');
+    c.string(backend, 'host', 'client.backend.host');
+    c.oneOf(backend, 'protocol', 'client.backend.protocol', ['http', 'https'] as const);
+  } else if (name === 'zarr') {
+    c.string(backend, 'path', 'client.backend.path');
+    c.oneOf(backend, 'datatype', 'client.backend.datatype', DATATYPES, false);
+    c.oneOf(backend, 'compressor', 'client.backend.compressor', COMPRESSORS, false);
+    const size = c.object(backend, 'chunk_size', 'client.backend.chunk_size', false);
+    if (size)
+      for (const axis of ['x', 'y', 'z']) c.integer(size, axis, `client.backend.chunk_size.${axis}`, 1);
+  }
+}
+
+function checkIngestJob(
+  c: Checker,
+  job: Json,
+  version: string | undefined,
+): 'tile' | 'volumetric' | undefined {
+  c.integer(job, 'resolution', 'ingest_job.resolution', 0);
+  let type: 'tile' | 'volumetric' | undefined = 'tile';
+  if (version === 'boss-v0.2-schema') {
+    type = c.oneOf(job, 'ingest_type', 'ingest_job.ingest_type', ['tile', 'volumetric'] as const);
+  } else if (job.ingest_type !== undefined) {
+    type = c.oneOf(job, 'ingest_type', 'ingest_job.ingest_type', ['tile'] as const);
+  }
+  const extent = c.object(job, 'extent', 'ingest_job.extent');
+  if (extent) {
+    for (const axis of ['x', 'y', 'z']) c.range(extent, axis, `ingest_job.extent.${axis}`);
+    c.range(extent, 't', 'ingest_job.extent.t', false);
+  }
+  if (type === 'tile') {
+    const tile = c.object(job, 'tile_size', 'ingest_job.tile_size');
+    if (tile) {
+      c.integer(tile, 'x', 'ingest_job.tile_size.x', 1);
+      c.integer(tile, 'y', 'ingest_job.tile_size.y', 1);
+      for (const axis of ['z', 't']) {
+        if (tile[axis] !== undefined && tile[axis] !== 1) {
+          c.fail(
+            `ingest_job.tile_size.${axis}`,
+            `must be 1 (one image per slice and time point), not ${JSON.stringify(tile[axis])}`,
+          );
+        }
+      }
+    }
+  } else if (type === 'volumetric') {
+    const chunk = c.object(job, 'chunk_size', 'ingest_job.chunk_size');
+    if (chunk) {
+      const multiples: Record<string, number> = { x: 512, y: 512, z: 16 };
+      for (const [axis, m] of Object.entries(multiples)) {
+        const v = c.integer(chunk, axis, `ingest_job.chunk_size.${axis}`, 1);
+        if (v !== undefined && v % m !== 0)
+          c.fail(`ingest_job.chunk_size.${axis}`, `must be a multiple of ${m}, not ${v}`);
+      }
+    }
+  }
+  return type;
+}
+
+function checkEngine(c: Checker, engine: Json): void {
+  c.integer(engine, 'chunks_per_batch', 'engine.chunks_per_batch', 1, false);
+  c.integer(engine, 'window', 'engine.window', 1, false);
+  c.integer(engine, 'batches_per_run', 'engine.batches_per_run', 1, false);
+  if (typeof engine.window === 'number' && engine.window > 500) {
+    c.fail(
+      'engine.window',
+      `must be at most 500 (Temporal allows 2,000 pending activities per job), not ${engine.window}`,
+    );
+  }
+}
+
+/** Returns every problem found; an empty list means the config is usable. */
+export function findConfigProblems(raw: unknown): ConfigProblem[] {
+  const c = new Checker();
+  if (!isObject(raw)) {
+    c.fail('', 'the config must be a JSON object');
+    return c.problems;
+  }
+  const root = raw;
+  let version: string | undefined;
+  const schema = c.object(root, 'schema', 'schema');
+  if (schema) {
+    version = c.oneOf(schema, 'name', 'schema.name', Object.keys(SCHEMAS));
+    const validator = c.string(schema, 'validator', 'schema.validator');
+    if (validator !== undefined && version !== undefined && validator !== SCHEMAS[version]) {
+      c.fail(
+        'schema.validator',
+        `must be ${SCHEMAS[version]} for ${version}, not ${JSON.stringify(validator)}`,
+      );
+    }
+  }
+  const client = c.object(root, 'client', 'client');
+  const database = c.object(root, 'database', 'database');
+  if (database) {
+    for (const key of ['collection', 'experiment', 'channel']) {
+      const v = c.string(database, key, `database.${key}`);
+      if (v !== undefined && !RESOURCE_NAME.test(v)) {
+        c.fail(`database.${key}`, `must be 1 to 255 characters of A-Z a-z 0-9 _ -, not ${JSON.stringify(v)}`);
+      }
+    }
+  }
+  const job = c.object(root, 'ingest_job', 'ingest_job');
+  const type = job ? checkIngestJob(c, job, version) : undefined;
+  if (client) {
+    checkBackend(c, client);
+    c.plugin(client, 'path_processor', 'client.path_processor', 'path', true);
+    if (type === 'tile') c.plugin(client, 'tile_processor', 'client.tile_processor', 'tile', true);
+    if (type === 'volumetric') {
+      c.fail(
+        'client.chunk_processor',
+        'volumetric ingest (chunk processors) is not supported by boss-ingest yet; use a tile job',
+      );
+    }
+  }
+  const engine = c.object(root, 'engine', 'engine', false);
+  if (engine) checkEngine(c, engine);
+  return c.problems;
+}
+
+export function validateConfig(raw: unknown, file?: string): JobConfig {
+  const problems = findConfigProblems(raw);
+  if (problems.length > 0) throw new ConfigError(problems, file);
+  return raw as JobConfig;
+}

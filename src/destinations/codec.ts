@@ -1,0 +1,56 @@
+/**
+ * Chunk compression for the Zarr v3 codec chain (`bytes`, then an optional compressor). The wasm
+ * codecs run on the calling thread, which is why chunks are encoded in the chunk thread pool.
+ */
+import type { Compressor } from '../config/types.js';
+
+interface Codec {
+  encode(data: Uint8Array): Promise<Uint8Array>;
+  decode(data: Uint8Array): Promise<Uint8Array>;
+}
+
+const BLOSC = { cname: 'lz4', clevel: 5, shuffle: 1, blocksize: 0 } as const;
+const ZSTD = { level: 3 } as const;
+
+let codecs: Promise<Record<Compressor, Codec>> | undefined;
+
+async function load(): Promise<Record<Compressor, Codec>> {
+  const { Blosc, Zstd } = await import('numcodecs');
+  const identity: Codec = { encode: async (d) => d, decode: async (d) => d };
+  return { none: identity, blosc: Blosc.fromConfig(BLOSC), zstd: Zstd.fromConfig(ZSTD) };
+}
+
+export async function encodeChunk(compressor: Compressor, data: Uint8Array): Promise<Uint8Array> {
+  codecs ??= load();
+  return (await codecs)[compressor].encode(data);
+}
+
+export async function decodeChunk(compressor: Compressor, data: Uint8Array): Promise<Uint8Array> {
+  codecs ??= load();
+  return (await codecs)[compressor].decode(data);
+}
+
+/** The codec chain as Zarr v3 metadata. Samples are little-endian, as they are in memory here. */
+export function zarrCodecs(compressor: Compressor, bytesPerVoxel: number): object[] {
+  const bytes = { name: 'bytes', configuration: { endian: 'little' } };
+  switch (compressor) {
+    case 'none':
+      return [bytes];
+    case 'zstd':
+      return [bytes, { name: 'zstd', configuration: { level: ZSTD.level, checksum: false } }];
+    case 'blosc':
+      return [
+        bytes,
+        {
+          name: 'blosc',
+          configuration: {
+            cname: BLOSC.cname,
+            clevel: BLOSC.clevel,
+            shuffle: 'shuffle',
+            typesize: bytesPerVoxel,
+            blocksize: 0,
+          },
+        },
+      ];
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The chunk grid of a job: the extent cut into destination chunks aligned to absolute coordinates.
+ * Pure (no I/O) so that workflow code can use it.
+ */
+import type { Range } from '../config/types.js';
+
+export interface Extent {
+  x: Range;
+  y: Range;
+  z: Range;
+  t: Range;
+}
+
+/** Chunk shape in voxels. t is always 1: one chunk holds one time point. */
+export interface ChunkShape {
+  x: number;
+  y: number;
+  z: number;
+}
+
+export const BOSS_CUBOID: ChunkShape = { x: 512, y: 512, z: 16 };
+
+export interface Grid {
+  extent: Extent;
+  chunk: ChunkShape;
+}
+
+/** Absolute chunk coordinates (chunk indices, not voxels). */
+export interface ChunkCoord {
+  t: number;
+  z: number;
+  y: number;
+  x: number;
+}
+
+/** The voxels of one chunk that lie inside the extent, half-open, absolute. */
+export interface ChunkBox {
+  coord: ChunkCoord;
+  x: Range;
+  y: Range;
+  z: Range;
+  t: number;
+}
+
+interface Span {
+  first: number;
+  count: number;
+}
+
+function span(range: Range, size: number): Span {
+  const first = Math.floor(range[0] / size);
+  return { first, count: Math.ceil(range[1] / size) - first };
+}
+
+export function gridCounts(grid: Grid): { t: number; z: number; y: number; x: number } {
+  return {
+    t: grid.extent.t[1] - grid.extent.t[0],
+    z: span(grid.extent.z, grid.chunk.z).count,
+    y: span(grid.extent.y, grid.chunk.y).count,
+    x: span(grid.extent.x, grid.chunk.x).count,
+  };
+}
+
+export function chunkCount(grid: Grid): number {
+  const c = gridCounts(grid);
+  return c.t * c.z * c.y * c.x;
+}
+
+/** Chunks are numbered x fastest, then y, z, t, so consecutive numbers share tiles. */
+export function chunkCoord(grid: Grid, index: number): ChunkCoord {
+  const c = gridCounts(grid);
+  if (!Number.isInteger(index) || index < 0 || index >= c.t * c.z * c.y * c.x) {
+    throw new RangeError(`chunk ${index} is outside the job's ${c.t * c.z * c.y * c.x} chunks`);
+  }
+  const x = index % c.x;
+  let rest = (index - x) / c.x;
+  const y = rest % c.y;
+  rest = (rest - y) / c.y;
+  const z = rest % c.z;
+  const t = (rest - z) / c.z;
+  return {
+    t: grid.extent.t[0] + t,
+    z: span(grid.extent.z, grid.chunk.z).first + z,
+    y: span(grid.extent.y, grid.chunk.y).first + y,
+    x: span(grid.extent.x, grid.chunk.x).first + x,
+  };
+}
+
+function clip(chunkIndex: number, size: number, range: Range): Range {
+  return [Math.max(chunkIndex * size, range[0]), Math.min((chunkIndex + 1) * size, range[1])];
+}
+
+export function chunkBox(grid: Grid, index: number): ChunkBox {
+  const coord = chunkCoord(grid, index);
+  return {
+    coord,
+    x: clip(coord.x, grid.chunk.x, grid.extent.x),
+    y: clip(coord.y, grid.chunk.y, grid.extent.y),
+    z: clip(coord.z, grid.chunk.z, grid.extent.z),
+    t: coord.t,
+  };
+}
+
+export function boxVoxels(box: ChunkBox): number {
+  return (box.x[1] - box.x[0]) * (box.y[1] - box.y[0]) * (box.z[1] - box.z[0]);
+}
+
+/** True when the box covers the whole chunk, so nothing already stored in the chunk needs keeping. */
+export function coversChunk(grid: Grid, box: ChunkBox): boolean {
+  return (
+    box.x[1] - box.x[0] === grid.chunk.x &&
+    box.y[1] - box.y[0] === grid.chunk.y &&
+    box.z[1] - box.z[0] === grid.chunk.z
+  );
+}
+
+export function extentVoxels(extent: Extent): number {
+  return (
+    (extent.x[1] - extent.x[0]) *
+    (extent.y[1] - extent.y[0]) *
+    (extent.z[1] - extent.z[0]) *
+    (extent.t[1] - extent.t[0])
+  );
+}
+
+/**
+ * Splits chunks [first, end) into rows: runs of consecutive chunks that share t, z and y, at most
+ * `maxLength` long. A row is the unit one thread assembles, so tiles shared along x are read once.
+ */
+export function chunkRows(grid: Grid, first: number, end: number, maxLength: number): Range[] {
+  const perRow = gridCounts(grid).x;
+  const rows: Range[] = [];
+  let start = first;
+  while (start < end) {
+    const rowEnd = Math.min(end, (Math.floor(start / perRow) + 1) * perRow, start + maxLength);
+    rows.push([start, rowEnd]);
+    start = rowEnd;
+  }
+  return rows;
+}
+
+export function formatExtent(extent: Extent): string {
+  const r = (v: Range) => `${v[0]}:${v[1]}`;
+  return `x ${r(extent.x)}, y ${r(extent.y)}, z ${r(extent.z)}, t ${r(extent.t)}`;
+}

@@ -1,0 +1,105 @@
+/** Progress bookkeeping of a job, shared by the workflow (pure, deterministic) and the CLI. */
+import type { BatchResult, ChunkFailure, JobPlan, JobResult, Progress } from './types.js';
+import { MAX_LISTED_FAILURES } from './types.js';
+
+export function initialProgress(jobId: string, plan: JobPlan | undefined, now: Date): Progress {
+  return {
+    jobId,
+    state: 'running',
+    totalChunks: plan?.totalChunks ?? 0,
+    doneChunks: 0,
+    failedChunks: 0,
+    voxelsWritten: 0,
+    totalVoxels: plan?.totalVoxels ?? 0,
+    rewrittenChunks: 0,
+    startedAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    rate: 0,
+    etaSeconds: null,
+    source: plan?.source ?? '',
+    destination: plan?.destination ?? '',
+    extent: plan?.extent ?? '',
+    run: 1,
+  };
+}
+
+export function addBatch(progress: Progress, failures: ChunkFailure[], batch: BatchResult, now: Date): void {
+  progress.doneChunks += batch.written;
+  progress.failedChunks += batch.failed;
+  progress.voxelsWritten += batch.voxels;
+  progress.rewrittenChunks += batch.rewritten;
+  for (const f of batch.failures) if (failures.length < MAX_LISTED_FAILURES) failures.push(f);
+  touch(progress, now);
+}
+
+/** Refreshes the derived fields: rate and time left. */
+export function touch(progress: Progress, now: Date): void {
+  progress.updatedAt = now.toISOString();
+  const seconds = (now.getTime() - Date.parse(progress.startedAt)) / 1000;
+  progress.rate = seconds > 0 ? progress.voxelsWritten / seconds : 0;
+  const finished = progress.doneChunks + progress.failedChunks;
+  progress.etaSeconds =
+    finished > 0 && progress.state === 'running'
+      ? Math.round((seconds * (progress.totalChunks - finished)) / finished)
+      : null;
+}
+
+export function finalState(progress: Progress, cancelled: boolean): Progress['state'] {
+  if (cancelled) return 'cancelled';
+  return progress.failedChunks > 0 ? 'completed_with_errors' : 'completed';
+}
+
+export function formatCount(n: number): string {
+  if (n >= 1e12) return `${(n / 1e12).toFixed(2)} T`;
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
+  return `${Math.round(n)}`;
+}
+
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return '?';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** One line for logs and non-terminal output. */
+export function progressLine(p: Progress): string {
+  const finished = p.doneChunks + p.failedChunks;
+  const pct = p.totalChunks > 0 ? ((100 * finished) / p.totalChunks).toFixed(1) : '0.0';
+  return (
+    `${p.state}: ${finished}/${p.totalChunks} chunks (${pct}%), ${formatCount(p.voxelsWritten)} voxels, ` +
+    `${formatCount(p.rate)} voxels/s, ${p.failedChunks} failed, ETA ${formatDuration(p.etaSeconds)}`
+  );
+}
+
+/** The job's "Current Details" in the Temporal Web UI. */
+export function progressMarkdown(p: Progress, failures: ChunkFailure[]): string {
+  const finished = p.doneChunks + p.failedChunks;
+  const lines = [
+    `### boss-ingest job \`${p.jobId}\`: ${p.state}`,
+    '',
+    `| | |`,
+    `|---|---|`,
+    `| chunks | ${finished} of ${p.totalChunks} (${p.doneChunks} written, ${p.failedChunks} failed) |`,
+    `| voxels | ${formatCount(p.voxelsWritten)} of ${formatCount(p.totalVoxels)} |`,
+    `| rate | ${formatCount(p.rate)} voxels/s |`,
+    `| ETA | ${formatDuration(p.etaSeconds)} |`,
+    `| started | ${p.startedAt} (run ${p.run}) |`,
+    `| source | ${p.source} |`,
+    `| destination | ${p.destination} |`,
+    `| extent | ${p.extent} |`,
+  ];
+  if (failures.length > 0) {
+    lines.push('', `**Failures** (first ${Math.min(failures.length, 10)} of ${p.failedChunks}):`, '');
+    for (const f of failures.slice(0, 10))
+      lines.push(`- chunk ${f.chunk}: ${f.file ? `\`${f.file}\`: ` : ''}${f.reason}`);
+  }
+  return lines.join('\n');
+}
+
+export function toResult(progress: Progress, failures: ChunkFailure[]): JobResult {
+  return { ...progress, failures: [...failures] };
+}

@@ -1,0 +1,75 @@
+/** What a job's activities and workflow exchange: small, serialisable, never pixels. */
+import type { JobConfig } from '../config/types.js';
+import type { DestinationSpec } from '../destinations/index.js';
+import type { Grid } from '../extent/grid.js';
+
+/** Everything a worker needs to process any chunk of the job. */
+export interface JobSpec {
+  config: JobConfig;
+  grid: Grid;
+  destination: DestinationSpec;
+}
+
+export interface JobPlan {
+  job: JobSpec;
+  totalChunks: number;
+  totalVoxels: number;
+  source: string;
+  destination: string;
+  extent: string;
+}
+
+export interface ChunkFailure {
+  chunk: number;
+  file?: string;
+  reason: string;
+}
+
+export interface BatchInput {
+  job: JobSpec;
+  /** Chunks [first, end). */
+  first: number;
+  end: number;
+}
+
+export interface BatchResult {
+  written: number;
+  failed: number;
+  voxels: number;
+  /** Chunk writes repeated because an earlier attempt of this batch was interrupted. */
+  rewritten: number;
+  failures: ChunkFailure[];
+}
+
+export type JobState = 'running' | 'completed' | 'completed_with_errors' | 'cancelled' | 'failed';
+
+export interface Progress {
+  jobId: string;
+  state: JobState;
+  totalChunks: number;
+  /** Chunks written. */
+  doneChunks: number;
+  /** Chunks that could not be written (bad tiles); listed in `failures`. */
+  failedChunks: number;
+  voxelsWritten: number;
+  totalVoxels: number;
+  rewrittenChunks: number;
+  startedAt: string;
+  updatedAt: string;
+  /** Voxels per second since the job started. */
+  rate: number;
+  etaSeconds: number | null;
+  source: string;
+  destination: string;
+  extent: string;
+  cancelReason?: string;
+  error?: string;
+  /** Workflow runs so far (the job continues as new to keep its history small). */
+  run: number;
+}
+
+export interface JobResult extends Progress {
+  failures: ChunkFailure[];
+}
+
+export const MAX_LISTED_FAILURES = 100;

@@ -1,0 +1,75 @@
+/** CATMAID file-based tile stacks, tile source types 1, 4 and 5. */
+import path from 'node:path';
+import type { IngestJobSection } from '../config/types.js';
+import { decodeGreyImage, IMAGE_FILETYPES } from '../tiles/decode.js';
+import type { Tile } from '../tiles/tile.js';
+import {
+  choiceParam,
+  PluginParamError,
+  stringParam,
+  type PathProcessor,
+  type PluginParams,
+  type TileProcessor,
+} from './types.js';
+
+type Layout = (root: string, x: number, y: number, z: number, r: number, ext: string) => string;
+
+abstract class CatmaidPathProcessor implements PathProcessor {
+  protected abstract readonly layout: Layout;
+  private root = '';
+  private filetype = '';
+  private job!: IngestJobSection;
+
+  setup(params: PluginParams): void {
+    this.root = stringParam(params, 'root_dir', 'client.path_processor');
+    this.filetype = choiceParam(params, 'filetype', 'client.path_processor', IMAGE_FILETYPES);
+    this.job = params.ingest_job;
+  }
+
+  process(x: number, y: number, z: number, t: number): string {
+    const { extent, tile_size: size } = this.job;
+    if (t !== 0)
+      throw new PluginParamError(
+        'ingest_job.extent.t',
+        `CATMAID stacks have a single time point; t=${t} was asked for`,
+      );
+    const inside = (i: number, tile: number, r: [number, number]) => i * tile < r[1] && (i + 1) * tile > r[0];
+    if (
+      !size ||
+      !inside(x, size.x, extent.x) ||
+      !inside(y, size.y, extent.y) ||
+      z < extent.z[0] ||
+      z >= extent.z[1]
+    ) {
+      throw new RangeError(`tile (x ${x}, y ${y}, z ${z}) lies outside the extent`);
+    }
+    return this.layout(this.root, x, y, z, this.job.resolution, this.filetype);
+  }
+}
+
+export class CatmaidFileImageStackPathProcessor extends CatmaidPathProcessor {
+  protected readonly layout: Layout = (root, x, y, z, r, ext) =>
+    path.join(root, `${z}`, `${y}_${x}_${r}.${ext}`);
+}
+
+export class CatmaidFileImageStackZoomLevelPathProcessor extends CatmaidPathProcessor {
+  protected readonly layout: Layout = (root, x, y, z, r, ext) =>
+    path.join(root, `${r}`, `${z}`, `${y}_${x}.${ext}`);
+}
+
+export class CatmaidDirectoryImageStackPathProcessor extends CatmaidPathProcessor {
+  protected readonly layout: Layout = (root, x, y, z, r, ext) =>
+    path.join(root, `${r}`, `${z}`, `${y}`, `${x}.${ext}`);
+}
+
+/** One file is one tile; the three CATMAID types read the same way. */
+export class CatmaidTileProcessor implements TileProcessor {
+  setup(params: PluginParams): void {
+    if (params.filetype !== undefined)
+      choiceParam(params, 'filetype', 'client.tile_processor', IMAGE_FILETYPES);
+  }
+
+  process(file: string): Promise<Tile> {
+    return decodeGreyImage(file);
+  }
+}

@@ -1,0 +1,46 @@
+/** Builds a job's source from the class names in its config. */
+import type { JobConfig, PluginConfig } from '../config/types.js';
+import {
+  CatmaidDirectoryImageStackPathProcessor,
+  CatmaidFileImageStackPathProcessor,
+  CatmaidFileImageStackZoomLevelPathProcessor,
+  CatmaidTileProcessor,
+} from './catmaid.js';
+import { resolvePluginName } from './names.js';
+import { PluginParamError, type PathProcessor, type Source, type TileProcessor } from './types.js';
+import { ZindexStackPathProcessor, ZindexStackTileProcessor } from './zindex.js';
+
+const IMPLEMENTATIONS: Record<string, new () => PathProcessor | TileProcessor> = {
+  'catmaid.CatmaidFileImageStackPathProcessor': CatmaidFileImageStackPathProcessor,
+  'catmaid.CatmaidFileImageStackZoomLevelPathProcessor': CatmaidFileImageStackZoomLevelPathProcessor,
+  'catmaid.CatmaidDirectoryImageStackPathProcessor': CatmaidDirectoryImageStackPathProcessor,
+  'catmaid.CatmaidFileImageStackTileProcessor': CatmaidTileProcessor,
+  'catmaid.CatmaidFileImageStackZoomLevelTileProcessor': CatmaidTileProcessor,
+  'catmaid.CatmaidDirectoryImageStackTileProcessor': CatmaidTileProcessor,
+  'stack.ZindexStackPathProcessor': ZindexStackPathProcessor,
+  'stack.ZindexStackTileProcessor': ZindexStackTileProcessor,
+};
+
+async function instantiate<T extends PathProcessor | TileProcessor>(
+  plugin: PluginConfig,
+  where: string,
+  config: JobConfig,
+): Promise<T> {
+  const name = resolvePluginName(plugin.class);
+  const Impl = name && IMPLEMENTATIONS[`${name.module}.${name.name}`];
+  if (!Impl) throw new PluginParamError(`${where}.class`, `unknown plugin ${JSON.stringify(plugin.class)}`);
+  const instance = new Impl() as T;
+  await instance.setup({ ...(plugin.params ?? {}), ingest_job: config.ingest_job });
+  return instance;
+}
+
+export async function createSource(config: JobConfig): Promise<Source> {
+  const tileConfig = config.client.tile_processor;
+  if (!tileConfig) throw new PluginParamError('client.tile_processor', 'is required for tile jobs');
+  return {
+    pathClass: config.client.path_processor.class,
+    tileClass: tileConfig.class,
+    path: await instantiate<PathProcessor>(config.client.path_processor, 'client.path_processor', config),
+    tile: await instantiate<TileProcessor>(tileConfig, 'client.tile_processor', config),
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * Plugin class names as they appear in configs of the original client, mapped to ours.
+ * Pure: config validation uses it without loading any image code.
+ */
+
+export type PluginKind = 'path' | 'tile';
+
+/** Our implementation of a layout, named by the original module and class. */
+export interface PluginName {
+  module: string;
+  name: string;
+  kind: PluginKind;
+}
+
+/** Modules that were renamed in the original client: older spelling -> current one. */
+const MODULE_ALIASES: Record<string, string> = { filesystem: 'catmaid' };
+
+const KNOWN: PluginName[] = [
+  { module: 'catmaid', name: 'CatmaidFileImageStackPathProcessor', kind: 'path' },
+  { module: 'catmaid', name: 'CatmaidFileImageStackTileProcessor', kind: 'tile' },
+  { module: 'catmaid', name: 'CatmaidFileImageStackZoomLevelPathProcessor', kind: 'path' },
+  { module: 'catmaid', name: 'CatmaidFileImageStackZoomLevelTileProcessor', kind: 'tile' },
+  { module: 'catmaid', name: 'CatmaidDirectoryImageStackPathProcessor', kind: 'path' },
+  { module: 'catmaid', name: 'CatmaidDirectoryImageStackTileProcessor', kind: 'tile' },
+  { module: 'stack', name: 'ZindexStackPathProcessor', kind: 'path' },
+  { module: 'stack', name: 'ZindexStackTileProcessor', kind: 'tile' },
+];
+
+const CLASS_PATTERN =
+  /^(?:ingest|ingestclient)\.plugins\.([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$/;
+
+/** Resolves `ingest.plugins.<module>.<Class>` or `ingestclient.plugins.<module>.<Class>`. */
+export function resolvePluginName(className: string): PluginName | undefined {
+  const m = CLASS_PATTERN.exec(className);
+  if (!m) return undefined;
+  const module = MODULE_ALIASES[m[1]!] ?? m[1]!;
+  return KNOWN.find((p) => p.module === module && p.name === m[2]);
+}
+
+export function knownPluginClasses(kind: PluginKind): string[] {
+  return KNOWN.filter((p) => p.kind === kind).map((p) => `ingestclient.plugins.${p.module}.${p.name}`);
+}

@@ -1,0 +1,66 @@
+/**
+ * The source plugin interface, as in the original client: a path processor maps tile indices to a
+ * file, a tile processor loads that file and returns the tile. Indices are tile indices (tile x
+ * covers pixels [x * tile_size.x, (x + 1) * tile_size.x)), z the absolute slice, t the time point.
+ */
+import type { IngestJobSection } from '../config/types.js';
+import type { Tile } from '../tiles/tile.js';
+
+/** A plugin's params from the config, plus the whole ingest_job section (plugins need the extent). */
+export type PluginParams = Record<string, unknown> & { ingest_job: IngestJobSection };
+
+export interface PathProcessor {
+  setup(params: PluginParams): void | Promise<void>;
+  process(x: number, y: number, z: number, t: number): string;
+}
+
+export interface TileProcessor {
+  setup(params: PluginParams): void | Promise<void>;
+  process(file: string, x: number, y: number, z: number, t: number): Promise<Tile>;
+}
+
+export interface Source {
+  /** The config's class names, for messages. */
+  pathClass: string;
+  tileClass: string;
+  path: PathProcessor;
+  tile: TileProcessor;
+}
+
+/** A plugin's params are wrong: the job cannot run, whatever is retried. */
+export class PluginParamError extends Error {
+  constructor(
+    readonly path: string,
+    readonly rule: string,
+  ) {
+    super(`${path}: ${rule}`);
+    this.name = 'PluginParamError';
+  }
+}
+
+export function stringParam(params: PluginParams, key: string, where: string): string {
+  const v = params[key];
+  if (typeof v !== 'string' || v.length === 0) {
+    throw new PluginParamError(
+      `${where}.params.${key}`,
+      `is required (a non-empty string), not ${JSON.stringify(v)}`,
+    );
+  }
+  return v;
+}
+
+export function choiceParam<T extends string>(
+  params: PluginParams,
+  key: string,
+  where: string,
+  allowed: readonly T[],
+): T {
+  const v = stringParam(params, key, where).toLowerCase();
+  if (!allowed.includes(v as T)) {
+    throw new PluginParamError(
+      `${where}.params.${key}`,
+      `must be one of ${allowed.join(', ')}, not ${JSON.stringify(params[key])}`,
+    );
+  }
+  return v as T;
+}

@@ -1,0 +1,102 @@
+/** Z-index stacks: one image per z slice, from which each tile is cropped. */
+import path from 'node:path';
+import type { IngestJobSection } from '../config/types.js';
+import { decodeGreyImage, IMAGE_FILETYPES } from '../tiles/decode.js';
+import { cropTile, TileError, type Tile } from '../tiles/tile.js';
+import {
+  choiceParam,
+  PluginParamError,
+  stringParam,
+  type PathProcessor,
+  type PluginParams,
+  type TileProcessor,
+} from './types.js';
+
+const PLACEHOLDER = /<(?:o:(\d+))?(?:p:(\d+))?>/g;
+
+/** Expands `<o:N p:M>` (z + N zero-padded to M digits) and the literal `<x>`, `<y>`, `<z>`. */
+export function expandBaseFilename(template: string, x: number, y: number, z: number): string {
+  return template
+    .replace(/<x>/g, `${x}`)
+    .replace(/<y>/g, `${y}`)
+    .replace(/<z>/g, `${z}`)
+    .replace(PLACEHOLDER, (whole, offset?: string, pad?: string) => {
+      if (offset === undefined && pad === undefined) return whole;
+      return `${z + Number(offset ?? 0)}`.padStart(Number(pad ?? 0), '0');
+    });
+}
+
+export class ZindexStackPathProcessor implements PathProcessor {
+  private root = '';
+  private extension = '';
+  private base = '';
+
+  setup(params: PluginParams): void {
+    this.root = stringParam(params, 'root_dir', 'client.path_processor');
+    this.extension = stringParam(params, 'extension', 'client.path_processor');
+    this.base = stringParam(params, 'base_filename', 'client.path_processor');
+  }
+
+  process(x: number, y: number, z: number): string {
+    return path.join(this.root, `${expandBaseFilename(this.base, x, y, z)}.${this.extension}`);
+  }
+}
+
+export class ZindexStackTileProcessor implements TileProcessor {
+  private job!: IngestJobSection;
+  private failGracefully = false;
+  /** The last slice decoded: consecutive tiles of a row come from the same slice. */
+  private slice?: { file: string; tile: Promise<Tile> };
+
+  setup(params: PluginParams): void {
+    this.job = params.ingest_job;
+    const fs = params.filesystem ?? 'local';
+    if (fs !== 'local') {
+      throw new PluginParamError(
+        'client.tile_processor.params.filesystem',
+        `only "local" is supported, not ${JSON.stringify(fs)}`,
+      );
+    }
+    if (params.extension !== undefined)
+      choiceParam(params, 'extension', 'client.tile_processor', IMAGE_FILETYPES);
+    const fail = params.fail_gracefully ?? false;
+    if (typeof fail !== 'boolean') {
+      throw new PluginParamError(
+        'client.tile_processor.params.fail_gracefully',
+        `must be true or false, not ${JSON.stringify(fail)}`,
+      );
+    }
+    this.failGracefully = fail;
+  }
+
+  async process(file: string, x: number, y: number): Promise<Tile> {
+    const { tile_size: size, extent } = this.job;
+    if (!size) throw new PluginParamError('ingest_job.tile_size', 'is required');
+    const x0 = x * size.x;
+    const y0 = y * size.y;
+    const needX = Math.min(x0 + size.x, extent.x[1]);
+    const needY = Math.min(y0 + size.y, extent.y[1]);
+    let slice: Tile;
+    try {
+      if (this.slice?.file !== file) this.slice = { file, tile: decodeGreyImage(file) };
+      slice = await this.slice.tile;
+    } catch (err) {
+      if (this.failGracefully && err instanceof TileError) {
+        return {
+          width: needX - x0,
+          height: needY - y0,
+          datatype: 'uint8',
+          data: new Uint8Array((needX - x0) * (needY - y0)),
+        };
+      }
+      throw err;
+    }
+    if (slice.width < needX || slice.height < needY) {
+      throw new TileError(
+        file,
+        `slice is ${slice.width}x${slice.height} but the extent needs at least ${needX}x${needY}`,
+      );
+    }
+    return cropTile(slice, x0, y0, Math.min(x0 + size.x, slice.width), Math.min(y0 + size.y, slice.height));
+  }
+}

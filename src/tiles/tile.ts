@@ -1,0 +1,55 @@
+/** A decoded 2-D grey image, and the errors that make one unusable. */
+
+export type TileDatatype = 'uint8' | 'uint16';
+
+export interface Tile {
+  width: number;
+  height: number;
+  datatype: TileDatatype;
+  /** Row-major, width * height samples. */
+  data: Uint8Array | Uint16Array;
+}
+
+/**
+ * Bad input: a tile that is missing, undecodable, the wrong size or the wrong kind of image.
+ * Retrying cannot help, so it fails the chunks it belongs to and the job goes on.
+ */
+export class TileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`${file}: ${reason}`);
+    this.name = 'TileError';
+  }
+}
+
+/** Error codes of I/O failures that a retry may cure (network filesystems, descriptor exhaustion). */
+const TRANSIENT_CODES = new Set([
+  'EIO',
+  'EAGAIN',
+  'EBUSY',
+  'ETIMEDOUT',
+  'ESTALE',
+  'EMFILE',
+  'ENFILE',
+  'ECONNRESET',
+  'EINTR',
+]);
+
+export function isTransient(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && TRANSIENT_CODES.has(code);
+}
+
+/** Crops a tile to [x0, x1) x [y0, y1) of its own pixel coordinates. */
+export function cropTile(tile: Tile, x0: number, y0: number, x1: number, y1: number): Tile {
+  const width = x1 - x0;
+  const height = y1 - y0;
+  const data = tile.datatype === 'uint8' ? new Uint8Array(width * height) : new Uint16Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const from = (y0 + y) * tile.width + x0;
+    data.set(tile.data.subarray(from, from + width), y * width);
+  }
+  return { width, height, datatype: tile.datatype, data };
+}

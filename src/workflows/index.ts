@@ -1,0 +1,1 @@
+export { cancelSignal, ingestJob, progressQuery, type JobCarry } from './ingest-job.js';
