@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { jobExtent } from '../config/load.js';
+import { jobExtent } from '../config/job.js';
 import type { Datatype, JobConfig } from '../config/types.js';
 import { ConfigError, validateConfig } from '../config/validate.js';
 import {

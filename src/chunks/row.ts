@@ -3,7 +3,8 @@
  * along the row is read once. Runs inside a chunk thread (see pool.ts).
  */
 import type { Datatype, JobConfig } from '../config/types.js';
-import { BYTES_PER_VOXEL, fits } from '../destinations/datatype.js';
+import { BYTES_PER_VOXEL } from '../destinations/datatype.js';
+import { checkTile } from '../tiles/check.js';
 import { readChunk, writeChunk } from '../destinations/index.js';
 import { boxVoxels, chunkBox, coversChunk, type ChunkBox, type Grid } from '../extent/grid.js';
 import { createSource } from '../plugins/index.js';
@@ -46,36 +47,6 @@ function writeSamples(
   } else {
     const words = new Uint32Array(chunk.buffer, chunk.byteOffset, chunk.length / 4);
     for (let i = 0; i < from.length; i++) words[2 * (at + i)] = from[i]!;
-  }
-}
-
-function checkTile(
-  tile: Tile,
-  file: string,
-  grid: Grid,
-  config: JobConfig,
-  datatype: Datatype,
-  xi: number,
-  yi: number,
-): void {
-  const size = config.ingest_job.tile_size!;
-  if (!fits(tile.datatype, datatype)) {
-    throw new TileError(
-      file,
-      `is ${tile.datatype} but the destination is ${datatype}; it would lose precision`,
-    );
-  }
-  const needW = Math.min(size.x, grid.extent.x[1] - xi * size.x);
-  const needH = Math.min(size.y, grid.extent.y[1] - yi * size.y);
-  if (tile.width > size.x || tile.height > size.y || tile.width < needW || tile.height < needH) {
-    const expected =
-      needW === size.x && needH === size.y
-        ? `${size.x}x${size.y}`
-        : `between ${needW}x${needH} and ${size.x}x${size.y}`;
-    throw new TileError(
-      file,
-      `is ${tile.width}x${tile.height} but tile (x ${xi}, y ${yi}) must be ${expected} (tile_size and extent)`,
-    );
   }
 }
 
@@ -150,7 +121,7 @@ export async function ingestRow(job: JobSpec, first: number, end: number): Promi
           try {
             file = source.path.process(xi, yi, z, row.t);
             const tile = await source.tile.process(file, xi, yi, z, row.t);
-            checkTile(tile, file, grid, config, datatype, xi, yi);
+            checkTile(tile, file, config.ingest_job, datatype, xi, yi);
             for (const c of targets) copyTile(tile, xi, yi, z, c.box, grid, size, datatype, c.samples);
           } catch (err) {
             if (isTransient(err) || !(err instanceof TileError || err instanceof RangeError)) throw err;

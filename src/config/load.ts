@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Extent } from '../extent/grid.js';
 import type { Datatype, JobConfig, ZarrBackendConfig } from './types.js';
 import { ConfigError, validateConfig } from './validate.js';
 
@@ -30,26 +29,4 @@ export function withZarrOutput(config: JobConfig, output: string, datatype?: Dat
   if (keep?.compressor) backend.compressor = keep.compressor;
   if (keep?.chunk_size) backend.chunk_size = keep.chunk_size;
   return { ...config, client: { ...config.client, backend } };
-}
-
-export function jobExtent(config: JobConfig): Extent {
-  const e = config.ingest_job.extent;
-  return { x: e.x, y: e.y, z: e.z, t: e.t ?? [0, 1] };
-}
-
-export interface EngineSettings {
-  chunksPerBatch: number;
-  window: number;
-  batchesPerRun: number;
-}
-
-export const ENGINE_DEFAULTS: EngineSettings = { chunksPerBatch: 8, window: 16, batchesPerRun: 400 };
-
-export function engineSettings(config: JobConfig): EngineSettings {
-  const e = config.engine ?? {};
-  return {
-    chunksPerBatch: e.chunks_per_batch ?? ENGINE_DEFAULTS.chunksPerBatch,
-    window: e.window ?? ENGINE_DEFAULTS.window,
-    batchesPerRun: e.batches_per_run ?? ENGINE_DEFAULTS.batchesPerRun,
-  };
 }

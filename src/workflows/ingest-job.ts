@@ -4,7 +4,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import type * as activities from '../activities/index.js';
-import { engineSettings } from '../config/load.js';
+import { engineSettings } from '../config/job.js';
 import type { JobConfig } from '../config/types.js';
 import { addBatch, finalState, initialProgress, progressMarkdown, toResult, touch } from '../job/progress.js';
 import type { ChunkFailure, JobPlan, JobResult, Progress } from '../job/types.js';

@@ -1,0 +1,274 @@
+/** The actions behind each subcommand; each returns the process exit code. */
+import { createInterface } from 'node:readline/promises';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { loadConfigFile, withZarrOutput } from '../config/load.js';
+import type { Datatype, JobConfig } from '../config/types.js';
+import { progressLine } from '../job/progress.js';
+import { installLogger, defaultLogFile, parseLogLevel } from '../log/logger.js';
+import {
+  isLocalAddress,
+  NoServerError,
+  serverAnswers,
+  startEmbeddedServer,
+  type EmbeddedServer,
+} from '../server/embedded.js';
+import { validateTiles } from '../tiles/validate.js';
+import { spawnWorkers } from '../worker/processes.js';
+import { runWorker } from '../worker/worker.js';
+import { EXIT, UsageError } from './exit.js';
+import {
+  connectClient,
+  followJob,
+  jobOutcome,
+  newJobId,
+  printOutcome,
+  queryProgress,
+  submitJob,
+  type JobHandle,
+} from './jobs.js';
+
+interface ConnectionOpts {
+  address: string;
+  namespace: string;
+  logFile?: string;
+  logLevel: string;
+}
+
+interface JobOpts extends ConnectionOpts {
+  jobId?: string;
+  output?: string;
+  datatype?: Datatype;
+  taskQueue: string;
+  apiToken?: string;
+  force?: boolean;
+}
+
+function setUpLog(opts: ConnectionOpts): string {
+  let level;
+  try {
+    level = parseLogLevel(opts.logLevel);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const file = opts.logFile ?? defaultLogFile();
+  installLogger(file, level);
+  return file;
+}
+
+function processCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256)
+    throw new UsageError(`-p/--processes must be a whole number from 1 to 256, not ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** The config as it will be submitted: `--output` replaces the destination. */
+async function jobConfig(file: string, opts: { output?: string; datatype?: Datatype }): Promise<JobConfig> {
+  let config = await loadConfigFile(file);
+  if (opts.output) config = withZarrOutput(config, opts.output, opts.datatype);
+  else if (opts.datatype) throw new UsageError('--datatype goes with --output');
+  if (config.client.backend.name === 'boss') {
+    throw new UsageError(
+      `${file}: the Boss destination (client.backend.name "boss") is not available in this version; ` +
+        'add --output PATH to ingest into a local OME-Zarr volume',
+    );
+  }
+  return config;
+}
+
+function summary(config: JobConfig): string {
+  const { extent, tile_size: size } = config.ingest_job;
+  const t = extent.t ?? [0, 1];
+  const tiles =
+    Math.ceil((extent.x[1] - extent.x[0]) / size!.x) *
+    Math.ceil((extent.y[1] - extent.y[0]) / size!.y) *
+    (extent.z[1] - extent.z[0]) *
+    (t[1] - t[0]);
+  const plugin = (p?: { class: string; params?: object }) =>
+    p ? `${p.class} ${JSON.stringify(p.params ?? {})}` : '-';
+  return [
+    `  collection/experiment/channel: ${config.database.collection}/${config.database.experiment}/${config.database.channel}`,
+    `  path processor: ${plugin(config.client.path_processor)}`,
+    `  tile processor: ${plugin(config.client.tile_processor)}`,
+    `  destination:    ${JSON.stringify(config.client.backend)}`,
+    `  extent:         ${JSON.stringify(extent)}`,
+    `  tiles:          ${tiles}`,
+  ].join('\n');
+}
+
+/** The original client's summary-and-confirm step; skipped with -f or when stdin is not a terminal. */
+async function confirm(config: JobConfig, force: boolean | undefined): Promise<boolean> {
+  console.error(`About to create an ingest job:\n${summary(config)}`);
+  if (force || !process.stdin.isTTY) return true;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question('Continue? [y/N] ');
+  rl.close();
+  return /^y(es)?$/i.test(answer.trim());
+}
+
+/** The server at the address, or an embedded dev server when none answers at a local address. */
+async function ensureServer(opts: ConnectionOpts): Promise<EmbeddedServer | undefined> {
+  if (await serverAnswers(opts.address)) return undefined;
+  if (!isLocalAddress(opts.address))
+    throw new NoServerError(opts.address, 'it is not a local address, so none is started here');
+  console.error(`No Temporal server at ${opts.address}: starting an embedded dev server...`);
+  const server = await startEmbeddedServer({ address: opts.address, namespace: opts.namespace });
+  console.error(`Embedded Temporal dev server at ${server.address}, Web UI ${server.uiUrl}`);
+  return server;
+}
+
+function uiLink(server: EmbeddedServer | undefined, namespace: string, jobId: string): void {
+  if (server)
+    console.error(
+      `Job in the Temporal Web UI: ${server.uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(jobId)}`,
+    );
+}
+
+export async function runCommand(file: string, opts: JobOpts & { processes: string }): Promise<number> {
+  const processes = processCount(opts.processes);
+  const config = await jobConfig(file, opts);
+  const jobId = opts.jobId ?? newJobId(config);
+  console.log(`job id: ${jobId}`);
+  const logFile = setUpLog(opts);
+  if (!opts.jobId && !(await confirm(config, opts.force))) {
+    console.error('Not started.');
+    return EXIT.completed;
+  }
+  const server = await ensureServer(opts);
+  const workers = spawnWorkers({ ...opts, processes, logFile, logLevel: opts.logLevel });
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+    console.error(
+      `\nInterrupted: stopping this node's workers. Job ${jobId} keeps what it did; resume with: boss-ingest run ${file} -j ${jobId}`,
+    );
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const client = await connectClient(opts.address, opts.namespace);
+    const handle = await submitJob(client, config, jobId, opts.taskQueue);
+    uiLink(server, opts.namespace, jobId);
+    const stopped = new Promise<'stopped'>((resolve) => {
+      workers.exited.then(() => resolve('stopped'));
+    });
+    const outcome = await Promise.race([followJob(handle), stopped]);
+    if (outcome === 'stopped') {
+      if (interrupted) return EXIT.interrupted;
+      throw new Error(`the worker processes exited before job ${jobId} ended; see the log ${logFile}`);
+    }
+    printOutcome(jobId, outcome);
+    return outcome.code;
+  } finally {
+    await workers.stop();
+    await server?.stop();
+  }
+}
+
+export async function startCommand(file: string, opts: JobOpts & { wait?: boolean }): Promise<number> {
+  const config = await jobConfig(file, opts);
+  const jobId = opts.jobId ?? newJobId(config);
+  console.log(`job id: ${jobId}`);
+  setUpLog(opts);
+  if (!opts.jobId && !(await confirm(config, opts.force))) return EXIT.completed;
+  if (!(await serverAnswers(opts.address)))
+    throw new NoServerError(opts.address, '`start` needs a running server; `run` starts one');
+  const client = await connectClient(opts.address, opts.namespace);
+  const handle = await submitJob(client, config, jobId, opts.taskQueue);
+  if (!opts.wait) return EXIT.completed;
+  const outcome = await followJob(handle);
+  printOutcome(jobId, outcome);
+  return outcome.code;
+}
+
+export async function workerCommand(
+  opts: ConnectionOpts & { processes: string; taskQueue: string },
+): Promise<number> {
+  const processes = processCount(opts.processes);
+  const logFile = setUpLog(opts);
+  if (processes === 1) {
+    await runWorker(opts);
+    return EXIT.completed;
+  }
+  const workers = spawnWorkers({ ...opts, processes, logFile, logLevel: opts.logLevel });
+  const forward = (signal: NodeJS.Signals) => () =>
+    workers.children.forEach((c) => c.exitCode === null && c.kill(signal));
+  process.on('SIGINT', forward('SIGINT'));
+  process.on('SIGTERM', forward('SIGTERM'));
+  await workers.exited;
+  return EXIT.completed;
+}
+
+async function existingJob(
+  opts: ConnectionOpts & { jobId: string },
+): Promise<{ handle: JobHandle; status: string }> {
+  const client = await connectClient(opts.address, opts.namespace);
+  const handle: JobHandle = client.workflow.getHandle(opts.jobId);
+  try {
+    return { handle, status: (await handle.describe()).status.name };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError)
+      throw new UsageError(`no job with id ${JSON.stringify(opts.jobId)} in namespace ${opts.namespace}`);
+    throw err;
+  }
+}
+
+export async function statusCommand(
+  opts: ConnectionOpts & { jobId: string; json?: boolean },
+): Promise<number> {
+  const { handle, status } = await existingJob(opts);
+  const progress =
+    status === 'RUNNING'
+      ? await queryProgress(handle)
+      : ((await jobOutcome(handle)).result ?? (await queryProgress(handle)));
+  if (opts.json) {
+    console.log(JSON.stringify({ jobId: opts.jobId, status, progress: progress ?? null }, null, 2));
+  } else {
+    console.log(`job ${opts.jobId}: ${status}`);
+    console.log(progress ? progressLine(progress) : '(no progress available: no worker answered)');
+    for (const f of progress?.failures ?? [])
+      console.log(`  chunk ${f.chunk}: ${f.file ? `${f.file}: ` : ''}${f.reason}`);
+    if (progress?.error) console.log(`error: ${progress.error}`);
+  }
+  return EXIT.completed;
+}
+
+export async function cancelCommand(
+  opts: ConnectionOpts & { jobId: string; reason?: string },
+): Promise<number> {
+  const { handle, status } = await existingJob(opts);
+  if (status !== 'RUNNING') {
+    console.log(`job ${opts.jobId} is not running (${status}); nothing to cancel`);
+    return EXIT.errors;
+  }
+  await handle.signal('cancel', opts.reason ?? 'cancelled from the command line');
+  console.log(`cancel requested for job ${opts.jobId}; waiting for in-flight work to stop...`);
+  const outcome = await Promise.race([
+    jobOutcome(handle),
+    new Promise<undefined>((r) => setTimeout(() => r(undefined), 60_000)),
+  ]);
+  console.log(
+    outcome
+      ? `job ${opts.jobId} ${outcome.message}`
+      : `job ${opts.jobId} is still stopping; check with boss-ingest status -j ${opts.jobId}`,
+  );
+  return EXIT.completed;
+}
+
+export async function validateCommand(
+  file: string,
+  opts: { output?: string; datatype?: Datatype },
+): Promise<number> {
+  let config = await loadConfigFile(file);
+  if (opts.output) config = withZarrOutput(config, opts.output, opts.datatype);
+  console.log(`${file}: config OK`);
+  const report = await validateTiles(config, (checked, total) => {
+    if (process.stderr.isTTY) process.stderr.write(`\rchecked ${checked}/${total} tiles`);
+  });
+  if (process.stderr.isTTY) process.stderr.write('\n');
+  for (const p of report.problems) console.log(`${p.file}: ${p.reason}`);
+  console.log(
+    `${report.tiles} tiles checked, datatype ${report.datatype ?? 'unknown'}, ${report.problems.length} problem(s)`,
+  );
+  return report.problems.length === 0 ? EXIT.completed : EXIT.errors;
+}

@@ -1,0 +1,149 @@
+/** Submitting, attaching to, following and describing jobs from the command line. */
+import {
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
+import cliProgress from 'cli-progress';
+import type { JobConfig } from '../config/types.js';
+import { formatCount, formatDuration, progressLine } from '../job/progress.js';
+import type { JobResult } from '../job/types.js';
+import { ingestJob } from '../workflows/index.js';
+import { EXIT } from './exit.js';
+
+export async function connectClient(address: string, namespace: string): Promise<Client> {
+  const connection = await Connection.connect({ address });
+  return new Client({ connection, namespace });
+}
+
+export function newJobId(config: JobConfig): string {
+  const { collection, experiment, channel } = config.database;
+  const stamp = new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '');
+  return `${collection}-${experiment}-${channel}-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+export type JobHandle = WorkflowHandle<typeof ingestJob>;
+
+/**
+ * Starts the job, or attaches to the running job with that id. A job that already completed is
+ * not started again (its result is shown instead); one that failed or was cancelled may be.
+ */
+export async function submitJob(
+  client: Client,
+  config: JobConfig,
+  jobId: string,
+  taskQueue: string,
+): Promise<JobHandle> {
+  const { collection, experiment, channel } = config.database;
+  try {
+    return await client.workflow.start(ingestJob, {
+      workflowId: jobId,
+      taskQueue,
+      args: [config],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+      staticSummary: `boss-ingest ${collection}/${experiment}/${channel}`,
+      staticDetails:
+        `source: ${config.client.path_processor.class} ${JSON.stringify(config.client.path_processor.params ?? {})}\n` +
+        `destination: ${JSON.stringify(config.client.backend)}\n` +
+        `extent: ${JSON.stringify(config.ingest_job.extent)}`,
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return client.workflow.getHandle(jobId);
+    throw err;
+  }
+}
+
+export async function queryProgress(handle: JobHandle): Promise<JobResult | undefined> {
+  try {
+    return await handle.query<JobResult>('progress');
+  } catch {
+    return undefined;
+  }
+}
+
+export interface Outcome {
+  code: number;
+  result?: JobResult;
+  message: string;
+}
+
+/** Waits for the job's end; its result decides the exit code. */
+export async function jobOutcome(handle: JobHandle): Promise<Outcome> {
+  try {
+    const result = await handle.result();
+    return {
+      code: result.state === 'completed' ? EXIT.completed : EXIT.errors,
+      result,
+      message: progressLine(result),
+    };
+  } catch (err) {
+    if (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure) {
+      return {
+        code: EXIT.cancelled,
+        result: await queryProgress(handle),
+        message: `cancelled: ${err.cause.message}`,
+      };
+    }
+    if (err instanceof WorkflowFailedError) {
+      return { code: EXIT.errors, message: `failed: ${err.cause?.message ?? err.message}` };
+    }
+    throw err;
+  }
+}
+
+/** Shows progress until the job ends: a bar on a terminal, a line every few seconds otherwise. */
+export async function followJob(handle: JobHandle): Promise<Outcome> {
+  const tty = process.stderr.isTTY === true;
+  const bar = tty
+    ? new cliProgress.SingleBar(
+        {
+          format:
+            ' {bar} {percentage}% | {value}/{total} chunks | {voxels} voxels | {rate} voxels/s | ETA {eta_text} | {failed} failed',
+          hideCursor: true,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  let started = false;
+  let lastLine = 0;
+  const poll = setInterval(async () => {
+    const p = await queryProgress(handle);
+    if (!p || p.totalChunks === 0) return;
+    const finished = p.doneChunks + p.failedChunks;
+    if (bar) {
+      const payload = {
+        voxels: formatCount(p.voxelsWritten),
+        rate: formatCount(p.rate),
+        eta_text: formatDuration(p.etaSeconds),
+        failed: p.failedChunks,
+      };
+      if (!started) bar.start(p.totalChunks, finished, payload);
+      else bar.update(finished, payload);
+      started = true;
+    } else if (Date.now() - lastLine >= 5000) {
+      lastLine = Date.now();
+      console.log(progressLine(p));
+    }
+  }, 1000);
+  try {
+    return await jobOutcome(handle);
+  } finally {
+    clearInterval(poll);
+    bar?.stop();
+  }
+}
+
+export function printOutcome(jobId: string, outcome: Outcome): void {
+  console.log(`job ${jobId} ${outcome.message}`);
+  const failures = outcome.result?.failures ?? [];
+  if (failures.length > 0) {
+    console.log(
+      `${outcome.result!.failedChunks} chunk(s) failed${failures.length < outcome.result!.failedChunks ? ` (first ${failures.length} listed)` : ''}:`,
+    );
+    for (const f of failures) console.log(`  chunk ${f.chunk}: ${f.file ? `${f.file}: ` : ''}${f.reason}`);
+  }
+}

@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+/**
+ * The boss-ingest command line. `boss-ingest CONFIG` (no subcommand) is `run`, and `-c -j ID` is
+ * `cancel`, as in the original client.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError } from '../config/validate.js';
+import { NoServerError } from '../server/embedded.js';
+import {
+  cancelCommand,
+  runCommand,
+  startCommand,
+  statusCommand,
+  validateCommand,
+  workerCommand,
+} from './commands.js';
+import { normaliseArgs } from './args.js';
+import { EXIT, UsageError } from './exit.js';
+
+function connectionOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--address <host:port>', 'Temporal server address')
+        .env('TEMPORAL_ADDRESS')
+        .default('localhost:7233'),
+    )
+    .addOption(
+      new Option('--namespace <name>', 'Temporal namespace').env('TEMPORAL_NAMESPACE').default('default'),
+    )
+    .option('-l, --log-file <file>', 'log file (default ~/.boss-ingest/ingest_log<date>_pid<pid>.log)')
+    .option('-v, --log-level <level>', 'log level: debug, info, warning, error', 'warning');
+}
+
+function jobOptions(cmd: Command): Command {
+  return cmd
+    .option('-j, --job-id <id>', 'job id: joins the running job with this id, or names the new one')
+    .option('--output <path>', 'write a local OME-Zarr volume at PATH instead of the configured destination')
+    .addOption(
+      new Option(
+        '--datatype <type>',
+        'datatype of the --output volume (default: that of the first tile)',
+      ).choices(['uint8', 'uint16', 'uint64']),
+    )
+    .option('--task-queue <queue>', 'Temporal task queue', 'boss-ingest')
+    .option('-a, --api-token <token>', 'Boss API token (handed to local workers only, never to Temporal)')
+    .option('-f, --force', 'do not ask for confirmation before creating the job')
+    .option(
+      '-m, --manual-complete',
+      'accepted for compatibility with the original client; jobs complete on their own',
+    );
+}
+
+function program(): Command {
+  const root = new Command('boss-ingest')
+    .description('Ingest image stacks into BossDB or a local OME-Zarr volume, as Temporal workflows')
+    .version('0.1.0')
+    .exitOverride()
+    .showHelpAfterError();
+
+  jobOptions(
+    connectionOptions(
+      root.command('run').argument('<config>', 'job config file (original boss-ingest format)'),
+    ),
+  )
+    .description('submit (or join) a job and run worker processes on this node until it ends')
+    .option('-p, --processes <n>', 'worker processes on this node', '1')
+    .action(async (config: string, opts) => {
+      process.exitCode = await runCommand(config, opts);
+    });
+
+  jobOptions(connectionOptions(root.command('start').argument('<config>', 'job config file')))
+    .description('submit a job (or attach to the running one) and print its id')
+    .option('--wait', 'follow progress until the job ends (needs workers elsewhere)')
+    .action(async (config: string, opts) => {
+      process.exitCode = await startCommand(config, opts);
+    });
+
+  connectionOptions(root.command('worker'))
+    .description('serve every job on the task queue from this node until SIGINT/SIGTERM')
+    .option('-p, --processes <n>', 'worker processes on this node', '1')
+    .option('--task-queue <queue>', 'Temporal task queue', 'boss-ingest')
+    .action(async (opts) => {
+      process.exitCode = await workerCommand(opts);
+    });
+
+  connectionOptions(root.command('status'))
+    .description("show a job's state and progress")
+    .requiredOption('-j, --job-id <id>', 'job id')
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      process.exitCode = await statusCommand(opts);
+    });
+
+  connectionOptions(root.command('cancel'))
+    .description('cancel a job: no new chunk starts, in-flight work stops, what was written stays')
+    .requiredOption('-j, --job-id <id>', 'job id')
+    .option('--reason <text>', 'why, shown in the job')
+    .action(async (opts) => {
+      process.exitCode = await cancelCommand(opts);
+    });
+
+  root
+    .command('validate')
+    .argument('<config>', 'job config file')
+    .description('check the config and every source tile without writing anything')
+    .option('--output <path>', 'check against a local OME-Zarr destination')
+    .addOption(
+      new Option('--datatype <type>', 'datatype the tiles must fit').choices(['uint8', 'uint16', 'uint64']),
+    )
+    .action(async (config: string, opts) => {
+      process.exitCode = await validateCommand(config, opts);
+    });
+  return root;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(normaliseArgs(argv), { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.completed;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT.completed : EXIT.usage;
+    }
+    if (err instanceof ConfigError || err instanceof UsageError) {
+      console.error(`boss-ingest: ${err.message}`);
+      return EXIT.usage;
+    }
+    if (err instanceof NoServerError) {
+      console.error(`boss-ingest: ${err.message}`);
+      return EXIT.errors;
+    }
+    console.error(`boss-ingest: ${(err as Error).message ?? err}`);
+    return EXIT.errors;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code));

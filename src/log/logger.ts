@@ -1,0 +1,53 @@
+/**
+ * The log file of a node (`-l/--log-file`, default ~/.boss-ingest/ingest_log<date>_pid<pid>.log)
+ * and the Temporal runtime's logger writing to it. A Boss token never reaches it: tokens are read
+ * from the worker's own environment and never put in messages.
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
+
+export const STATE_DIR = process.env.BOSS_INGEST_HOME ?? path.join(os.homedir(), '.boss-ingest');
+
+const LEVELS: Record<string, LogLevel> = {
+  trace: 'TRACE',
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARN',
+  warning: 'WARN',
+  error: 'ERROR',
+  critical: 'ERROR',
+};
+
+export function parseLogLevel(value: string): LogLevel {
+  const level = LEVELS[value.toLowerCase()];
+  if (!level)
+    throw new Error(
+      `log level must be one of ${Object.keys(LEVELS).join(', ')}, not ${JSON.stringify(value)}`,
+    );
+  return level;
+}
+
+export function defaultLogFile(): string {
+  const date = new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '');
+  return path.join(STATE_DIR, `ingest_log${date}_pid${process.pid}.log`);
+}
+
+let logFile: string | undefined;
+
+function write(entry: LogEntry): void {
+  if (!logFile) return;
+  const meta = entry.meta && Object.keys(entry.meta).length > 0 ? ` ${JSON.stringify(entry.meta)}` : '';
+  const when = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
+  appendFileSync(logFile, `${when} pid${process.pid} ${entry.level} ${entry.message}${meta}\n`);
+}
+
+/** Sends this process's log (ours and the Temporal SDK's) to `file` at `level` and above. */
+export function installLogger(file: string, level: LogLevel): DefaultLogger {
+  mkdirSync(path.dirname(file), { recursive: true });
+  logFile = file;
+  const logger = new DefaultLogger(level, write);
+  Runtime.install({ logger });
+  return logger;
+}

@@ -1,0 +1,104 @@
+/**
+ * The Temporal server a command talks to: the one at the address if it answers, else (for a
+ * local address) an embedded dev server persisting to ~/.boss-ingest, started from the Temporal
+ * CLI binary the way the SDK's test environment does it.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { STATE_DIR } from '../log/logger.js';
+
+export const DEFAULT_ADDRESS = 'localhost:7233';
+export const DEFAULT_NAMESPACE = 'default';
+export const DEFAULT_TASK_QUEUE = 'boss-ingest';
+const CACHED_CLI = path.join(process.env.HOME ?? '', '.cache', 'boss-ingest', 'bin', 'temporal');
+
+export interface ServerOptions {
+  address: string;
+  namespace: string;
+}
+
+/** The Temporal CLI to run: TEMPORAL_CLI_PATH, `temporal` on the PATH, the CI cache, else a download. */
+function temporalExecutable():
+  { type: 'existing-path'; path: string } | { type: 'cached-download'; downloadDir: string } {
+  const candidates = [
+    process.env.TEMPORAL_CLI_PATH,
+    ...(process.env.PATH ?? '').split(path.delimiter).map((dir) => dir && path.join(dir, 'temporal')),
+    CACHED_CLI,
+  ];
+  const found = candidates.find((p): p is string => !!p && existsSync(p));
+  return found
+    ? { type: 'existing-path', path: found }
+    : { type: 'cached-download', downloadDir: path.join(STATE_DIR, 'temporal-cli') };
+}
+
+/** Whether a Temporal server answers at the address. */
+export async function serverAnswers(address: string): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: '3s' });
+    await connection.workflowService.getSystemInfo({});
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
+export interface EmbeddedServer {
+  address: string;
+  uiUrl: string;
+  stop(): Promise<void>;
+}
+
+export class NoServerError extends Error {
+  constructor(address: string, cause: string) {
+    super(
+      `no Temporal server answers at ${address}, and no embedded one could be started (${cause}).\n` +
+        'Install the Temporal CLI and put it on the PATH (or point TEMPORAL_CLI_PATH at it):\n' +
+        '  macOS: brew install temporal\n' +
+        '  Linux/Windows: https://docs.temporal.io/cli#install, or with Go:\n' +
+        '    go install github.com/temporalio/cli/cmd/temporal@v1.5.1\n' +
+        `or start a server yourself (temporal server start-dev) and pass --address.`,
+    );
+    this.name = 'NoServerError';
+  }
+}
+
+/** Starts a dev server on the address's port, persisting to `dbFile`. */
+export async function startEmbeddedServer(
+  options: ServerOptions & { dbFile?: string; ui?: boolean },
+): Promise<EmbeddedServer> {
+  const [host, portText] = splitAddress(options.address);
+  const port = Number(portText);
+  const dbFile = options.dbFile ?? path.join(STATE_DIR, 'temporal.sqlite');
+  const uiPort = port + 1000;
+  try {
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: temporalExecutable(),
+        ip: host === 'localhost' ? '127.0.0.1' : host,
+        port,
+        namespace: options.namespace,
+        dbFilename: dbFile,
+        ui: options.ui ?? true,
+        uiPort,
+      },
+    });
+    return { address: options.address, uiUrl: `http://localhost:${uiPort}`, stop: () => env.teardown() };
+  } catch (err) {
+    throw new NoServerError(options.address, (err as Error).message);
+  }
+}
+
+function splitAddress(address: string): [string, string] {
+  const i = address.lastIndexOf(':');
+  return i < 0 ? [address, '7233'] : [address.slice(0, i), address.slice(i + 1)];
+}
+
+export function isLocalAddress(address: string): boolean {
+  const [host] = splitAddress(address);
+  return ['localhost', '127.0.0.1', '::1', '[::1]'].includes(host);
+}

@@ -1,0 +1,59 @@
+/** `boss-ingest validate`: reads every tile of a job, writes nothing, reports every problem. */
+import { jobExtent } from '../config/job.js';
+import type { Datatype, JobConfig } from '../config/types.js';
+import { createSource } from '../plugins/index.js';
+import { checkTile } from './check.js';
+import { isTransient, TileError } from './tile.js';
+
+export interface TileProblem {
+  file: string;
+  reason: string;
+}
+
+export interface TileReport {
+  tiles: number;
+  datatype?: Datatype;
+  problems: TileProblem[];
+}
+
+export async function validateTiles(
+  config: JobConfig,
+  onProgress?: (checked: number, total: number) => void,
+): Promise<TileReport> {
+  const source = await createSource(config);
+  const extent = jobExtent(config);
+  const size = config.ingest_job.tile_size!;
+  const backend = config.client.backend;
+  let datatype: Datatype | undefined = backend.name === 'zarr' ? backend.datatype : undefined;
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let xi = Math.floor(extent.x[0] / size.x); xi * size.x < extent.x[1]; xi++) xs.push(xi);
+  for (let yi = Math.floor(extent.y[0] / size.y); yi * size.y < extent.y[1]; yi++) ys.push(yi);
+  const total = xs.length * ys.length * (extent.z[1] - extent.z[0]) * (extent.t[1] - extent.t[0]);
+  const problems: TileProblem[] = [];
+  let checked = 0;
+  for (let t = extent.t[0]; t < extent.t[1]; t++) {
+    for (let z = extent.z[0]; z < extent.z[1]; z++) {
+      for (const yi of ys) {
+        await Promise.all(
+          xs.map(async (xi) => {
+            let file = `tile (x ${xi}, y ${yi}, z ${z}, t ${t})`;
+            try {
+              file = source.path.process(xi, yi, z, t);
+              const tile = await source.tile.process(file, xi, yi, z, t);
+              datatype ??= tile.datatype;
+              checkTile(tile, file, config.ingest_job, datatype, xi, yi);
+            } catch (err) {
+              if (err instanceof TileError) problems.push({ file: err.file, reason: err.reason });
+              else if (isTransient(err) || !(err instanceof Error)) throw err;
+              else problems.push({ file, reason: err.message });
+            }
+          }),
+        );
+        checked += xs.length;
+        onProgress?.(checked, total);
+      }
+    }
+  }
+  return { tiles: total, datatype, problems };
+}
