@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import { rowPool } from '../chunks/pool.js';
 import { chunkRows } from '../extent/grid.js';
 import { MAX_LISTED_FAILURES, type BatchInput, type BatchResult } from '../job/types.js';
@@ -71,8 +71,8 @@ export async function ingestBatch(input: BatchInput): Promise<BatchResult> {
       }
     };
     await Promise.all(Array.from({ length: Math.min(pool.maxThreads, rows.length) }, runOne));
-    if (ctx.cancellationSignal.aborted) throw new CancelledFailure('batch cancelled');
-    return result;
+    // A cancelled batch completes with what it wrote, so the job's counts match what is on disk.
+    return ctx.cancellationSignal.aborted ? { ...result, cancelled: true } : result;
   } finally {
     clearInterval(ticker);
   }

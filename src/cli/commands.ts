@@ -241,7 +241,9 @@ export async function cancelCommand(
     console.log(`job ${opts.jobId} is not running (${status}); nothing to cancel`);
     return EXIT.errors;
   }
+  // The signal records the reason; Temporal's cancel then ends the execution as Canceled.
   await handle.signal('cancel', opts.reason ?? 'cancelled from the command line');
+  await handle.cancel();
   console.log(`cancel requested for job ${opts.jobId}; waiting for in-flight work to stop...`);
   const outcome = await Promise.race([
     jobOutcome(handle),

@@ -39,6 +39,8 @@ export interface BatchResult {
   /** Chunk writes repeated because an earlier attempt of this batch was interrupted. */
   rewritten: number;
   failures: ChunkFailure[];
+  /** The batch stopped early because the job was cancelled; the counts cover what it wrote. */
+  cancelled?: boolean;
 }
 
 export type JobState = 'running' | 'completed' | 'completed_with_errors' | 'cancelled' | 'failed';

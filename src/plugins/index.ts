@@ -8,6 +8,7 @@ import {
 } from './catmaid.js';
 import { resolvePluginName } from './names.js';
 import { PluginParamError, type PathProcessor, type Source, type TileProcessor } from './types.js';
+import { SyntheticPathProcessor, SyntheticTileProcessor } from './synthetic.js';
 import { ZindexStackPathProcessor, ZindexStackTileProcessor } from './zindex.js';
 
 const IMPLEMENTATIONS: Record<string, new () => PathProcessor | TileProcessor> = {
@@ -19,6 +20,8 @@ const IMPLEMENTATIONS: Record<string, new () => PathProcessor | TileProcessor> =
   'catmaid.CatmaidDirectoryImageStackTileProcessor': CatmaidTileProcessor,
   'stack.ZindexStackPathProcessor': ZindexStackPathProcessor,
   'stack.ZindexStackTileProcessor': ZindexStackTileProcessor,
+  'synthetic.SyntheticPathProcessor': SyntheticPathProcessor,
+  'synthetic.SyntheticTileProcessor': SyntheticTileProcessor,
 };
 
 async function instantiate<T extends PathProcessor | TileProcessor>(

@@ -24,12 +24,14 @@ const KNOWN: PluginName[] = [
   { module: 'catmaid', name: 'CatmaidDirectoryImageStackTileProcessor', kind: 'tile' },
   { module: 'stack', name: 'ZindexStackPathProcessor', kind: 'path' },
   { module: 'stack', name: 'ZindexStackTileProcessor', kind: 'tile' },
+  { module: 'synthetic', name: 'SyntheticPathProcessor', kind: 'path' },
+  { module: 'synthetic', name: 'SyntheticTileProcessor', kind: 'tile' },
 ];
 
 const CLASS_PATTERN =
-  /^(?:ingest|ingestclient)\.plugins\.([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$/;
+  /^(?:ingest|ingestclient|boss_ingest)\.plugins\.([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$/;
 
-/** Resolves `ingest.plugins.<module>.<Class>` or `ingestclient.plugins.<module>.<Class>`. */
+/** Resolves `ingest.plugins.<module>.<Class>`, `ingestclient.plugins.<module>.<Class>` or `boss_ingest.plugins.<module>.<Class>`. */
 export function resolvePluginName(className: string): PluginName | undefined {
   const m = CLASS_PATTERN.exec(className);
   if (!m) return undefined;

@@ -53,6 +53,8 @@ export async function ingestJob(config: JobConfig, carry?: JobCarry): Promise<Jo
     : initialProgress(info.workflowId, undefined, new Date());
   const failures = carry?.failures ?? [];
   let cancelled = false;
+  /** Temporal's own cancel ends the execution as Canceled; the bare signal ends it Completed, state cancelled. */
+  let cancelledByTemporal = false;
   let inFlight = 0;
   let fatal: string | undefined;
   const batches = new wf.CancellationScope();
@@ -132,6 +134,7 @@ export async function ingestJob(config: JobConfig, carry?: JobCarry): Promise<Jo
     if (!wf.isCancellation(err)) throw err;
     // Cancelled from the Temporal UI or CLI: let in-flight batches stop, then end as cancelled.
     cancelled = true;
+    cancelledByTemporal = true;
     progress.cancelReason ??= 'cancelled through Temporal';
     await wf.CancellationScope.nonCancellable(() => wf.condition(() => inFlight === 0));
   }
@@ -148,12 +151,6 @@ export async function ingestJob(config: JobConfig, carry?: JobCarry): Promise<Jo
   }
   progress.state = finalState(progress, cancelled);
   publish();
-  if (cancelled) {
-    // Ends the execution as Cancelled (not Completed) for the signal route too.
-    await wf.CancellationScope.nonCancellable(() =>
-      wf.getExternalWorkflowHandle(info.workflowId).cancel(),
-    ).catch(() => undefined);
-    throw new wf.CancelledFailure(progress.cancelReason ?? 'cancelled');
-  }
+  if (cancelledByTemporal) throw new wf.CancelledFailure(progress.cancelReason ?? 'cancelled');
   return toResult(progress, failures);
 }

@@ -1,0 +1,189 @@
+/** The real parts integration tests run against: a Temporal dev server, our CLI, zarr-python. */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startEmbeddedServer, type EmbeddedServer } from '../../src/server/embedded.js';
+
+export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const MAIN = path.join(REPO, 'dist', 'src', 'cli', 'main.js');
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(path.join(os.tmpdir(), `boss-ingest-${prefix}-`));
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export interface TestServer extends EmbeddedServer {
+  dbFile: string;
+  home: string;
+}
+
+/** A dev server of its own for a test file, persisting to a temp SQLite file. */
+export async function startTestServer(): Promise<TestServer> {
+  const home = tempDir('home');
+  const dbFile = path.join(home, 'temporal.sqlite');
+  const address = `127.0.0.1:${await freePort()}`;
+  const server = await startEmbeddedServer({ address, namespace: 'default', dbFile, ui: false });
+  return {
+    ...server,
+    dbFile,
+    home,
+    stop: async () => {
+      await server.stop();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cliEnv(home: string, extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...process.env, BOSS_INGEST_HOME: home, ...extra };
+}
+
+/** Runs `boss-ingest ARGS` to completion. */
+export function cli(
+  args: string[],
+  home: string,
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [MAIN, ...args],
+      { env: cliEnv(home, options.env), timeout: options.timeoutMs ?? 110_000, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
+        resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
+      },
+    );
+  });
+}
+
+export interface RunningCli {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `boss-ingest ARGS` in the background (workers, `start --wait`). */
+export function spawnCli(args: string[], home: string, env?: NodeJS.ProcessEnv): RunningCli {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: cliEnv(home, env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let errText = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (errText += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, stdout: () => out, stderr: () => errText, exited };
+}
+
+export async function stopCli(
+  running: RunningCli,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<number | null> {
+  if (running.child.exitCode === null && running.child.signalCode === null) running.child.kill(signal);
+  return running.exited;
+}
+
+export function jobIdOf(stdout: string): string {
+  const first = stdout.split('\n')[0] ?? '';
+  const m = /^job id: (\S+)$/.exec(first);
+  if (!m) throw new Error(`the first line of stdout is not the job id: ${JSON.stringify(first)}`);
+  return m[1]!;
+}
+
+export interface ZarrRead {
+  shape: number[];
+  dtype: string;
+  chunks: number[];
+  dimension_names: string[];
+  ome: { version: string; multiscales: { axes: { name: string }[] }[] };
+  data: Buffer;
+}
+
+/** Reads the volume with zarr-python 3 (BOSS_INGEST_PYTHON, set up by .ci/run; else python3). */
+export function readWithZarrPython(volume: string): Promise<ZarrRead> {
+  const python = process.env.BOSS_INGEST_PYTHON ?? 'python3';
+  const out = path.join(tempDir('read'), 'data.bin');
+  return new Promise((resolve, reject) => {
+    execFile(
+      python,
+      [path.join(REPO, 'test', 'harness', 'readback.py'), volume, out],
+      { maxBuffer: 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) {
+          reject(
+            new Error(
+              `zarr-python could not read ${volume} (${python}; run .ci/run to set up its venv): ${stderr || err.message}`,
+            ),
+          );
+          return;
+        }
+        const meta = JSON.parse(stdout) as Omit<ZarrRead, 'data'>;
+        const data = readFileSync(out);
+        rmSync(path.dirname(out), { recursive: true, force: true });
+        resolve({ ...meta, data });
+      },
+    );
+  });
+}
+
+/** Every voxel of a (z, y, x) volume: inside the extent it must equal `expected`, outside it 0. */
+export function assertVolume(
+  read: ZarrRead,
+  extent: { x: [number, number]; y: [number, number]; z: [number, number] },
+  expected: (x: number, y: number, z: number) => number,
+  skip?: (x: number, y: number, z: number) => boolean,
+): void {
+  const [Z, Y, X] = read.shape as [number, number, number];
+  const bytes = read.dtype === 'uint16' ? 2 : read.dtype === 'uint8' ? 1 : 8;
+  const sample = (i: number) =>
+    bytes === 1
+      ? read.data[i]!
+      : bytes === 2
+        ? read.data.readUInt16LE(2 * i)
+        : Number(read.data.readBigUInt64LE(8 * i));
+  let mismatches = 0;
+  let first = '';
+  for (let z = 0; z < Z; z++) {
+    for (let y = 0; y < Y; y++) {
+      for (let x = 0; x < X; x++) {
+        const inside =
+          x >= extent.x[0] &&
+          x < extent.x[1] &&
+          y >= extent.y[0] &&
+          y < extent.y[1] &&
+          z >= extent.z[0] &&
+          z < extent.z[1];
+        if (inside && skip?.(x, y, z)) continue;
+        const want = inside ? expected(x, y, z) : 0;
+        const got = sample((z * Y + y) * X + x);
+        if (got !== want) {
+          if (mismatches === 0) first = `first at (x ${x}, y ${y}, z ${z}): got ${got}, expected ${want}`;
+          mismatches++;
+        }
+      }
+    }
+  }
+  if (mismatches > 0) throw new Error(`${mismatches} voxel(s) differ from the source; ${first}`);
+}

@@ -1,0 +1,21 @@
+"""Reads an OME-Zarr volume with zarr-python 3 for the tests: writes the whole array 0 as raw
+C-order bytes to OUT and prints its shape, dtype, chunks and OME metadata as JSON."""
+import json
+import sys
+
+import zarr
+
+path, out = sys.argv[1], sys.argv[2]
+group = zarr.open_group(path, mode="r")
+array = group["0"]
+data = array[...]
+with open(out, "wb") as f:
+    f.write(data.tobytes(order="C"))
+print(json.dumps({
+    "zarr": zarr.__version__,
+    "shape": list(array.shape),
+    "dtype": str(array.dtype),
+    "chunks": list(array.chunks),
+    "ome": group.attrs.asdict().get("ome"),
+    "dimension_names": list(array.metadata.dimension_names or []),
+}))
