@@ -3,6 +3,7 @@ import { jobExtent } from '../config/job.js';
 import type { Datatype, JobConfig } from '../config/types.js';
 import { ConfigError, validateConfig } from '../config/validate.js';
 import {
+  configuredDatatype,
   describeDestination,
   prepareDestination,
   resolveDestination,
@@ -24,8 +25,8 @@ export function asJobFailure(err: unknown): unknown {
 
 /** The destination's datatype, else the datatype of the source's first tile. */
 async function jobDatatype(config: JobConfig): Promise<Datatype> {
-  const backend = config.client.backend;
-  if (backend.name === 'zarr' && backend.datatype) return backend.datatype;
+  const configured = configuredDatatype(config);
+  if (configured) return configured;
   const source = await createSource(config);
   const { extent, tile_size: size } = config.ingest_job;
   const [xi, yi, z, t] = [

@@ -31,7 +31,14 @@ export interface ZarrBackendConfig {
   chunk_size?: { x: number; y: number; z: number };
 }
 
-export type BackendConfig = BossBackendConfig | ZarrBackendConfig;
+/** Writes nothing: for benchmarks and scale tests of the engine itself. */
+export interface DiscardBackendConfig {
+  name: 'discard';
+  datatype?: Datatype;
+  chunk_size?: { x: number; y: number; z: number };
+}
+
+export type BackendConfig = BossBackendConfig | ZarrBackendConfig | DiscardBackendConfig;
 
 export interface IngestJobSection {
   resolution: number;

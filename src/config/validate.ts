@@ -144,13 +144,13 @@ class Checker {
 function checkBackend(c: Checker, client: Json): void {
   const backend = c.object(client, 'backend', 'client.backend');
   if (!backend) return;
-  const name = c.oneOf(backend, 'name', 'client.backend.name', ['boss', 'zarr'] as const);
+  const name = c.oneOf(backend, 'name', 'client.backend.name', ['boss', 'zarr', 'discard'] as const);
   if (name === 'boss') {
     c.string(backend, 'class', 'client.backend.class');
     c.string(backend, 'host', 'client.backend.host');
     c.oneOf(backend, 'protocol', 'client.backend.protocol', ['http', 'https'] as const);
-  } else if (name === 'zarr') {
-    c.string(backend, 'path', 'client.backend.path');
+  } else if (name === 'zarr' || name === 'discard') {
+    if (name === 'zarr') c.string(backend, 'path', 'client.backend.path');
     c.oneOf(backend, 'datatype', 'client.backend.datatype', DATATYPES, false);
     c.oneOf(backend, 'compressor', 'client.backend.compressor', COMPRESSORS, false);
     const size = c.object(backend, 'chunk_size', 'client.backend.chunk_size', false);

@@ -71,7 +71,10 @@ export function progressLine(p: Progress): string {
   const pct = p.totalChunks > 0 ? ((100 * finished) / p.totalChunks).toFixed(1) : '0.0';
   return (
     `${p.state}: ${finished}/${p.totalChunks} chunks (${pct}%), ${formatCount(p.voxelsWritten)} voxels, ` +
-    `${formatCount(p.rate)} voxels/s, ${p.failedChunks} failed, ETA ${formatDuration(p.etaSeconds)}`
+    `${formatCount(p.rate)} voxels/s, ${p.failedChunks} failed, ` +
+    (p.state === 'running'
+      ? `ETA ${formatDuration(p.etaSeconds)}`
+      : `took ${formatDuration((Date.parse(p.updatedAt) - Date.parse(p.startedAt)) / 1000)}`)
   );
 }
 

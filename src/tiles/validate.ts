@@ -1,6 +1,7 @@
 /** `boss-ingest validate`: reads every tile of a job, writes nothing, reports every problem. */
 import { jobExtent } from '../config/job.js';
 import type { Datatype, JobConfig } from '../config/types.js';
+import { configuredDatatype } from '../destinations/index.js';
 import { createSource } from '../plugins/index.js';
 import { checkTile } from './check.js';
 import { isTransient, TileError } from './tile.js';
@@ -23,8 +24,7 @@ export async function validateTiles(
   const source = await createSource(config);
   const extent = jobExtent(config);
   const size = config.ingest_job.tile_size!;
-  const backend = config.client.backend;
-  let datatype: Datatype | undefined = backend.name === 'zarr' ? backend.datatype : undefined;
+  let datatype: Datatype | undefined = configuredDatatype(config);
   const xs: number[] = [];
   const ys: number[] = [];
   for (let xi = Math.floor(extent.x[0] / size.x); xi * size.x < extent.x[1]; xi++) xs.push(xi);
