@@ -130,8 +130,6 @@ export function chunkFile(volume: ZarrVolume, coord: ChunkCoord): string {
   return path.join(volume.path, '0', 'c', ...keys);
 }
 
-const madeDirs = new Set<string>();
-
 /** Stores one chunk, (z, y, x) C-order samples in the volume's datatype. */
 export async function writeZarrChunk(
   volume: ZarrVolume,
@@ -140,10 +138,7 @@ export async function writeZarrChunk(
 ): Promise<number> {
   const file = chunkFile(volume, coord);
   const dir = path.dirname(file);
-  if (!madeDirs.has(dir)) {
-    await mkdir(dir, { recursive: true });
-    madeDirs.add(dir);
-  }
+  await mkdir(dir, { recursive: true });
   const encoded = await encodeChunk(volume.compressor, samples);
   await writeAtomically(file, encoded);
   return encoded.length;

@@ -49,18 +49,19 @@ export function stringParam(params: PluginParams, key: string, where: string): s
   return v;
 }
 
-export function choiceParam<T extends string>(
+/** A param from a list, in any letter case; returned as written (it may be part of file names). */
+export function choiceParam(
   params: PluginParams,
   key: string,
   where: string,
-  allowed: readonly T[],
-): T {
-  const v = stringParam(params, key, where).toLowerCase();
-  if (!allowed.includes(v as T)) {
+  allowed: readonly string[],
+): string {
+  const v = stringParam(params, key, where);
+  if (!allowed.includes(v.toLowerCase())) {
     throw new PluginParamError(
       `${where}.params.${key}`,
       `must be one of ${allowed.join(', ')}, not ${JSON.stringify(params[key])}`,
     );
   }
-  return v as T;
+  return v;
 }

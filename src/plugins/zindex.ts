@@ -20,8 +20,7 @@ export function expandBaseFilename(template: string, x: number, y: number, z: nu
     .replace(/<x>/g, `${x}`)
     .replace(/<y>/g, `${y}`)
     .replace(/<z>/g, `${z}`)
-    .replace(PLACEHOLDER, (whole, offset?: string, pad?: string) => {
-      if (offset === undefined && pad === undefined) return whole;
+    .replace(PLACEHOLDER, (_whole, offset?: string, pad?: string) => {
       return `${z + Number(offset ?? 0)}`.padStart(Number(pad ?? 0), '0');
     });
 }
@@ -37,7 +36,12 @@ export class ZindexStackPathProcessor implements PathProcessor {
     this.base = stringParam(params, 'base_filename', 'client.path_processor');
   }
 
-  process(x: number, y: number, z: number): string {
+  process(x: number, y: number, z: number, t: number): string {
+    if (t !== 0)
+      throw new PluginParamError(
+        'ingest_job.extent.t',
+        `z-index stacks have a single time point; t=${t} was asked for`,
+      );
     return path.join(this.root, `${expandBaseFilename(this.base, x, y, z)}.${this.extension}`);
   }
 }

@@ -1,8 +1,9 @@
 /** A boss-ingest worker: serves every job on the task queue until SIGINT/SIGTERM. */
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import * as activities from '../activities/index.js';
 import { closeRowPool, chunkThreads } from '../chunks/pool.js';
+import { WORKFLOW_BUNDLE_PATH, WORKFLOWS_PATH } from './bundle.js';
 
 export interface WorkerOptions {
   address: string;
@@ -20,7 +21,10 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       connection,
       namespace: options.namespace,
       taskQueue: options.taskQueue,
-      workflowsPath: fileURLToPath(new URL('../workflows/index.js', import.meta.url)),
+      // The bundle made by `npm run build`; without it (a bare tsc build) webpack bundles at start.
+      ...(existsSync(WORKFLOW_BUNDLE_PATH)
+        ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
+        : { workflowsPath: WORKFLOWS_PATH }),
       activities,
       // Each batch spreads its rows over all chunk threads; two batches keep them busy between batches.
       maxConcurrentActivityTaskExecutions: Math.max(2, Math.ceil(chunkThreads() / 2)),

@@ -1,0 +1,266 @@
+/**
+ * `npm run bench`: ingest throughput beside the limit it approaches, measured in one run.
+ *   (a) decode ceiling: sharp decoding every tile with all cores, nothing else;
+ *   (b) ingest into a local OME-Zarr volume (default settings), server and worker already up;
+ *   (c) the same split across two worker processes;
+ *   plus zstd, a uint16 stack, and the start-up time of `boss-ingest run` with its embedded server.
+ * `npm run bench -- --config JOB.json` measures another stack (any tile job config) instead.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import sharp from 'sharp';
+import { jobExtent } from '../src/config/job.js';
+import type { JobConfig } from '../src/config/types.js';
+import { validateConfig } from '../src/config/validate.js';
+import { extentVoxels } from '../src/extent/grid.js';
+import { submitJob } from '../src/cli/jobs.js';
+import { createSource } from '../src/plugins/index.js';
+import { startEmbeddedServer } from '../src/server/embedded.js';
+import { ensureStack, stackConfig } from './stack.js';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const MiB = 1024 * 1024;
+const cores = os.availableParallelism();
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function tileFiles(config: JobConfig): Promise<string[]> {
+  return createSource(config).then((source) => {
+    const e = jobExtent(config);
+    const size = config.ingest_job.tile_size!;
+    const files: string[] = [];
+    for (let t = e.t[0]; t < e.t[1]; t++)
+      for (let z = e.z[0]; z < e.z[1]; z++)
+        for (let yi = Math.floor(e.y[0] / size.y); yi * size.y < e.y[1]; yi++)
+          for (let xi = Math.floor(e.x[0] / size.x); xi * size.x < e.x[1]; xi++)
+            files.push(source.path.process(xi, yi, z, t));
+    return [...new Set(files)];
+  });
+}
+
+/** (a) every tile decoded to raw grey samples, `cores` decodes in flight. */
+async function decodeCeiling(config: JobConfig): Promise<{ seconds: number; bytes: number }> {
+  const files = await tileFiles(config);
+  sharp.concurrency(1);
+  sharp.cache(false);
+  let bytes = 0;
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: cores }, async () => {
+      while (next < files.length) {
+        const file = files[next++]!;
+        const meta = await sharp(file).metadata();
+        const img =
+          meta.depth === 'ushort'
+            ? sharp(file).toColourspace('grey16').raw({ depth: 'ushort' })
+            : sharp(file).extractChannel(0).raw();
+        bytes += (await img.toBuffer()).length;
+      }
+    }),
+  );
+  return { seconds: (performance.now() - t0) / 1000, bytes };
+}
+
+function spawnWorker(address: string, home: string, processes: number): ChildProcess {
+  return spawn(process.execPath, [MAIN, 'worker', '-p', String(processes), '--address', address], {
+    env: { ...process.env, BOSS_INGEST_HOME: home },
+    stdio: 'inherit',
+  });
+}
+
+async function waitForPollers(client: Client, count: number): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const res = await client.workflowService.describeTaskQueue({
+      namespace: 'default',
+      taskQueue: { name: 'boss-ingest' },
+      taskQueueType: 2,
+    });
+    if ((res.pollers?.length ?? 0) >= count) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('workers did not start polling');
+}
+
+async function stopWorker(worker: ChildProcess): Promise<void> {
+  if (worker.exitCode !== null) return;
+  const exited = new Promise((r) => worker.once('exit', r));
+  worker.kill('SIGTERM');
+  await exited;
+}
+
+interface IngestFigure {
+  seconds: number;
+  bytes: number;
+  state: string;
+}
+
+/** (b), (c): job submission to completion, the server and the worker(s) already running. */
+async function ingest(
+  address: string,
+  config: JobConfig,
+  processes: number,
+  bytesPerVoxel: number,
+): Promise<IngestFigure> {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'bench-home-'));
+  const out = mkdtempSync(path.join(os.tmpdir(), 'bench-out-'));
+  const job = {
+    ...config,
+    client: {
+      ...config.client,
+      backend: { ...config.client.backend, path: path.join(out, 'bench.ome.zarr') },
+    },
+  } as JobConfig;
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const worker = spawnWorker(address, home, processes);
+  try {
+    await waitForPollers(client, processes);
+    const t0 = performance.now();
+    const handle = await submitJob(client, job, `bench-${Date.now()}`, 'boss-ingest');
+    const result = await handle.result();
+    return {
+      seconds: (performance.now() - t0) / 1000,
+      bytes: extentVoxels(jobExtent(job)) * bytesPerVoxel,
+      state: result.state,
+    };
+  } finally {
+    await stopWorker(worker);
+    await connection.close();
+    rmSync(out, { recursive: true, force: true });
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+/** `boss-ingest run` from nothing: embedded server start, worker start, a one-chunk job, shutdown. */
+async function runStartup(config: JobConfig): Promise<number> {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'bench-run-'));
+  const size = config.ingest_job.tile_size!;
+  const e = config.ingest_job.extent;
+  const small = {
+    ...config,
+    ingest_job: {
+      ...config.ingest_job,
+      extent: { ...e, x: [e.x[0], e.x[0] + size.x], y: [e.y[0], e.y[0] + size.y], z: [e.z[0], e.z[0] + 1] },
+    },
+  };
+  const file = path.join(home, 'one-chunk.json');
+  writeFileSync(file, JSON.stringify(small));
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const t0 = performance.now();
+  const code = await new Promise<number | null>((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [MAIN, 'run', file, '--output', path.join(home, 'out.zarr'), '-f', '--address', `127.0.0.1:${port}`],
+      {
+        env: { ...process.env, BOSS_INGEST_HOME: home },
+        stdio: 'ignore',
+      },
+    );
+    child.once('exit', resolve);
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  rmSync(home, { recursive: true, force: true });
+  if (code !== 0) throw new Error(`boss-ingest run exited ${code}`);
+  return seconds;
+}
+
+function rate(f: { seconds: number; bytes: number }): number {
+  return f.bytes / MiB / f.seconds;
+}
+
+async function main(): Promise<void> {
+  const configFile = arg('--config');
+  let config: JobConfig;
+  let config16: JobConfig | undefined;
+  if (configFile) {
+    config = validateConfig(JSON.parse(readFileSync(configFile, 'utf8')), configFile);
+    config = { ...config, client: { ...config.client, backend: { name: 'zarr', path: 'set-per-run' } } };
+  } else {
+    const stack = await ensureStack('catmaid-u8-2048x2048x256', {
+      width: 2048,
+      height: 2048,
+      depth: 256,
+      tile: 512,
+      bits: 8,
+    });
+    config = validateConfig(stackConfig(stack, { name: 'zarr', path: 'set-per-run' }));
+    const stack16 = await ensureStack('catmaid-u16-2048x2048x64', {
+      width: 2048,
+      height: 2048,
+      depth: 64,
+      tile: 512,
+      bits: 16,
+    });
+    config16 = validateConfig(stackConfig(stack16, { name: 'zarr', path: 'set-per-run' }));
+  }
+  const home = mkdtempSync(path.join(os.tmpdir(), 'bench-server-'));
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const server = await startEmbeddedServer({
+    address: `127.0.0.1:${port}`,
+    namespace: 'default',
+    dbFile: path.join(home, 'db.sqlite'),
+    ui: false,
+  });
+  const rows: [string, string][] = [];
+  const say = (label: string, value: string) => {
+    rows.push([label, value]);
+    console.log(`${label.padEnd(58)} ${value}`);
+  };
+  try {
+    const voxels = extentVoxels(jobExtent(config));
+    console.log(
+      `\nboss-ingest bench: ${os.cpus()[0]?.model ?? 'cpu'}, ${cores} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+    );
+    console.log(
+      `stack: ${configFile ?? 'generated CATMAID 2048x2048x256 uint8 PNG, 512x512 tiles'} (${(voxels / MiB).toFixed(0)} MiB of voxels)\n`,
+    );
+    const a = await decodeCeiling(config);
+    say('(a) decode ceiling, sharp on all cores', `${rate(a).toFixed(1)} MiB/s (${a.seconds.toFixed(1)} s)`);
+    const b = await ingest(server.address, config, 1, 1);
+    say(
+      '(b) ingest to OME-Zarr, defaults, 1 worker process',
+      `${rate(b).toFixed(1)} MiB/s (${b.seconds.toFixed(1)} s, ${b.state})`,
+    );
+    const c = await ingest(server.address, config, 2, 1);
+    say(
+      '(c) same, split across 2 worker processes',
+      `${rate(c).toFixed(1)} MiB/s (${c.seconds.toFixed(1)} s, ${c.state})`,
+    );
+    const zstd = {
+      ...config,
+      client: { ...config.client, backend: { name: 'zarr', path: 'set-per-run', compressor: 'zstd' } },
+    } as JobConfig;
+    const z = await ingest(server.address, zstd, 1, 1);
+    say(
+      'ingest with zstd compression, 1 worker process',
+      `${rate(z).toFixed(1)} MiB/s (${z.seconds.toFixed(1)} s, ${z.state})`,
+    );
+    if (config16) {
+      const a16 = await decodeCeiling(config16);
+      say('uint16 2048x2048x64: decode ceiling', `${rate(a16).toFixed(1)} MiB/s`);
+      const b16 = await ingest(server.address, config16, 1, 2);
+      say(
+        'uint16 2048x2048x64: ingest, 1 worker process',
+        `${rate(b16).toFixed(1)} MiB/s (${b16.seconds.toFixed(1)} s, ratio ${(rate(b16) / rate(a16)).toFixed(2)})`,
+      );
+    }
+    const startup = await runStartup(config);
+    say('`boss-ingest run` start-up (embedded server, 1-chunk job)', `${startup.toFixed(1)} s`);
+    console.log(`\nratio (b)/(a) = ${(rate(b) / rate(a)).toFixed(2)}   (target >= 0.7)`);
+    console.log(`ratio (c)/(a) = ${(rate(c) / rate(a)).toFixed(2)}`);
+  } finally {
+    await server.stop();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+await main();
+process.exit(0);

@@ -1,0 +1,101 @@
+/**
+ * The benchmark stacks: CATMAID type-1 PNG tiles of textured grey images, generated once with
+ * sharp into the cache and reused.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+
+export interface BenchStack {
+  root: string;
+  width: number;
+  height: number;
+  depth: number;
+  tile: number;
+  bits: 8 | 16;
+}
+
+export const CACHE = process.env.BOSS_INGEST_CACHE ?? path.join(os.homedir(), '.cache', 'boss-ingest');
+
+/** Blobs over a gentle gradient with noise: compresses and decodes like real EM/LM data, unlike flat or random images. */
+function tileSamples(s: BenchStack, xi: number, yi: number, z: number): Uint8Array | Uint16Array {
+  const n = s.tile * s.tile;
+  const out = s.bits === 16 ? new Uint16Array(n) : new Uint8Array(n);
+  const scale = s.bits === 16 ? 257 : 1;
+  let seed = (xi * 73856093) ^ (yi * 19349663) ^ (z * 83492791);
+  for (let y = 0; y < s.tile; y++) {
+    const ay = yi * s.tile + y;
+    for (let x = 0; x < s.tile; x++) {
+      const ax = xi * s.tile + x;
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      const blob = Math.sin(ax / 37 + z / 11) * Math.cos(ay / 29 - z / 13);
+      const v = 110 + 70 * blob + ((ax + ay) >> 6) + ((seed >>> 24) & 15);
+      out[y * s.tile + x] =
+        Math.max(0, Math.min(255, Math.round(v))) * scale + (s.bits === 16 ? (seed >>> 16) & 255 : 0);
+    }
+  }
+  return out;
+}
+
+export function tilePath(s: BenchStack, xi: number, yi: number, z: number): string {
+  return path.join(s.root, `${z}`, `${yi}_${xi}_0.png`);
+}
+
+/** Generates the stack unless a complete one with the same shape is in the cache. */
+export async function ensureStack(name: string, shape: Omit<BenchStack, 'root'>): Promise<BenchStack> {
+  const stack: BenchStack = { root: path.join(CACHE, 'bench', name), ...shape };
+  const marker = path.join(stack.root, 'complete.json');
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === JSON.stringify(shape)) return stack;
+  console.log(
+    `generating ${name} (${shape.width}x${shape.height}x${shape.depth} ${shape.bits}-bit) in ${stack.root} ...`,
+  );
+  const colourspace = shape.bits === 16 ? 'grey16' : 'b-w';
+  for (let z = 0; z < shape.depth; z++) {
+    mkdirSync(path.join(stack.root, `${z}`), { recursive: true });
+    const writes: Promise<unknown>[] = [];
+    for (let yi = 0; yi * shape.tile < shape.height; yi++) {
+      for (let xi = 0; xi * shape.tile < shape.width; xi++) {
+        const samples = tileSamples(stack, xi, yi, z);
+        const raw = {
+          width: shape.tile,
+          height: shape.tile,
+          channels: 1 as const,
+          ...(shape.bits === 16 ? { depth: 'ushort' as const } : {}),
+        };
+        writes.push(
+          sharp(Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength), { raw })
+            .toColourspace(colourspace)
+            .png({ compressionLevel: 6 })
+            .toFile(tilePath(stack, xi, yi, z)),
+        );
+      }
+    }
+    await Promise.all(writes);
+  }
+  writeFileSync(marker, JSON.stringify(shape));
+  return stack;
+}
+
+export function stackConfig(stack: BenchStack, backend: Record<string, unknown>): Record<string, unknown> {
+  return {
+    schema: { name: 'boss-v0.1-schema', validator: 'BossValidatorV01' },
+    client: {
+      backend,
+      path_processor: {
+        class: 'ingest.plugins.catmaid.CatmaidFileImageStackPathProcessor',
+        params: { root_dir: stack.root, filetype: 'png' },
+      },
+      tile_processor: {
+        class: 'ingest.plugins.catmaid.CatmaidFileImageStackTileProcessor',
+        params: { filetype: 'png' },
+      },
+    },
+    database: { collection: 'bench', experiment: 'bench', channel: 'bench' },
+    ingest_job: {
+      resolution: 0,
+      extent: { x: [0, stack.width], y: [0, stack.height], z: [0, stack.depth], t: [0, 1] },
+      tile_size: { x: stack.tile, y: stack.tile, z: 1, t: 1 },
+    },
+  };
+}
