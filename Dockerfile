@@ -11,7 +11,8 @@ WORKDIR /app
 
 # Install dependencies first so this layer is cached while only sources change.
 COPY package.json package-lock.json ./
-RUN npm ci
+# --ignore-scripts: the `prepare` build needs src/, which is copied below.
+RUN npm ci --ignore-scripts
 
 # Only src/ is compiled here (test/ and bench/ are not copied, so tsc skips them); the output
 # layout is still dist/src/... because tsconfig's rootDir is ".".

@@ -62,7 +62,9 @@ async function decodeCeiling(config: JobConfig): Promise<{ seconds: number; byte
           meta.depth === 'ushort'
             ? sharp(file).toColourspace('grey16').raw({ depth: 'ushort' })
             : sharp(file).extractChannel(0).raw();
-        bytes += (await img.toBuffer()).length;
+        // Not `bytes += await ...`: that reads `bytes` before the await and loses concurrent updates.
+        const decoded = await img.toBuffer();
+        bytes += decoded.length;
       }
     }),
   );

@@ -1,0 +1,123 @@
+/**
+ * `npm run bench:scale`: the engine at scale, with the synthetic source and the discard
+ * destination (no image I/O):
+ *   - a job of 1,048,576 chunks: total time, orchestration time per chunk, history per run;
+ *   - a worker's peak memory (VmHWM) on a job of N chunks and of 100 N real-size chunks.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import type { JobConfig } from '../src/config/types.js';
+import { submitJob } from '../src/cli/jobs.js';
+import { startEmbeddedServer } from '../src/server/embedded.js';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+function syntheticJob(extent: { x: number; y: number; z: number }, tile: number, chunk: { x: number; y: number; z: number }, engine: object): JobConfig {
+  return {
+    schema: { name: 'boss-v0.2-schema', validator: 'BossValidatorV02' },
+    client: {
+      backend: { name: 'discard', datatype: 'uint8', chunk_size: chunk },
+      path_processor: { class: 'boss_ingest.plugins.synthetic.SyntheticPathProcessor' },
+      tile_processor: { class: 'boss_ingest.plugins.synthetic.SyntheticTileProcessor' },
+    },
+    database: { collection: 'scale', experiment: 'scale', channel: 'scale' },
+    ingest_job: {
+      resolution: 0,
+      ingest_type: 'tile',
+      extent: { x: [0, extent.x], y: [0, extent.y], z: [0, extent.z], t: [0, 1] },
+      tile_size: { x: tile, y: tile, z: 1, t: 1 },
+    },
+    engine,
+  } as JobConfig;
+}
+
+function spawnWorker(address: string, home: string): ChildProcess {
+  return spawn(process.execPath, [MAIN, 'worker', '-p', '1', '--address', address], { env: { ...process.env, BOSS_INGEST_HOME: home }, stdio: 'inherit' });
+}
+
+/** Peak resident memory of a process so far, from the kernel's high-water mark. */
+function peakRssMiB(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function runJob(client: Client, config: JobConfig, id: string): Promise<{ seconds: number; result: { state: string; doneChunks: number; run: number } }> {
+  const t0 = performance.now();
+  const handle = await submitJob(client, config, id, 'boss-ingest');
+  const result = await handle.result();
+  return { seconds: (performance.now() - t0) / 1000, result };
+}
+
+/** The longest history of the job's runs, following continue-as-new. */
+async function maxHistory(client: Client, id: string): Promise<{ runs: number; events: number; bytes: number }> {
+  let runs = 0;
+  let events = 0;
+  let bytes = 0;
+  let runId: string | undefined;
+  for (;;) {
+    const history = await client.workflow.getHandle(id, runId).fetchHistory();
+    runs++;
+    events = Math.max(events, history.events?.length ?? 0);
+    bytes = Math.max(bytes, JSON.stringify(history).length);
+    const last = history.events?.[history.events.length - 1];
+    runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+    if (!runId) return { runs, events, bytes };
+  }
+}
+
+async function withWorker<T>(address: string, fn: (worker: ChildProcess) => Promise<T>): Promise<T> {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'scale-home-'));
+  const worker = spawnWorker(address, home);
+  try {
+    await new Promise((r) => setTimeout(r, 1500));
+    return await fn(worker);
+  } finally {
+    const exited = new Promise((r) => worker.once('exit', r));
+    worker.kill('SIGTERM');
+    await exited;
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'scale-server-'));
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const server = await startEmbeddedServer({ address: `127.0.0.1:${port}`, namespace: 'default', dbFile: path.join(home, 'db.sqlite'), ui: false });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  try {
+    console.log(`boss-ingest scale bench: ${os.availableParallelism()} cores, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+
+    // Memory: the same worker settings on N and 100 N chunks of real size (16x512x512).
+    for (const [label, depth] of [['small', 16 * 4], ['100x', 16 * 400]] as const) {
+      await withWorker(server.address, async (worker) => {
+        const job = syntheticJob({ x: 1024, y: 512, z: depth }, 512, { x: 512, y: 512, z: 16 }, {});
+        const { seconds, result } = await runJob(client, job, `mem-${label}-${Date.now()}`);
+        console.log(`memory, ${label} job: ${result.doneChunks} chunks in ${seconds.toFixed(1)} s, worker peak RSS ${peakRssMiB(worker.pid!).toFixed(0)} MiB`);
+      });
+    }
+
+    // Scale: 1,048,576 chunks of 16x16x1 voxels, 1,024 chunks per batch.
+    await withWorker(server.address, async () => {
+      const job = syntheticJob({ x: 16384, y: 16384, z: 1 }, 16, { x: 16, y: 16, z: 1 }, { chunks_per_batch: 1024, window: 8 });
+      const id = `scale-${Date.now()}`;
+      const { seconds, result } = await runJob(client, job, id);
+      const h = await maxHistory(client, id);
+      console.log(
+        `scale: ${result.doneChunks} chunks, ${result.state}, ${seconds.toFixed(1)} s in all, ${((seconds * 1e6) / result.doneChunks).toFixed(1)} us per chunk; ` +
+          `${h.runs} runs, at most ${h.events} history events and ${(h.bytes / 1024).toFixed(0)} KiB per run`,
+      );
+    });
+  } finally {
+    await connection.close();
+    await server.stop();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+await main();
+process.exit(0);
