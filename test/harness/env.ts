@@ -1,6 +1,6 @@
 /** The real parts integration tests run against: a Temporal dev server, our CLI, zarr-python. */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -121,9 +121,10 @@ export interface ZarrRead {
   data: Buffer;
 }
 
-/** Reads the volume with zarr-python 3 (BOSS_INGEST_PYTHON, set up by .ci/run; else python3). */
+/** Reads the volume with zarr-python 3: BOSS_INGEST_PYTHON, else the venv .ci/run sets up, else python3. */
 export function readWithZarrPython(volume: string): Promise<ZarrRead> {
-  const python = process.env.BOSS_INGEST_PYTHON ?? 'python3';
+  const cached = path.join(process.env.BOSS_INGEST_CACHE ?? path.join(os.homedir(), '.cache', 'boss-ingest'), 'venv', 'bin', 'python');
+  const python = process.env.BOSS_INGEST_PYTHON ?? (existsSync(cached) ? cached : 'python3');
   const out = path.join(tempDir('read'), 'data.bin');
   return new Promise((resolve, reject) => {
     execFile(
