@@ -391,10 +391,17 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
 
     await sleep(4000);
     const files = chunkFiles(job.out);
-    assert.equal(files.length, s.progress.doneChunks, 'every chunk counted as written is on disk, and no more');
+    assert.equal(
+      files.length,
+      s.progress.doneChunks,
+      'every chunk counted as written is on disk, and no more',
+    );
     for (const f of files) {
       const mtime = statSync(f).mtimeMs;
-      assert.ok(mtime <= ended, `${f} was modified ${Math.round(mtime - ended)} ms after the job was cancelled`);
+      assert.ok(
+        mtime <= ended,
+        `${f} was modified ${Math.round(mtime - ended)} ms after the job was cancelled`,
+      );
     }
     for (const w of workers) assert.ok(isAlive(w), `worker ${identityOf(w)} keeps running\n${output(w)}`);
 
@@ -402,7 +409,7 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
     const next: SyntheticJob = { ...job, out: path.join(dir, 'after-cancel.ome.zarr'), delayMs: 0 };
     next.extent = { x: [0, 256], y: [0, 128], z: [0, 8] };
     const later = startJob(server.address, writeConfig('after-cancel', syntheticConfig(next)));
-    assert.equal(await within(later.exited, 30_000, "a job after the cancel"), 0, output(later));
+    assert.equal(await within(later.exited, 30_000, 'a job after the cancel'), 0, output(later));
     console.log(`      cancelled at ${s.progress.doneChunks}/${total} chunks, stopped in ${ended - t0} ms`);
   });
 
@@ -445,12 +452,18 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
     const s = await status(server.address, jobId);
     assertCompleted(s, job);
     const bound = BATCHES_PER_WORKER * job.engine.chunks_per_batch;
-    assert.ok(s.progress.rewrittenChunks <= bound, `rewrittenChunks ${s.progress.rewrittenChunks} > ${bound}`);
+    assert.ok(
+      s.progress.rewrittenChunks <= bound,
+      `rewrittenChunks ${s.progress.rewrittenChunks} > ${bound}`,
+    );
 
     // The batches were handed back (BatchInterrupted), not left to a heartbeat timeout.
     const attempts = await batchAttempts(server.address, jobId);
     const retried = attempts.filter((a) => a.attempt > 1);
-    assert.ok(retried.length > 0, `the shut-down worker handed back its batches: ${JSON.stringify(attempts)}`);
+    assert.ok(
+      retried.length > 0,
+      `the shut-down worker handed back its batches: ${JSON.stringify(attempts)}`,
+    );
     for (const r of retried) {
       assert.equal(r.lastFailure, 'BatchInterrupted', JSON.stringify(r));
       assert.equal(r.identity, identityOf(second));

@@ -7,6 +7,9 @@ import { execFile } from 'node:child_process';
 import { readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { WORKFLOWS_PATH } from '../src/worker/bundle.js';
 import { stackConfig, tileFile, voxel, writeStack, type StackSpec } from './fixtures/stack.js';
 import { batchWorkers } from './harness/history.js';
 import {
@@ -90,6 +93,15 @@ describe('ingest jobs on a real Temporal dev server', function () {
     assert.equal(report.progress.doneChunks, 12);
     assert.equal(report.progress.failedChunks, 0);
     assert.equal(report.progress.voxelsWritten, 1000 * 700 * 17);
+
+    // The workflow code replays its own history deterministically.
+    const connection = await Connection.connect({ address: server.address });
+    try {
+      const history = await new Client({ connection }).workflow.getHandle(jobId).fetchHistory();
+      await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, jobId);
+    } finally {
+      await connection.close();
+    }
   });
 
   it('run -p 2: a 16-bit z-index stack is cropped per tile and keeps all 16 bits', async () => {

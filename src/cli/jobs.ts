@@ -1,6 +1,7 @@
 /** Submitting, attaching to, following and describing jobs from the command line. */
 import {
   Client,
+  ServiceError,
   Connection,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
@@ -13,6 +14,9 @@ import { formatCount, formatDuration, progressLine } from '../job/progress.js';
 import type { JobResult } from '../job/types.js';
 import { ingestJob } from '../workflows/index.js';
 import { EXIT } from './exit.js';
+
+/** How long a command keeps waiting for an unreachable server before giving up. */
+const SERVER_PATIENCE_MS = 10 * 60_000;
 
 export async function connectClient(address: string, namespace: string): Promise<Client> {
   const connection = await Connection.connect({ address });
@@ -73,25 +77,39 @@ export interface Outcome {
 
 /** Waits for the job's end; its result decides the exit code. */
 export async function jobOutcome(handle: JobHandle): Promise<Outcome> {
-  try {
-    const result = await handle.result();
-    return {
-      code: result.state === 'completed' ? EXIT.completed : EXIT.errors,
-      result,
-      message: progressLine(result),
-    };
-  } catch (err) {
-    if (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure) {
+  let unreachableSince: number | undefined;
+  for (;;) {
+    try {
+      const result = await handle.result();
+      const code =
+        result.state === 'completed'
+          ? EXIT.completed
+          : result.state === 'cancelled'
+            ? EXIT.cancelled
+            : EXIT.errors;
       return {
-        code: EXIT.cancelled,
-        result: await queryProgress(handle),
-        message: `cancelled: ${err.cause.message}`,
+        code,
+        result,
+        message: progressLine(result) + (result.cancelReason ? ` (${result.cancelReason})` : ''),
       };
+    } catch (err) {
+      if (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure) {
+        const result = await queryProgress(handle);
+        return {
+          code: EXIT.cancelled,
+          result,
+          message: `cancelled: ${result?.cancelReason ?? err.cause.message}`,
+        };
+      }
+      if (err instanceof WorkflowFailedError) {
+        return { code: EXIT.errors, message: `failed: ${err.cause?.message ?? err.message}` };
+      }
+      // The server is unreachable (restarting, network): the job lives on in it, so keep waiting a while.
+      if (!(err instanceof ServiceError)) throw err;
+      unreachableSince ??= Date.now();
+      if (Date.now() - unreachableSince > SERVER_PATIENCE_MS) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 2000));
     }
-    if (err instanceof WorkflowFailedError) {
-      return { code: EXIT.errors, message: `failed: ${err.cause?.message ?? err.message}` };
-    }
-    throw err;
   }
 }
 

@@ -92,9 +92,7 @@ export async function ingestJob(config: JobConfig, carry?: JobCarry): Promise<Jo
     inFlight++;
     const summary = `chunks ${first}-${end - 1} of ${plan.totalChunks}`;
     batches
-      .run(() =>
-        ingestBatch.executeWithOptions({ summary } as wf.ActivityOptions, [{ job: plan.job, first, end }]),
-      )
+      .run(() => ingestBatch.executeWithOptions({ summary }, [{ job: plan.job, first, end }]))
       .then((result) => addBatch(progress, failures, result, new Date()))
       .catch((err: unknown) => {
         if (wf.isCancellation(err)) return;

@@ -123,7 +123,12 @@ export interface ZarrRead {
 
 /** Reads the volume with zarr-python 3: BOSS_INGEST_PYTHON, else the venv .ci/run sets up, else python3. */
 export function readWithZarrPython(volume: string): Promise<ZarrRead> {
-  const cached = path.join(process.env.BOSS_INGEST_CACHE ?? path.join(os.homedir(), '.cache', 'boss-ingest'), 'venv', 'bin', 'python');
+  const cached = path.join(
+    process.env.BOSS_INGEST_CACHE ?? path.join(os.homedir(), '.cache', 'boss-ingest'),
+    'venv',
+    'bin',
+    'python',
+  );
   const python = process.env.BOSS_INGEST_PYTHON ?? (existsSync(cached) ? cached : 'python3');
   const out = path.join(tempDir('read'), 'data.bin');
   return new Promise((resolve, reject) => {
