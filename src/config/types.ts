@@ -18,6 +18,10 @@ export interface BossBackendConfig {
   class?: string;
   host: string;
   protocol: 'http' | 'https';
+  /** Ours: requests per second to this Boss across all workers. */
+  rate_limit?: number;
+  /** Ours: skip all-zero chunks (like intern); off so that a re-ingest can overwrite with zeros. */
+  skip_zero_chunks?: boolean;
 }
 
 /** Our local destination: an OME-Zarr 0.5 volume. */

@@ -2,7 +2,12 @@
  * Validation of a job config: every problem is reported with the JSON path it concerns and the rule
  * it breaks. Pure, so the CLI, the validate command and the job's first activity share it.
  */
-import { knownPluginClasses, resolvePluginName, type PluginKind } from '../plugins/names.js';
+import {
+  isCustomPluginClass,
+  knownPluginClasses,
+  resolvePluginName,
+  type PluginKind,
+} from '../plugins/names.js';
 import { COMPRESSORS, DATATYPES, type JobConfig } from './types.js';
 
 export interface ConfigProblem {
@@ -123,7 +128,14 @@ class Checker {
     const p = this.object(parent, key, path, required);
     if (!p) return;
     const cls = this.string(p, 'class', `${path}.class`);
-    if (cls !== undefined) {
+    if (cls !== undefined && isCustomPluginClass(cls)) {
+      if (!/^[^#]+#[A-Za-z_$][A-Za-z0-9_$]*$/.test(cls)) {
+        this.fail(
+          `${path}.class`,
+          `a custom plugin is MODULE#ExportName (e.g. ./my-layout.mjs#MyPathProcessor), not ${JSON.stringify(cls)}`,
+        );
+      }
+    } else if (cls !== undefined) {
       const found = resolvePluginName(cls);
       if (!found) {
         this.fail(
@@ -149,6 +161,21 @@ function checkBackend(c: Checker, client: Json): void {
     c.string(backend, 'class', 'client.backend.class');
     c.string(backend, 'host', 'client.backend.host');
     c.oneOf(backend, 'protocol', 'client.backend.protocol', ['http', 'https'] as const);
+    if (
+      backend.rate_limit !== undefined &&
+      !(typeof backend.rate_limit === 'number' && backend.rate_limit > 0)
+    ) {
+      c.fail(
+        'client.backend.rate_limit',
+        `must be a number of requests per second > 0, not ${JSON.stringify(backend.rate_limit)}`,
+      );
+    }
+    if (backend.skip_zero_chunks !== undefined && typeof backend.skip_zero_chunks !== 'boolean') {
+      c.fail(
+        'client.backend.skip_zero_chunks',
+        `must be true or false, not ${JSON.stringify(backend.skip_zero_chunks)}`,
+      );
+    }
   } else if (name === 'zarr' || name === 'discard') {
     if (name === 'zarr') c.string(backend, 'path', 'client.backend.path');
     c.oneOf(backend, 'datatype', 'client.backend.datatype', DATATYPES, false);

@@ -39,6 +39,11 @@ export function resolvePluginName(className: string): PluginName | undefined {
   return KNOWN.find((p) => p.module === module && p.name === m[2]);
 }
 
+/** A user's own plugin: `MODULE#ExportName`, MODULE a path (relative to the config file) or a package. */
+export function isCustomPluginClass(className: string): boolean {
+  return className.includes('#') || className.startsWith('.') || className.startsWith('/');
+}
+
 export function knownPluginClasses(kind: PluginKind): string[] {
   return KNOWN.filter((p) => p.kind === kind).map((p) => `ingestclient.plugins.${p.module}.${p.name}`);
 }
