@@ -32,7 +32,10 @@ describe('boss-ingest command line', function () {
   }
 
   it('validate passes a good stack and writes nothing', async () => {
-    const res = await cli(['validate', config('good', stackConfig(spec))], dir);
+    const res = await cli(
+      ['validate', config('good', stackConfig(spec)), '--output', path.join(dir, 'v.zarr')],
+      dir,
+    );
     assert.equal(res.code, 0, res.stdout + res.stderr);
     assert.match(res.stdout, /16 tiles checked, datatype uint8, 0 problem\(s\)/);
   });
@@ -44,7 +47,10 @@ describe('boss-ingest command line', function () {
     const truncated = tileFile(bad, 0, 1, 3);
     unlinkSync(missing);
     truncateSync(truncated, 100);
-    const res = await cli(['validate', config('bad', stackConfig(bad))], dir);
+    const res = await cli(
+      ['validate', config('bad', stackConfig(bad)), '--output', path.join(dir, 'v.zarr')],
+      dir,
+    );
     assert.equal(res.code, 1, res.stdout + res.stderr);
     assert.ok(res.stdout.includes(`${missing}: file not found`), res.stdout);
     assert.ok(res.stdout.includes(`${truncated}: cannot be decoded`), res.stdout);
@@ -82,10 +88,12 @@ describe('boss-ingest command line', function () {
     assert.match(res.stderr, /ingest_job\.tile_size\.x: must be an integer >= 1, not 0/);
   });
 
-  it('a Boss config without --output exits 2 and says what to do', async () => {
-    const res = await cli([config('boss', stackConfig(spec)), '-f', '--address', '127.0.0.1:1'], dir);
-    assert.equal(res.code, 2);
-    assert.match(res.stderr, /add --output PATH/);
+  it('validate of a Boss config without a token says where tokens are looked for', async () => {
+    const res = await cli(['validate', config('boss', stackConfig(spec))], dir, {
+      env: { INTERN_TOKEN: '', HOME: dir },
+    });
+    assert.equal(res.code, 1, res.stdout + res.stderr);
+    assert.match(res.stdout, /Boss preflight: no Boss API token: pass -a\/--api-token, set INTERN_TOKEN/);
   });
 
   it('bad arguments exit 2', async () => {

@@ -3,6 +3,8 @@
  * cloning drops an Error's class and code, which decide whether a retry can help.
  */
 import sharp from 'sharp';
+import { BossError } from '../boss/api.js';
+import { MissingTokenError } from '../boss/token.js';
 import { ConfigError } from '../config/validate.js';
 import { VolumeError } from '../destinations/index.js';
 import type { JobSpec } from '../job/types.js';
@@ -28,10 +30,13 @@ export default async function runRowTask(task: RowTask): Promise<RowOutcome> {
   try {
     return { ok: await ingestRow(task.job, task.first, task.end) };
   } catch (err) {
-    const kind =
-      err instanceof PluginParamError || err instanceof VolumeError || err instanceof ConfigError
-        ? 'job'
-        : 'retry';
+    const fatal =
+      err instanceof PluginParamError ||
+      err instanceof VolumeError ||
+      err instanceof ConfigError ||
+      err instanceof MissingTokenError ||
+      (err instanceof BossError && !err.transient);
+    const kind = fatal ? 'job' : 'retry';
     return { error: { kind, message: (err as Error).message ?? String(err), transient: isTransient(err) } };
   }
 }

@@ -2,6 +2,7 @@
  * Assembles and writes one row of chunks: consecutive chunks sharing t, z and y, so every tile
  * along the row is read once. Runs inside a chunk thread (see pool.ts).
  */
+import { BossError } from '../boss/api.js';
 import type { Datatype, JobConfig } from '../config/types.js';
 import { BYTES_PER_VOXEL } from '../destinations/datatype.js';
 import { checkTile } from '../tiles/check.js';
@@ -138,7 +139,14 @@ export async function ingestRow(job: JobSpec, first: number, end: number): Promi
   let voxels = 0;
   for (const c of chunks) {
     if (failed.has(c.index)) continue;
-    await writeChunk(destination, c.box.coord, c.samples);
+    try {
+      await writeChunk(destination, c.box, c.samples);
+    } catch (err) {
+      // The server refused this chunk's data (400, 413): the chunk fails, the job goes on.
+      if (!(err instanceof BossError) || (err.status !== 400 && err.status !== 413)) throw err;
+      failed.set(c.index, { chunk: c.index, reason: err.message });
+      continue;
+    }
     written++;
     voxels += boxVoxels(c.box);
   }

@@ -1,6 +1,6 @@
 /** The original client's command line, mapped onto ours. */
 
-const SUBCOMMANDS = ['run', 'start', 'worker', 'status', 'cancel', 'validate', 'help'];
+const SUBCOMMANDS = ['run', 'start', 'worker', 'status', 'cancel', 'validate', 'prep', 'help'];
 /** Options of the original client that take a value. */
 const VALUE_OPTIONS = [
   '-j',

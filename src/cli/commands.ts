@@ -13,6 +13,12 @@ import {
   type EmbeddedServer,
 } from '../server/embedded.js';
 import { validateTiles } from '../tiles/validate.js';
+import { BossError } from '../boss/api.js';
+import { PreflightError } from '../boss/preflight.js';
+import { loadResources, prepResources } from '../boss/prep.js';
+import { MissingTokenError } from '../boss/token.js';
+import { jobExtent } from '../config/job.js';
+import { resolveDestination } from '../destinations/index.js';
 import { spawnWorkers } from '../worker/processes.js';
 import { runWorker } from '../worker/worker.js';
 import { EXIT, UsageError } from './exit.js';
@@ -67,12 +73,6 @@ async function jobConfig(file: string, opts: { output?: string; datatype?: Datat
   let config = await loadConfigFile(file);
   if (opts.output) config = withZarrOutput(config, opts.output, opts.datatype);
   else if (opts.datatype) throw new UsageError('--datatype goes with --output');
-  if (config.client.backend.name === 'boss') {
-    throw new UsageError(
-      `${file}: the Boss destination (client.backend.name "boss") is not available in this version; ` +
-        'add --output PATH to ingest into a local OME-Zarr volume',
-    );
-  }
   return config;
 }
 
@@ -259,7 +259,7 @@ export async function cancelCommand(
 
 export async function validateCommand(
   file: string,
-  opts: { output?: string; datatype?: Datatype },
+  opts: { output?: string; datatype?: Datatype; apiToken?: string },
 ): Promise<number> {
   let config = await loadConfigFile(file);
   if (opts.output) config = withZarrOutput(config, opts.output, opts.datatype);
@@ -272,5 +272,36 @@ export async function validateCommand(
   console.log(
     `${report.tiles} tiles checked, datatype ${report.datatype ?? 'unknown'}, ${report.problems.length} problem(s)`,
   );
-  return report.problems.length === 0 ? EXIT.completed : EXIT.errors;
+  let ok = report.problems.length === 0;
+  if (config.client.backend.name === 'boss') {
+    if (opts.apiToken) process.env.INTERN_TOKEN = opts.apiToken;
+    try {
+      const { checks } = await resolveDestination(config, report.datatype, jobExtent(config));
+      console.log(`Boss preflight passed: ${checks.join(', ')}`);
+    } catch (err) {
+      if (!(err instanceof PreflightError || err instanceof BossError || err instanceof MissingTokenError))
+        throw err;
+      console.log(`Boss preflight: ${err.message}`);
+      ok = false;
+    }
+  }
+  return ok ? EXIT.completed : EXIT.errors;
+}
+
+export async function prepCommand(file: string, opts: { apiToken?: string }): Promise<number> {
+  if (opts.apiToken) process.env.INTERN_TOKEN = opts.apiToken;
+  let resources;
+  try {
+    resources = await loadResources(file);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  try {
+    await prepResources(resources, (step) => console.log(`${step.resource}: ${step.action}`));
+  } catch (err) {
+    if (!(err instanceof BossError || err instanceof MissingTokenError)) throw err;
+    console.error(`boss-ingest prep: ${err.message}`);
+    return EXIT.errors;
+  }
+  return EXIT.completed;
 }

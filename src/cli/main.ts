@@ -8,6 +8,7 @@ import { ConfigError } from '../config/validate.js';
 import { NoServerError } from '../server/embedded.js';
 import {
   cancelCommand,
+  prepCommand,
   runCommand,
   startCommand,
   statusCommand,
@@ -102,13 +103,22 @@ function program(): Command {
   root
     .command('validate')
     .argument('<config>', 'job config file')
-    .description('check the config and every source tile without writing anything')
+    .description('check the config, every source tile and the Boss destination (preflight), writing nothing')
     .option('--output <path>', 'check against a local OME-Zarr destination')
+    .option('-a, --api-token <token>', 'Boss API token for the preflight')
     .addOption(
       new Option('--datatype <type>', 'datatype the tiles must fit').choices(['uint8', 'uint16', 'uint64']),
     )
     .action(async (config: string, opts) => {
       process.exitCode = await validateCommand(config, opts);
+    });
+  root
+    .command('prep')
+    .argument('<resources>', 'JSON file: host, protocol, collection, coord_frame, experiment, channel')
+    .description('create the Boss collection, coordinate frame, experiment and channel, reusing what exists')
+    .option('-a, --api-token <token>', 'Boss API token (else INTERN_TOKEN, ~/.intern/intern.cfg, token.json)')
+    .action(async (file: string, opts) => {
+      process.exitCode = await prepCommand(file, opts);
     });
   return root;
 }

@@ -11,6 +11,8 @@ export interface EngineSettings {
   chunksPerBatch: number;
   window: number;
   batchesPerRun: number;
+  /** Writes per second the job may send to its Boss (one per chunk), across all workers. */
+  rateLimit?: number;
 }
 
 export const ENGINE_DEFAULTS: EngineSettings = { chunksPerBatch: 8, window: 16, batchesPerRun: 400 };
@@ -21,5 +23,6 @@ export function engineSettings(config: JobConfig): EngineSettings {
     chunksPerBatch: e.chunks_per_batch ?? ENGINE_DEFAULTS.chunksPerBatch,
     window: e.window ?? ENGINE_DEFAULTS.window,
     batchesPerRun: e.batches_per_run ?? ENGINE_DEFAULTS.batchesPerRun,
+    rateLimit: config.client.backend.name === 'boss' ? config.client.backend.rate_limit : undefined,
   };
 }

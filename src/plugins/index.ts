@@ -6,6 +6,7 @@ import {
   CatmaidFileImageStackZoomLevelPathProcessor,
   CatmaidTileProcessor,
 } from './catmaid.js';
+import { TileError, type TileDatatype } from '../tiles/tile.js';
 import { resolvePluginName } from './names.js';
 import { PluginParamError, type PathProcessor, type Source, type TileProcessor } from './types.js';
 import { SyntheticPathProcessor, SyntheticTileProcessor } from './synthetic.js';
@@ -46,4 +47,22 @@ export async function createSource(config: JobConfig): Promise<Source> {
     path: await instantiate<PathProcessor>(config.client.path_processor, 'client.path_processor', config),
     tile: await instantiate<TileProcessor>(tileConfig, 'client.tile_processor', config),
   };
+}
+
+/** The datatype of the extent's first tile, or the TileError that kept it from being read. */
+export async function firstTile(source: Source, config: JobConfig): Promise<TileDatatype | TileError> {
+  const { extent, tile_size: size } = config.ingest_job;
+  const [xi, yi, z, t] = [
+    Math.floor(extent.x[0] / size!.x),
+    Math.floor(extent.y[0] / size!.y),
+    extent.z[0],
+    extent.t?.[0] ?? 0,
+  ];
+  const file = source.path.process(xi, yi, z, t);
+  try {
+    return (await source.tile.process(file, xi, yi, z, t)).datatype;
+  } catch (err) {
+    if (err instanceof TileError) return err;
+    throw err;
+  }
 }

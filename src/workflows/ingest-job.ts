@@ -118,10 +118,17 @@ export async function ingestJob(config: JobConfig, carry?: JobCarry): Promise<Jo
 
   try {
     let launched = 0;
+    const runStart = Date.now();
+    const runFirst = next;
     while (next < plan.totalChunks && !cancelled && !fatal) {
       if (launched >= settings.batchesPerRun || wf.workflowInfo().continueAsNewSuggested) break;
       await wf.condition(() => inFlight < settings.window || cancelled || fatal !== undefined);
       if (cancelled || fatal) break;
+      if (settings.rateLimit) {
+        // One write per chunk: launch no faster than the rate limit allows, whatever the workers.
+        const due = runStart + ((next - runFirst) * 1000) / settings.rateLimit - Date.now();
+        if (due > 0) await wf.sleep(due);
+      }
       const end = Math.min(next + settings.chunksPerBatch, plan.totalChunks);
       launch(next, end);
       launched++;
