@@ -1,0 +1,285 @@
+/**
+ * Ingest into a Boss (the emulator in test/boss-emulator, faithful to boss-api.md) through the
+ * commands a user runs, on a real Temporal dev server; read back through the cutout GET.
+ */
+import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { BossApi } from '../src/boss/api.js';
+import { decodeChunk } from '../src/destinations/codec.js';
+import { startBossEmulator, type BossEmulator } from './boss-emulator/index.js';
+import { stackConfig, voxel, writeStack, type StackSpec } from './fixtures/stack.js';
+import { cli, jobIdOf, spawnCli, startTestServer, stopCli, tempDir, type TestServer } from './harness/env.js';
+
+const TOKEN = 'tok-3f9a2c7e-secret-boss-token';
+const READ_ONLY = 'tok-read-only-8b1d';
+
+describe('ingest into a Boss (emulated) on a real Temporal dev server', function () {
+  this.timeout(240_000);
+  let server: TestServer;
+  let boss: BossEmulator;
+  let dir: string;
+
+  before(async () => {
+    server = await startTestServer();
+    boss = await startBossEmulator({
+      tokens: [
+        { token: TOKEN, canWrite: true, canCreate: true },
+        { token: READ_ONLY, canWrite: false, canCreate: false },
+      ],
+    });
+    dir = tempDir('boss');
+  });
+  after(async () => {
+    await boss?.stop();
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const conn = () => ['--address', server.address];
+  const host = () => boss.url.replace(/^http:\/\//, '');
+
+  /** `boss-ingest prep` creates what the job writes to. */
+  async function prep(
+    name: string,
+    datatype: string,
+    frame: { x: number; y: number; z: number },
+  ): Promise<void> {
+    const file = path.join(dir, `${name}-resources.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        host: host(),
+        protocol: 'http',
+        collection: { name: 'lab' },
+        coord_frame: { name: `${name}_frame`, x_stop: frame.x, y_stop: frame.y, z_stop: frame.z },
+        experiment: { name },
+        channel: { name: 'em', datatype },
+      }),
+    );
+    const res = await cli(['prep', file, '-a', TOKEN], server.home);
+    assert.equal(res.code, 0, res.stdout + res.stderr);
+    assert.match(res.stdout, new RegExp(`channel lab/${name}/em: created`));
+  }
+
+  function bossConfig(spec: StackSpec, experiment: string, extra: Record<string, unknown> = {}): string {
+    const config = stackConfig(spec) as { client: { backend: object }; database: object };
+    config.client.backend = { name: 'boss', class: 'BossBackend', host: host(), protocol: 'http', ...extra };
+    config.database = { collection: 'lab', experiment, channel: 'em' };
+    const file = path.join(dir, `${experiment}.json`);
+    writeFileSync(file, JSON.stringify(config));
+    return file;
+  }
+
+  /** The channel's voxels through the cutout GET, compared with the source. */
+  async function assertChannel(experiment: string, spec: StackSpec): Promise<void> {
+    const api = new BossApi(boss.url, TOKEN);
+    const blosc = await api.getCutout({
+      collection: 'lab',
+      experiment,
+      channel: 'em',
+      resolution: 0,
+      x: [0, spec.width],
+      y: [0, spec.height],
+      z: [0, spec.depth],
+    });
+    const bytes = await decodeChunk('blosc', blosc);
+    const data = spec.bits === 16 ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2) : bytes;
+    assert.equal(data.length, spec.width * spec.height * spec.depth);
+    let mismatches = 0;
+    let first = '';
+    for (let z = 0; z < spec.depth; z++)
+      for (let y = 0; y < spec.height; y++)
+        for (let x = 0; x < spec.width; x++) {
+          const got = data[(z * spec.height + y) * spec.width + x];
+          const want = voxel(spec, x, y, z);
+          if (got !== want && mismatches++ === 0)
+            first = `(x ${x}, y ${y}, z ${z}): got ${got}, expected ${want}`;
+        }
+    assert.equal(mismatches, 0, `${mismatches} voxels differ, first at ${first}`);
+  }
+
+  it('a uint8 CATMAID stack lands voxel-exact, and the token appears nowhere in the job or the logs', async () => {
+    await prep('catmaid8', 'uint8', { x: 2048, y: 2048, z: 64 });
+    const spec: StackSpec = {
+      root: path.join(dir, 'c8'),
+      layout: 'catmaid1',
+      width: 1300,
+      height: 1100,
+      depth: 40,
+      tile: { x: 512, y: 512 },
+      bits: 8,
+    };
+    await writeStack(spec);
+    const res = await cli(
+      ['run', bossConfig(spec, 'catmaid8'), '-a', TOKEN, '-f', '-v', 'debug', ...conn()],
+      server.home,
+    );
+    assert.equal(res.code, 0, res.stdout + res.stderr);
+    await assertChannel('catmaid8', spec);
+    assert.ok(
+      boss.requests.some(
+        (r) => r.method === 'POST' && r.url.startsWith('/v1/cutout/lab/catmaid8/em/0/0:512/0:512/0:16/'),
+      ),
+      'writes are aligned to the cuboid grid',
+    );
+
+    // Every event of every run of the job, and every log file, searched for the token.
+    const jobId = jobIdOf(res.stdout);
+    const connection = await Connection.connect({ address: server.address });
+    try {
+      const client = new Client({ connection });
+      const history = JSON.stringify(await client.workflow.getHandle(jobId).fetchHistory());
+      assert.ok(history.length > 1000);
+      assert.ok(!history.includes(TOKEN), 'the token is in the job history');
+      const described = JSON.stringify(await client.workflow.getHandle(jobId).describe(), (_k, v) =>
+        typeof v === 'bigint' ? String(v) : v,
+      );
+      assert.ok(!described.includes(TOKEN), 'the token is in the job description (memo, search attributes)');
+    } finally {
+      await connection.close();
+    }
+    const logs = readdirSync(server.home).filter((f) => f.endsWith('.log'));
+    assert.ok(logs.length > 0, 'the run wrote a log');
+    for (const f of logs)
+      assert.ok(!readFileSync(path.join(server.home, f), 'utf8').includes(TOKEN), `the token is in ${f}`);
+    assert.ok(!res.stdout.includes(TOKEN) && !res.stderr.includes(TOKEN), 'the token is in the output');
+  });
+
+  it('a uint16 z-index stack lands voxel-exact through 20% injected 5xx/429 faults and a worker killed mid-job', async () => {
+    await prep('zstack16', 'uint16', { x: 1024, y: 1024, z: 64 });
+    const spec: StackSpec = {
+      root: path.join(dir, 'z16'),
+      layout: 'zindex',
+      width: 1000,
+      height: 900,
+      depth: 48,
+      tile: { x: 512, y: 512 },
+      bits: 16,
+    };
+    await writeStack(spec);
+    boss.faults = { seed: 7, errorRate: 0.12, throttleRate: 0.08, retryAfter: 1, scope: 'cutout-post' };
+    boss.resetStats();
+    const file = bossConfig(spec, 'zstack16');
+    const env = { INTERN_TOKEN: TOKEN };
+    const first = spawnCli(['worker', ...conn()], tempDir('bw1'), env);
+    try {
+      const start = await cli(['start', file, '-f', ...conn()], server.home);
+      assert.equal(start.code, 0, start.stderr);
+      const jobId = jobIdOf(start.stdout);
+      for (let i = 0; i < 300 && boss.stats.stored < 3; i++) await new Promise((r) => setTimeout(r, 100));
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const second = spawnCli(['worker', ...conn()], tempDir('bw2'), env);
+      try {
+        const waited = await cli(['start', file, '-j', jobId, '--wait', ...conn()], server.home);
+        assert.equal(waited.code, 0, waited.stdout + waited.stderr);
+        assert.match(waited.stdout, /completed: 12\/12 chunks/);
+      } finally {
+        await stopCli(second);
+      }
+      assert.ok(boss.stats.faultsInjected > 0, 'faults were injected');
+      await assertChannel('zstack16', spec);
+    } finally {
+      boss.faults = {};
+      await stopCli(first);
+    }
+  });
+
+  it('a wrong token fails the job at once with a clear message, writing nothing', async () => {
+    const spec: StackSpec = {
+      root: path.join(dir, 'c8'),
+      layout: 'catmaid1',
+      width: 1300,
+      height: 1100,
+      depth: 40,
+      tile: { x: 512, y: 512 },
+      bits: 8,
+    };
+    boss.resetStats();
+    const res = await cli(
+      ['run', bossConfig(spec, 'catmaid8'), '-a', 'not-the-token', '-f', ...conn()],
+      server.home,
+    );
+    assert.equal(res.code, 1, res.stdout + res.stderr);
+    assert.match(res.stdout, /refused the API token \(401\)/);
+    assert.equal(boss.stats.stored, 0);
+  });
+
+  it('a read-only token is refused before any write', async () => {
+    const spec: StackSpec = {
+      root: path.join(dir, 'c8'),
+      layout: 'catmaid1',
+      width: 1300,
+      height: 1100,
+      depth: 40,
+      tile: { x: 512, y: 512 },
+      bits: 8,
+    };
+    const res = await cli(
+      ['run', bossConfig(spec, 'catmaid8'), '-a', READ_ONLY, '-f', ...conn()],
+      server.home,
+    );
+    assert.equal(res.code, 1, res.stdout + res.stderr);
+    assert.match(res.stdout, /may read but not write channel lab\/catmaid8\/em/);
+  });
+
+  it('a missing channel is named', async () => {
+    const spec: StackSpec = {
+      root: path.join(dir, 'c8'),
+      layout: 'catmaid1',
+      width: 1300,
+      height: 1100,
+      depth: 40,
+      tile: { x: 512, y: 512 },
+      bits: 8,
+    };
+    const config = JSON.parse(readFileSync(bossConfig(spec, 'catmaid8'), 'utf8'));
+    config.database.channel = 'nosuch';
+    const file = path.join(dir, 'nochannel.json');
+    writeFileSync(file, JSON.stringify(config));
+    const res = await cli(['validate', file, '-a', TOKEN], server.home);
+    assert.equal(res.code, 1);
+    assert.match(res.stdout, /channel lab\/catmaid8\/nosuch does not exist/);
+  });
+
+  it('a datatype mismatch (uint16 tiles, uint8 channel) fails before any write', async () => {
+    const spec: StackSpec = {
+      root: path.join(dir, 'z16'),
+      layout: 'zindex',
+      width: 1000,
+      height: 900,
+      depth: 48,
+      tile: { x: 512, y: 512 },
+      bits: 16,
+    };
+    boss.resetStats();
+    const res = await cli(['run', bossConfig(spec, 'catmaid8'), '-a', TOKEN, '-f', ...conn()], server.home);
+    assert.equal(res.code, 1, res.stdout + res.stderr);
+    assert.match(res.stdout, /the source is uint16 but channel lab\/catmaid8\/em is uint8/);
+    assert.equal(boss.stats.stored, 0, 'nothing was written');
+  });
+
+  it('an extent outside the coordinate frame is refused', async () => {
+    const spec: StackSpec = {
+      root: path.join(dir, 'c8'),
+      layout: 'catmaid1',
+      width: 1300,
+      height: 1100,
+      depth: 40,
+      tile: { x: 512, y: 512 },
+      bits: 8,
+    };
+    const config = JSON.parse(readFileSync(bossConfig(spec, 'catmaid8'), 'utf8'));
+    config.ingest_job.extent.z = [0, 100];
+    const file = path.join(dir, 'outside.json');
+    writeFileSync(file, JSON.stringify(config));
+    const res = await cli(['run', file, '-a', TOKEN, '-f', ...conn()], server.home);
+    assert.equal(res.code, 1);
+    assert.match(
+      res.stdout,
+      /ingest_job\.extent\.z \[0, 100\) lies outside the coordinate frame's \[0, 64\)/,
+    );
+  });
+});
