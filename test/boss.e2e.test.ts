@@ -20,6 +20,8 @@ describe('ingest into a Boss (emulated) on a real Temporal dev server', function
   let server: TestServer;
   let boss: BossEmulator;
   let dir: string;
+  let C8: StackSpec;
+  let Z16: StackSpec;
 
   before(async () => {
     server = await startTestServer();
@@ -30,6 +32,28 @@ describe('ingest into a Boss (emulated) on a real Temporal dev server', function
       ],
     });
     dir = tempDir('boss');
+    C8 = {
+      root: path.join(dir, 'c8'),
+      layout: 'catmaid1',
+      width: 1300,
+      height: 1100,
+      depth: 40,
+      tile: { x: 512, y: 512 },
+      bits: 8,
+    };
+    Z16 = {
+      root: path.join(dir, 'z16'),
+      layout: 'zindex',
+      width: 1000,
+      height: 900,
+      depth: 48,
+      tile: { x: 512, y: 512 },
+      bits: 16,
+    };
+    await prep('catmaid8', 'uint8', { x: 2048, y: 2048, z: 64 });
+    await prep('zstack16', 'uint16', { x: 1024, y: 1024, z: 64 });
+    await writeStack(C8);
+    await writeStack(Z16);
   });
   after(async () => {
     await boss?.stop();
@@ -101,17 +125,7 @@ describe('ingest into a Boss (emulated) on a real Temporal dev server', function
   }
 
   it('a uint8 CATMAID stack lands voxel-exact, and the token appears nowhere in the job or the logs', async () => {
-    await prep('catmaid8', 'uint8', { x: 2048, y: 2048, z: 64 });
-    const spec: StackSpec = {
-      root: path.join(dir, 'c8'),
-      layout: 'catmaid1',
-      width: 1300,
-      height: 1100,
-      depth: 40,
-      tile: { x: 512, y: 512 },
-      bits: 8,
-    };
-    await writeStack(spec);
+    const spec = C8;
     const res = await cli(
       ['run', bossConfig(spec, 'catmaid8'), '-a', TOKEN, '-f', '-v', 'debug', ...conn()],
       server.home,
@@ -148,17 +162,7 @@ describe('ingest into a Boss (emulated) on a real Temporal dev server', function
   });
 
   it('a uint16 z-index stack lands voxel-exact through 20% injected 5xx/429 faults and a worker killed mid-job', async () => {
-    await prep('zstack16', 'uint16', { x: 1024, y: 1024, z: 64 });
-    const spec: StackSpec = {
-      root: path.join(dir, 'z16'),
-      layout: 'zindex',
-      width: 1000,
-      height: 900,
-      depth: 48,
-      tile: { x: 512, y: 512 },
-      bits: 16,
-    };
-    await writeStack(spec);
+    const spec = Z16;
     boss.faults = { seed: 7, errorRate: 0.12, throttleRate: 0.08, retryAfter: 1, scope: 'cutout-post' };
     boss.resetStats();
     const file = bossConfig(spec, 'zstack16');
@@ -188,15 +192,7 @@ describe('ingest into a Boss (emulated) on a real Temporal dev server', function
   });
 
   it('a wrong token fails the job at once with a clear message, writing nothing', async () => {
-    const spec: StackSpec = {
-      root: path.join(dir, 'c8'),
-      layout: 'catmaid1',
-      width: 1300,
-      height: 1100,
-      depth: 40,
-      tile: { x: 512, y: 512 },
-      bits: 8,
-    };
+    const spec = C8;
     boss.resetStats();
     const res = await cli(
       ['run', bossConfig(spec, 'catmaid8'), '-a', 'not-the-token', '-f', ...conn()],
@@ -208,15 +204,7 @@ describe('ingest into a Boss (emulated) on a real Temporal dev server', function
   });
 
   it('a read-only token is refused before any write', async () => {
-    const spec: StackSpec = {
-      root: path.join(dir, 'c8'),
-      layout: 'catmaid1',
-      width: 1300,
-      height: 1100,
-      depth: 40,
-      tile: { x: 512, y: 512 },
-      bits: 8,
-    };
+    const spec = C8;
     const res = await cli(
       ['run', bossConfig(spec, 'catmaid8'), '-a', READ_ONLY, '-f', ...conn()],
       server.home,
@@ -226,15 +214,7 @@ describe('ingest into a Boss (emulated) on a real Temporal dev server', function
   });
 
   it('a missing channel is named', async () => {
-    const spec: StackSpec = {
-      root: path.join(dir, 'c8'),
-      layout: 'catmaid1',
-      width: 1300,
-      height: 1100,
-      depth: 40,
-      tile: { x: 512, y: 512 },
-      bits: 8,
-    };
+    const spec = C8;
     const config = JSON.parse(readFileSync(bossConfig(spec, 'catmaid8'), 'utf8'));
     config.database.channel = 'nosuch';
     const file = path.join(dir, 'nochannel.json');
@@ -245,15 +225,7 @@ describe('ingest into a Boss (emulated) on a real Temporal dev server', function
   });
 
   it('a datatype mismatch (uint16 tiles, uint8 channel) fails before any write', async () => {
-    const spec: StackSpec = {
-      root: path.join(dir, 'z16'),
-      layout: 'zindex',
-      width: 1000,
-      height: 900,
-      depth: 48,
-      tile: { x: 512, y: 512 },
-      bits: 16,
-    };
+    const spec = Z16;
     boss.resetStats();
     const res = await cli(['run', bossConfig(spec, 'catmaid8'), '-a', TOKEN, '-f', ...conn()], server.home);
     assert.equal(res.code, 1, res.stdout + res.stderr);
@@ -262,15 +234,7 @@ describe('ingest into a Boss (emulated) on a real Temporal dev server', function
   });
 
   it('an extent outside the coordinate frame is refused', async () => {
-    const spec: StackSpec = {
-      root: path.join(dir, 'c8'),
-      layout: 'catmaid1',
-      width: 1300,
-      height: 1100,
-      depth: 40,
-      tile: { x: 512, y: 512 },
-      bits: 8,
-    };
+    const spec = C8;
     const config = JSON.parse(readFileSync(bossConfig(spec, 'catmaid8'), 'utf8'));
     config.ingest_job.extent.z = [0, 100];
     const file = path.join(dir, 'outside.json');

@@ -81,7 +81,7 @@ export async function ingestJob(config: JobConfig, carry?: JobCarry): Promise<Jo
     }
     progress.state = 'failed';
     progress.error = rootMessage(err);
-    throw wf.ApplicationFailure.nonRetryable(`job ${info.workflowId} failed: ${progress.error}`, 'JobFailed');
+    throw wf.ApplicationFailure.nonRetryable(progress.error, 'JobFailed');
   }
   if (!carry) Object.assign(progress, initialProgress(info.workflowId, plan, new Date(progress.startedAt)));
   const settings = engineSettings(plan.job.config);
@@ -148,7 +148,7 @@ export async function ingestJob(config: JobConfig, carry?: JobCarry): Promise<Jo
     progress.state = 'failed';
     progress.error = fatal;
     publish();
-    throw wf.ApplicationFailure.nonRetryable(`job ${info.workflowId} failed: ${fatal}`, 'JobFailed');
+    throw wf.ApplicationFailure.nonRetryable(fatal, 'JobFailed');
   }
   if (!cancelled && next < plan.totalChunks) {
     await wf.condition(wf.allHandlersFinished);
