@@ -20,6 +20,7 @@ import { extentVoxels } from '../src/extent/grid.js';
 import { submitJob } from '../src/cli/jobs.js';
 import { createSource } from '../src/plugins/index.js';
 import { startEmbeddedServer } from '../src/server/embedded.js';
+import { startBossEmulator } from '../test/boss-emulator/index.js';
 import { ensureStack, stackConfig } from './stack.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -71,9 +72,14 @@ async function decodeCeiling(config: JobConfig): Promise<{ seconds: number; byte
   return { seconds: (performance.now() - t0) / 1000, bytes };
 }
 
-function spawnWorker(address: string, home: string, processes: number): ChildProcess {
+function spawnWorker(
+  address: string,
+  home: string,
+  processes: number,
+  env: NodeJS.ProcessEnv = {},
+): ChildProcess {
   return spawn(process.execPath, [MAIN, 'worker', '-p', String(processes), '--address', address], {
-    env: { ...process.env, BOSS_INGEST_HOME: home },
+    env: { ...process.env, BOSS_INGEST_HOME: home, ...env },
     stdio: 'inherit',
   });
 }
@@ -110,6 +116,7 @@ async function ingest(
   config: JobConfig,
   processes: number,
   bytesPerVoxel: number,
+  env: NodeJS.ProcessEnv = {},
 ): Promise<IngestFigure> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'bench-home-'));
   const out = mkdtempSync(path.join(os.tmpdir(), 'bench-out-'));
@@ -122,7 +129,7 @@ async function ingest(
   } as JobConfig;
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
-  const worker = spawnWorker(address, home, processes);
+  const worker = spawnWorker(address, home, processes, env);
   try {
     await waitForPollers(client, processes);
     const t0 = performance.now();
@@ -172,6 +179,42 @@ async function runStartup(config: JobConfig): Promise<number> {
   rmSync(home, { recursive: true, force: true });
   if (code !== 0) throw new Error(`boss-ingest run exited ${code}`);
   return seconds;
+}
+
+/** The same job into the Boss emulator (test/boss-emulator), through the cutout API over HTTP. */
+async function bossFigure(address: string, config: JobConfig): Promise<IngestFigure> {
+  const token = 'bench-token';
+  const boss = await startBossEmulator({ tokens: [{ token, canWrite: true, canCreate: true }] });
+  try {
+    const e = jobExtent(config);
+    boss.createCoordFrame('bench', {
+      x_start: 0,
+      x_stop: e.x[1],
+      y_start: 0,
+      y_stop: e.y[1],
+      z_start: 0,
+      z_stop: e.z[1],
+    });
+    boss.createCollection('bench');
+    boss.createExperiment('bench', 'bench', { coord_frame: 'bench' });
+    boss.createChannel('bench', 'bench', 'bench', { datatype: 'uint8' });
+    const job = {
+      ...config,
+      client: {
+        ...config.client,
+        backend: {
+          name: 'boss',
+          class: 'BossBackend',
+          host: boss.url.replace('http://', ''),
+          protocol: 'http',
+        },
+      },
+      database: { collection: 'bench', experiment: 'bench', channel: 'bench' },
+    } as JobConfig;
+    return await ingest(address, job, 1, 1, { INTERN_TOKEN: token });
+  } finally {
+    await boss.stop();
+  }
 }
 
 function rate(f: { seconds: number; bytes: number }): number {
@@ -254,6 +297,11 @@ async function main(): Promise<void> {
         `${rate(b16).toFixed(1)} MiB/s (${b16.seconds.toFixed(1)} s, ratio ${(rate(b16) / rate(a16)).toFixed(2)})`,
       );
     }
+    const boss = await bossFigure(server.address, config);
+    say(
+      'ingest into the Boss emulator on localhost, 1 worker process',
+      `${rate(boss).toFixed(1)} MiB/s (${boss.seconds.toFixed(1)} s, ${boss.state}, ${(rate(boss) / rate(b)).toFixed(2)} of (b))`,
+    );
     const startup = await runStartup(config);
     say('`boss-ingest run` start-up (embedded server, 1-chunk job)', `${startup.toFixed(1)} s`);
     console.log(`\nratio (b)/(a) = ${(rate(b) / rate(a)).toFixed(2)}   (target >= 0.7)`);
