@@ -6,7 +6,7 @@
  * and the volume read back with zarr-python, voxel for voxel against the synthetic source.
  */
 import { strict as assert } from 'node:assert';
-import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { JobResult } from '../src/job/types.js';
 import { syntheticVoxel } from '../src/plugins/synthetic.js';
@@ -132,19 +132,29 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
   let probe: JobProbe;
   let dir: string;
   const procs = new Processes();
+  /** The home directory of each worker a test started, for its log when something times out. */
+  const homes = new Map<RunningCli, string>();
 
   before(async () => {
     server = await startTestServer();
     probe = new JobProbe(server.address);
     dir = tempDir('durability');
   });
-  afterEach(() => procs.killAll());
+  afterEach(async () => {
+    await procs.killAll();
+    homes.clear();
+  });
   after(async () => {
     await procs.killAll();
     await probe?.close();
     await server?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
+
+  /** A fresh directory under the test file's own, removed with it. */
+  function subdir(name: string): string {
+    return mkdtempSync(path.join(dir, `${name}-`));
+  }
 
   function writeConfig(name: string, config: Record<string, unknown>): string {
     const file = path.join(dir, `${name}.json`);
@@ -154,28 +164,62 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
 
   /** `boss-ingest worker` with a home (and working directory) of its own. */
   function startWorker(address: string, name: string): RunningCli {
-    const home = tempDir(name);
-    return procs.spawn(['worker', '--address', address, '-v', 'info'], home, {
+    const home = subdir(name);
+    const worker = procs.spawn(['worker', '--address', address, '-v', 'info'], home, {
       BOSS_INGEST_THREADS: String(THREADS),
     });
+    homes.set(worker, home);
+    return worker;
+  }
+
+  /** What the workers said: their output and the end of their log files. */
+  function workerReport(): string {
+    return [...homes]
+      .map(([w, home]) => {
+        const logs = readdirSync(home)
+          .filter((f) => f.endsWith('.log'))
+          .map((f) => readFileSync(path.join(home, f), 'utf8').split('\n').slice(-15).join('\n'));
+        return `worker ${identityOf(w)} (${isAlive(w) ? 'running' : `exited ${w.child.exitCode ?? w.child.signalCode}`})\n${output(w)}\n--- log\n${logs.join('\n')}`;
+      })
+      .join('\n');
   }
 
   /** `boss-ingest start CONFIG --wait`: submits the job and follows it; exits with the job's code. */
   function startJob(address: string, config: string): RunningCli {
-    return procs.spawn(['start', config, '--wait', '-f', '--address', address], tempDir('client'));
+    return procs.spawn(['start', config, '--wait', '-f', '--address', address], subdir('client'));
+  }
+
+  /** The CLI's exit code; on a timeout, the error shows its output and where the job stands. */
+  async function exitOf(p: RunningCli, ms: number, what: string, address: string, jobId: string) {
+    try {
+      return await within(p.exited, ms, what);
+    } catch (err) {
+      const q = new JobProbe(address);
+      const [progress, pending] = [await q.progress(jobId), await q.pendingBatches(jobId)];
+      await q.close();
+      throw new Error(
+        `${(err as Error).message}\nprogress: ${JSON.stringify(progress)}\npending: ${JSON.stringify(pending)}\n${output(p)}\n${workerReport()}`,
+        { cause: err },
+      );
+    }
   }
 
   async function status(address: string, jobId: string): Promise<Status> {
-    const res = await cli(['status', '-j', jobId, '--json', '--address', address], tempDir('status'));
+    const res = await cli(['status', '-j', jobId, '--json', '--address', address], subdir('status'));
     assert.equal(res.code, 0, res.stderr);
     return JSON.parse(res.stdout) as Status;
   }
 
   /** Waits until the job has written chunks but is not done: the middle of the job. */
   async function midJob(p: JobProbe, jobId: string, total: number): Promise<JobResult> {
+    let last: JobResult | undefined;
     const progress = await waitFor(`job ${jobId} to write its first chunks`, 60_000, async () => {
-      const r = await p.progress(jobId);
-      return r && r.doneChunks > 0 ? r : undefined;
+      last = (await p.progress(jobId)) ?? last;
+      return last && last.doneChunks > 0 ? last : undefined;
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}\nlast progress: ${JSON.stringify(last)}\n${workerReport()}`, {
+        cause: err,
+      });
     });
     assert.ok(progress.doneChunks < total, `the job is still running (${progress.doneChunks}/${total})`);
     return progress;
@@ -205,7 +249,7 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
     assert.ok(onDisk > 0 && onDisk < total, `chunks on disk when the worker was killed: ${onDisk}`);
 
     const second = startWorker(server.address, 'kill-b');
-    const code = await within(waiting.exited, 80_000, 'the job after the kill');
+    const code = await exitOf(waiting, 80_000, 'the job after the kill', server.address, jobId);
     assert.equal(code, 0, `start --wait exits 0\n${output(waiting)}`);
     assert.match(waiting.stdout(), new RegExp(`completed: ${total}/${total} chunks`));
 
@@ -255,14 +299,15 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
 
       const stopped = Date.now();
       await own.stop();
-      // Down for longer than the batches' heartbeat timeout (10 s), so in-flight batches time out.
-      await sleep(12_000);
+      // Down for longer than the batches' heartbeat timeout (10 s), so in-flight batches time out,
+      // and longer than a gRPC client's default retries last (about 20 s), as a restart can be.
+      await sleep(25_000);
       await own.start();
       const outage = Date.now() - stopped;
       assert.ok(isAlive(worker), `the worker survived the ${outage} ms outage\n${output(worker)}`);
       assert.ok(isAlive(waiting), `start --wait survived the ${outage} ms outage\n${output(waiting)}`);
 
-      const code = await within(waiting.exited, 100_000, 'the job after the restart');
+      const code = await exitOf(waiting, 100_000, 'the job after the restart', own.address, jobId);
       assert.equal(code, 0, `start --wait exits 0 after a ${outage} ms outage\n${output(waiting)}`);
       const s = await status(own.address, jobId);
       assertCompleted(s, job);
@@ -299,19 +344,20 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
     startWorker(server.address, 'flaky-w');
     const waiting = startJob(server.address, writeConfig('flaky', syntheticConfig(job)));
     const jobId = await waitForJobId(waiting);
-    const code = await within(waiting.exited, 60_000, 'the flaky job');
+    const code = await exitOf(waiting, 60_000, 'the flaky job', server.address, jobId);
     assert.equal(code, 0, `start --wait exits 0\n${output(waiting)}`);
     for (const t of flakyTiles)
       assert.ok(existsSync(path.join(markerDir, t.join('_'))), `tile ${t} was read (and failed once)`);
 
-    const s = await status(server.address, jobId);
-    assertCompleted(s, job);
-    assert.deepEqual(s.progress.failures, []);
-    assert.ok(s.progress.rewrittenChunks > 0, 'the batches hit by the failures were retried');
+    // The data first, so that a failure of the counts below shows the volume itself is right.
+    await assertSameAsSource(job);
     const retried = (await batchAttempts(server.address, jobId)).filter((a) => a.attempt > 1);
     assert.ok(retried.length > 0 && retried.length <= flakyTiles.length, JSON.stringify(retried));
     for (const r of retried) assert.equal(r.lastFailure, 'ChunkWriteError', JSON.stringify(r));
-    await assertSameAsSource(job);
+    const s = await status(server.address, jobId);
+    assert.deepEqual(s.progress.failures, []);
+    assert.ok(s.progress.rewrittenChunks > 0, 'the batches hit by the failures were retried');
+    assertCompleted(s, job);
   });
 
   it('joining: a second worker with its own home joins a running job; both run batches, nothing is written twice', async () => {
@@ -330,7 +376,7 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
     const jobId = await waitForJobId(waiting);
     await midJob(probe, jobId, total);
     const b = startWorker(server.address, 'join-b');
-    const code = await within(waiting.exited, 60_000, 'the joined job');
+    const code = await exitOf(waiting, 60_000, 'the joined job', server.address, jobId);
     assert.equal(code, 0, `start --wait exits 0\n${output(waiting)}`);
 
     const workers = await batchWorkers(server.address, jobId);
@@ -374,10 +420,10 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
     const t0 = Date.now();
     const cancel = await cli(
       ['cancel', '-j', jobId, '--reason', 'durability test', '--address', server.address],
-      tempDir('cancel'),
+      subdir('cancel'),
     );
     assert.equal(cancel.code, 0, cancel.stderr);
-    const code = await within(waiting.exited, 30_000, 'start --wait after the cancel');
+    const code = await exitOf(waiting, 30_000, 'start --wait after the cancel', server.address, jobId);
     const ended = Date.now();
     assert.equal(code, 3, `start --wait exits 3 for a cancelled job\n${output(waiting)}`);
     assert.ok(ended - t0 < 15_000, `the job took ${ended - t0} ms to stop`);
@@ -437,9 +483,10 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
 
     const t0 = Date.now();
     first.child.kill('SIGTERM');
-    // The margin: a row already on a chunk thread when the grace time ends is finished (about 2 s
-    // here), then the batches are handed back and the worker closes its pool and connection.
-    const margin = 6000;
+    // The margin: rows already handed to the chunk threads when the grace time ends still run (one
+    // running and one queued per thread: 2 x 8 slices x 2 tile rows x 125 ms = 4 s here), then the
+    // batches are handed back and the worker closes its threads and connection (5 s allowed).
+    const margin = 2 * (8 * 2 * job.delayMs) + 5000;
     const exitCode = await within(first.exited, GRACE_MS + 30_000, 'the worker after SIGTERM');
     const took = Date.now() - t0;
     assert.ok(took <= GRACE_MS + margin, `the worker took ${took} ms to exit after SIGTERM`);
@@ -447,7 +494,7 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
     assert.ok(isAlive(waiting), 'the job goes on without workers');
 
     const second = startWorker(server.address, 'term-b');
-    const code = await within(waiting.exited, 80_000, 'the job after SIGTERM');
+    const code = await exitOf(waiting, 80_000, 'the job after SIGTERM', server.address, jobId);
     assert.equal(code, 0, `start --wait exits 0\n${output(waiting)}`);
     const s = await status(server.address, jobId);
     assertCompleted(s, job);

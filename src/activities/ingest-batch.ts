@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { rowPool } from '../chunks/pool.js';
+import type { RowResult } from '../chunks/row.js';
 import { chunkRows } from '../extent/grid.js';
 import { MAX_LISTED_FAILURES, type BatchInput, type BatchResult } from '../job/types.js';
 
@@ -31,13 +32,27 @@ export async function ingestBatch(input: BatchInput): Promise<BatchResult> {
   };
   const retry = ctx.info.attempt > 1;
   const rows = chunkRows(input.job.grid, previous?.next ?? input.first, input.end, ROW_LENGTH);
-  const done = new Array<boolean>(rows.length).fill(false);
+  const outcomes = new Array<RowResult | undefined>(rows.length);
+  // The checkpoint holds the rows before `next` only: rows finished out of order beyond it are
+  // redone by a retry, so counting them now would count them twice.
   let next = rows[0]?.[0] ?? input.end;
+  let committed = 0;
   const checkpoint = (): Checkpoint => ({ next, result });
   const ticker = setInterval(() => ctx.heartbeat(checkpoint()), HEARTBEAT_EVERY_MS);
   const pool = rowPool();
   let cursor = 0;
   let failure: unknown;
+
+  const commit = (): void => {
+    for (; committed < rows.length && outcomes[committed]; committed++) {
+      const row = outcomes[committed]!;
+      const [first, end] = rows[committed]!;
+      addRow(result, row);
+      // Every chunk a retry processes may have been written by the interrupted attempt.
+      if (retry) result.rewritten += end - first;
+      next = end;
+    }
+  };
 
   const runRows = async (): Promise<void> => {
     while (cursor < rows.length && !ctx.cancellationSignal.aborted && failure === undefined) {
@@ -52,16 +67,8 @@ export async function ingestBatch(input: BatchInput): Promise<BatchResult> {
             : ApplicationFailure.retryable(message, 'ChunkWriteError');
         return;
       }
-      result.written += outcome.ok.written;
-      result.voxels += outcome.ok.voxels;
-      result.failed += outcome.ok.failures.length;
-      // Every chunk a retry processes may have been written by the interrupted attempt.
-      if (retry) result.rewritten += end - first;
-      for (const f of outcome.ok.failures)
-        if (result.failures.length < MAX_LISTED_FAILURES) result.failures.push(f);
-      done[i] = true;
-      let j = rows.findIndex(([f]) => f === next);
-      while (j >= 0 && done[j]) next = rows[j++]?.[1] ?? input.end;
+      outcomes[i] = outcome.ok;
+      commit();
       ctx.heartbeat(checkpoint());
     }
   };
@@ -71,7 +78,12 @@ export async function ingestBatch(input: BatchInput): Promise<BatchResult> {
     if (failure !== undefined) throw failure;
     if (ctx.cancellationSignal.aborted) {
       // The job was cancelled: complete with what was written, so the job's counts match the disk.
-      if (ctx.cancellationDetails?.cancelRequested) return { ...result, cancelled: true };
+      if (ctx.cancellationDetails?.cancelRequested) {
+        // Nothing will redo the rows finished beyond the checkpoint: count them too.
+        const all = { ...result, failures: [...result.failures], cancelled: true };
+        for (const row of outcomes.slice(committed)) if (row) addRow(all, row);
+        return all;
+      }
       // Worker shutdown or a timeout: hand the batch back; a retry resumes from the checkpoint.
       throw ApplicationFailure.retryable(
         `batch interrupted (${describeCancel(ctx)}); resuming elsewhere`,
@@ -82,6 +94,13 @@ export async function ingestBatch(input: BatchInput): Promise<BatchResult> {
   } finally {
     clearInterval(ticker);
   }
+}
+
+function addRow(result: BatchResult, row: RowResult): void {
+  result.written += row.written;
+  result.voxels += row.voxels;
+  result.failed += row.failures.length;
+  for (const f of row.failures) if (result.failures.length < MAX_LISTED_FAILURES) result.failures.push(f);
 }
 
 function describeCancel(ctx: Context): string {
