@@ -12,11 +12,18 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import type { JobConfig } from '../src/config/types.js';
 import { submitJob } from '../src/cli/jobs.js';
+import { temporal } from '@temporalio/proto';
 import { startEmbeddedServer } from '../src/server/embedded.js';
+import { jobHistories } from '../test/harness/history.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
-function syntheticJob(extent: { x: number; y: number; z: number }, tile: number, chunk: { x: number; y: number; z: number }, engine: object): JobConfig {
+function syntheticJob(
+  extent: { x: number; y: number; z: number },
+  tile: number,
+  chunk: { x: number; y: number; z: number },
+  engine: object,
+): JobConfig {
   return {
     schema: { name: 'boss-v0.2-schema', validator: 'BossValidatorV02' },
     client: {
@@ -36,7 +43,10 @@ function syntheticJob(extent: { x: number; y: number; z: number }, tile: number,
 }
 
 function spawnWorker(address: string, home: string): ChildProcess {
-  return spawn(process.execPath, [MAIN, 'worker', '-p', '1', '--address', address], { env: { ...process.env, BOSS_INGEST_HOME: home }, stdio: 'inherit' });
+  return spawn(process.execPath, [MAIN, 'worker', '-p', '1', '--address', address], {
+    env: { ...process.env, BOSS_INGEST_HOME: home },
+    stdio: 'inherit',
+  });
 }
 
 /** Peak resident memory of a process so far, from the kernel's high-water mark. */
@@ -45,28 +55,28 @@ function peakRssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function runJob(client: Client, config: JobConfig, id: string): Promise<{ seconds: number; result: { state: string; doneChunks: number; run: number } }> {
+async function runJob(
+  client: Client,
+  config: JobConfig,
+  id: string,
+): Promise<{ seconds: number; result: { state: string; doneChunks: number; run: number } }> {
   const t0 = performance.now();
   const handle = await submitJob(client, config, id, 'boss-ingest');
   const result = await handle.result();
   return { seconds: (performance.now() - t0) / 1000, result };
 }
 
-/** The longest history of the job's runs, following continue-as-new. */
-async function maxHistory(client: Client, id: string): Promise<{ runs: number; events: number; bytes: number }> {
-  let runs = 0;
-  let events = 0;
-  let bytes = 0;
-  let runId: string | undefined;
-  for (;;) {
-    const history = await client.workflow.getHandle(id, runId).fetchHistory();
-    runs++;
-    events = Math.max(events, history.events?.length ?? 0);
-    bytes = Math.max(bytes, JSON.stringify(history).length);
-    const last = history.events?.[history.events.length - 1];
-    runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
-    if (!runId) return { runs, events, bytes };
-  }
+/** The longest history of the job's runs. */
+async function maxHistory(
+  client: Client,
+  id: string,
+): Promise<{ runs: number; events: number; bytes: number }> {
+  const runs = await jobHistories(client, id);
+  return {
+    runs: runs.length,
+    events: Math.max(...runs.map((h) => h.events?.length ?? 0)),
+    bytes: Math.max(...runs.map((h) => temporal.api.history.v1.History.encode(h).finish().length)),
+  };
 }
 
 async function withWorker<T>(address: string, fn: (worker: ChildProcess) => Promise<T>): Promise<T> {
@@ -86,24 +96,41 @@ async function withWorker<T>(address: string, fn: (worker: ChildProcess) => Prom
 async function main(): Promise<void> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'scale-server-'));
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const server = await startEmbeddedServer({ address: `127.0.0.1:${port}`, namespace: 'default', dbFile: path.join(home, 'db.sqlite'), ui: false });
+  const server = await startEmbeddedServer({
+    address: `127.0.0.1:${port}`,
+    namespace: 'default',
+    dbFile: path.join(home, 'db.sqlite'),
+    ui: false,
+  });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
   try {
-    console.log(`boss-ingest scale bench: ${os.availableParallelism()} cores, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+    console.log(
+      `boss-ingest scale bench: ${os.availableParallelism()} cores, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+    );
 
     // Memory: the same worker settings on N and 100 N chunks of real size (16x512x512).
-    for (const [label, depth] of [['small', 16 * 4], ['100x', 16 * 400]] as const) {
+    for (const [label, depth] of [
+      ['small', 16 * 4],
+      ['100x', 16 * 400],
+    ] as const) {
       await withWorker(server.address, async (worker) => {
         const job = syntheticJob({ x: 1024, y: 512, z: depth }, 512, { x: 512, y: 512, z: 16 }, {});
         const { seconds, result } = await runJob(client, job, `mem-${label}-${Date.now()}`);
-        console.log(`memory, ${label} job: ${result.doneChunks} chunks in ${seconds.toFixed(1)} s, worker peak RSS ${peakRssMiB(worker.pid!).toFixed(0)} MiB`);
+        console.log(
+          `memory, ${label} job: ${result.doneChunks} chunks in ${seconds.toFixed(1)} s, worker peak RSS ${peakRssMiB(worker.pid!).toFixed(0)} MiB`,
+        );
       });
     }
 
     // Scale: 1,048,576 chunks of 16x16x1 voxels, 1,024 chunks per batch.
     await withWorker(server.address, async () => {
-      const job = syntheticJob({ x: 16384, y: 16384, z: 1 }, 16, { x: 16, y: 16, z: 1 }, { chunks_per_batch: 1024, window: 8 });
+      const job = syntheticJob(
+        { x: 16384, y: 16384, z: 1 },
+        16,
+        { x: 16, y: 16, z: 1 },
+        { chunks_per_batch: 1024, window: 8 },
+      );
       const id = `scale-${Date.now()}`;
       const { seconds, result } = await runJob(client, job, id);
       const h = await maxHistory(client, id);

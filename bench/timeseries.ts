@@ -1,0 +1,175 @@
+/**
+ * The time-series bench: a calcium-imaging series (512 x 512, 4 z slices, one uint16 multipage
+ * TIFF per slice) ingested into a local OME-Zarr volume by one worker process, server already up.
+ * Reports MiB/s and the worker's peak resident memory, which must not grow with the number of
+ * pages. `node dist/bench/timeseries.js` runs it at 100 and at 1,000 pages.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { submitJob } from '../src/cli/jobs.js';
+import type { JobConfig } from '../src/config/types.js';
+import { validateConfig } from '../src/config/validate.js';
+import { startEmbeddedServer } from '../src/server/embedded.js';
+import { writeMultipageTiff } from '../test/fixtures/tiff.js';
+import { CACHE } from './stack.js';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const MiB = 1024 * 1024;
+const SIZE = 512;
+const SLICES = 4;
+
+/**
+ * Page t of slice z: blobs that move with time over a gradient, with shot noise, like a
+ * fluorescence series; compresses and decodes like real data, unlike flat or random pages.
+ */
+function page(z: number, t: number): Uint16Array {
+  const out = new Uint16Array(SIZE * SIZE);
+  let seed = (z * 73856093) ^ (t * 19349663);
+  for (let y = 0; y < SIZE; y++) {
+    const wave = Math.cos(y / 29 - t / 50 + z);
+    for (let x = 0; x < SIZE; x++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      const blob = Math.sin(x / 37 + t / 40) * wave;
+      out[y * SIZE + x] = 2000 + 1500 * blob * blob + ((x + y) << 2) + ((seed >>> 20) & 255);
+    }
+  }
+  return out;
+}
+
+/** The series' files, generated unless a complete one is in the cache. */
+function ensureSeries(pages: number): string[] {
+  const root = path.join(CACHE, 'bench', `timeseries-u16-${SIZE}x${SIZE}x${SLICES}-${pages}`);
+  const files = Array.from({ length: SLICES }, (_, z) => path.join(root, `slice${z}.tif`));
+  const marker = path.join(root, 'complete.json');
+  if (existsSync(marker)) return files;
+  console.log(`generating ${SLICES} multipage TIFFs of ${pages} ${SIZE}x${SIZE} uint16 pages in ${root} ...`);
+  mkdirSync(root, { recursive: true });
+  files.forEach((file, z) =>
+    writeMultipageTiff(file, { width: SIZE, height: SIZE, bits: 16, pages }, (t) => page(z, t)),
+  );
+  writeFileSync(marker, JSON.stringify({ pages }));
+  return files;
+}
+
+function seriesConfig(files: string[], pages: number, out: string): JobConfig {
+  return validateConfig({
+    schema: { name: 'boss-v0.1-schema', validator: 'BossValidatorV01' },
+    client: {
+      backend: { name: 'zarr', path: out },
+      path_processor: {
+        class: 'ingest.plugins.multipage_tiff.SingleTimeTiffPathProcessor',
+        params: Object.fromEntries(files.map((f, z) => [`z_${z}`, f])),
+      },
+      tile_processor: {
+        class: 'ingest.plugins.multipage_tiff.SingleTimeTiffTileProcessor',
+        params: { datatype: 'uint16', filetype: 'tif' },
+      },
+    },
+    database: { collection: 'bench', experiment: 'bench', channel: 'timeseries' },
+    ingest_job: {
+      resolution: 0,
+      extent: { x: [0, SIZE], y: [0, SIZE], z: [0, SLICES], t: [0, pages] },
+      tile_size: { x: SIZE, y: SIZE, z: 1, t: 1 },
+    },
+  });
+}
+
+/** Peak resident memory of a process so far, from the kernel's high-water mark. */
+function peakRssMiB(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function waitForPoller(client: Client): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const res = await client.workflowService.describeTaskQueue({
+      namespace: 'default',
+      taskQueue: { name: 'boss-ingest' },
+      taskQueueType: 2,
+    });
+    if ((res.pollers?.length ?? 0) >= 1) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the worker did not start polling');
+}
+
+async function stopWorker(worker: ChildProcess): Promise<void> {
+  if (worker.exitCode !== null) return;
+  const exited = new Promise((r) => worker.once('exit', r));
+  worker.kill('SIGTERM');
+  await exited;
+}
+
+/**
+ * Ingests the series of `pages` time points (1,000 unless told) with one fresh worker process
+ * (`boss-ingest worker -p 1`, chunk threads included) and measures it.
+ */
+export async function benchTimeSeries(
+  address: string,
+  pages = 1000,
+): Promise<{ mibPerSec: number; peakRssMiB: number; pages: number }> {
+  const files = ensureSeries(pages);
+  const home = mkdtempSync(path.join(os.tmpdir(), 'bench-ts-home-'));
+  const out = mkdtempSync(path.join(os.tmpdir(), 'bench-ts-out-'));
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const worker = spawn(process.execPath, [MAIN, 'worker', '-p', '1', '--address', address], {
+    env: { ...process.env, BOSS_INGEST_HOME: home },
+    stdio: 'inherit',
+  });
+  try {
+    await waitForPoller(client);
+    const config = seriesConfig(files, pages, path.join(out, 'series.ome.zarr'));
+    const t0 = performance.now();
+    const result = await (
+      await submitJob(client, config, `bench-ts-${pages}-${Date.now()}`, 'boss-ingest')
+    ).result();
+    const seconds = (performance.now() - t0) / 1000;
+    if (result.state !== 'completed') throw new Error(`the time-series job ended ${result.state}`);
+    return {
+      mibPerSec: (pages * SLICES * SIZE * SIZE * 2) / MiB / seconds,
+      peakRssMiB: peakRssMiB(worker.pid!),
+      pages,
+    };
+  } finally {
+    await stopWorker(worker);
+    await connection.close();
+    rmSync(out, { recursive: true, force: true });
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'bench-ts-server-'));
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const server = await startEmbeddedServer({
+    address: `127.0.0.1:${port}`,
+    namespace: 'default',
+    dbFile: path.join(home, 'db.sqlite'),
+    ui: false,
+  });
+  try {
+    console.log(
+      `boss-ingest time-series bench: ${os.availableParallelism()} cores, node ${process.version}, ` +
+        `${SIZE}x${SIZE} uint16, ${SLICES} z slices, one multipage TIFF per slice, OME-Zarr defaults`,
+    );
+    for (const pages of [100, 1000]) {
+      const r = await benchTimeSeries(server.address, pages);
+      console.log(
+        `${String(r.pages).padStart(5)} pages: ${r.mibPerSec.toFixed(1)} MiB/s, worker peak RSS ${r.peakRssMiB.toFixed(0)} MiB`,
+      );
+    }
+  } finally {
+    await server.stop();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await main();
+  process.exit(0);
+}
