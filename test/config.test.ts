@@ -15,8 +15,13 @@ import { ORIGINAL_CONFIGS } from './fixtures/original-configs.js';
 
 type Json = Record<string, unknown>;
 
-const SUPPORTED = ['catmaid-file-stack.json', 'catmaid-v0.2-tile.json', 'zindex-stack.json'];
-const MULTIPAGE_TIFF = ['tiff-hyperstack.json', 'time-series-tiff.json'];
+const SUPPORTED = [
+  'catmaid-file-stack.json',
+  'catmaid-v0.2-tile.json',
+  'zindex-stack.json',
+  'tiff-hyperstack.json',
+  'time-series-tiff.json',
+];
 
 function original(name: string): Json {
   const text = ORIGINAL_CONFIGS[name];
@@ -86,15 +91,6 @@ describe('job config validation', () => {
       assert.ok(classes.some((c) => c.startsWith('ingest.plugins.filesystem.')));
       assert.ok(classes.some((c) => c.startsWith('ingestclient.plugins.catmaid.')));
     });
-
-    for (const name of MULTIPAGE_TIFF) {
-      it(`rejects ${name}: multipage_tiff plugins are not supported yet (current behaviour)`, () => {
-        const raw = original(name) as unknown as JobConfig;
-        const cls = raw.client.path_processor.class;
-        const problem = assertProblem(raw, 'client.path_processor.class', /unknown path processor/);
-        assert.ok(problem.rule.includes(cls), `the rule should name ${cls}: ${problem.rule}`);
-      });
-    }
 
     const spellings = [
       'ingest.plugins.catmaid',

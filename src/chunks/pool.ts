@@ -17,6 +17,9 @@ export function rowPool(): Piscina<RowTask, RowOutcome> {
     minThreads: chunkThreads(),
     maxThreads: chunkThreads(),
     idleTimeout: Number.POSITIVE_INFINITY,
+    // geotiff (multipage TIFF sources) imports web-worker, which in a worker thread reads
+    // workerData as its own and throws on loading when it is undefined.
+    workerData: {},
   });
   return pool;
 }

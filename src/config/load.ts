@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Datatype, JobConfig, ZarrBackendConfig } from './types.js';
+import { customPluginParts, isCustomPluginClass, isRelativeModule } from '../plugins/names.js';
+import type { Datatype, JobConfig, PluginConfig, ZarrBackendConfig } from './types.js';
 import { ConfigError, validateConfig } from './validate.js';
 
 /** Reads and validates a config file; errors name the file and each JSON path at fault. */
@@ -17,7 +18,26 @@ export async function loadConfigFile(file: string): Promise<JobConfig> {
   } catch (err) {
     throw new ConfigError([{ path: '', rule: `not valid JSON: ${(err as Error).message}` }], file);
   }
-  return validateConfig(raw, file);
+  return withAbsolutePluginModules(validateConfig(raw, file), path.dirname(path.resolve(file)));
+}
+
+/**
+ * Custom plugin modules written relative to the config file (`./my-layout.mjs#MyPathProcessor`)
+ * made absolute, because workers load them from wherever they run. Packages and absolute paths
+ * are left as they are.
+ */
+export function withAbsolutePluginModules(config: JobConfig, dir: string): JobConfig {
+  const absolute = (plugin: PluginConfig | undefined): PluginConfig | undefined => {
+    if (!plugin || !isCustomPluginClass(plugin.class)) return plugin;
+    const { module, exportName } = customPluginParts(plugin.class);
+    if (!isRelativeModule(module)) return plugin;
+    return { ...plugin, class: `${path.resolve(dir, module)}#${exportName}` };
+  };
+  const client = { ...config.client, path_processor: absolute(config.client.path_processor)! };
+  for (const key of ['tile_processor', 'chunk_processor'] as const) {
+    if (config.client[key]) client[key] = absolute(config.client[key]);
+  }
+  return { ...config, client };
 }
 
 /** `--output PATH`: replaces the configured destination by a local OME-Zarr volume. */

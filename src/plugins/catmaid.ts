@@ -1,8 +1,9 @@
 /** CATMAID file-based tile stacks, tile source types 1, 4 and 5. */
 import path from 'node:path';
 import type { IngestJobSection } from '../config/types.js';
-import { decodeGreyImage, IMAGE_FILETYPES } from '../tiles/decode.js';
+import { decodeGreyImage, IMAGE_FILETYPES, type GreyOptions } from '../tiles/decode.js';
 import type { Tile } from '../tiles/tile.js';
+import { greyOptions } from './colour.js';
 import {
   choiceParam,
   PluginParamError,
@@ -64,12 +65,15 @@ export class CatmaidDirectoryImageStackPathProcessor extends CatmaidPathProcesso
 
 /** One file is one tile; the three CATMAID types read the same way. */
 export class CatmaidTileProcessor implements TileProcessor {
+  private grey: GreyOptions = {};
+
   setup(params: PluginParams): void {
     if (params.filetype !== undefined)
       choiceParam(params, 'filetype', 'client.tile_processor', IMAGE_FILETYPES);
+    this.grey = greyOptions(params, 'client.tile_processor');
   }
 
   process(file: string): Promise<Tile> {
-    return decodeGreyImage(file);
+    return decodeGreyImage(file, this.grey);
   }
 }

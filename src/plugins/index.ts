@@ -7,7 +7,14 @@ import {
   CatmaidTileProcessor,
 } from './catmaid.js';
 import { TileError, type TileDatatype } from '../tiles/tile.js';
-import { resolvePluginName } from './names.js';
+import { loadCustomPlugin } from './custom.js';
+import {
+  SingleTimeTiffPathProcessor,
+  SingleTimeTiffTileProcessor,
+  TiffMultiFileHyperStackPathProcessor,
+  TiffMultiFileHyperStackTileProcessor,
+} from './multipage-tiff.js';
+import { isCustomPluginClass, resolvePluginName, type PluginKind } from './names.js';
 import { PluginParamError, type PathProcessor, type Source, type TileProcessor } from './types.js';
 import { SyntheticPathProcessor, SyntheticTileProcessor } from './synthetic.js';
 import { ZindexStackPathProcessor, ZindexStackTileProcessor } from './zindex.js';
@@ -21,6 +28,10 @@ const IMPLEMENTATIONS: Record<string, new () => PathProcessor | TileProcessor> =
   'catmaid.CatmaidDirectoryImageStackTileProcessor': CatmaidTileProcessor,
   'stack.ZindexStackPathProcessor': ZindexStackPathProcessor,
   'stack.ZindexStackTileProcessor': ZindexStackTileProcessor,
+  'multipage_tiff.SingleTimeTiffPathProcessor': SingleTimeTiffPathProcessor,
+  'multipage_tiff.SingleTimeTiffTileProcessor': SingleTimeTiffTileProcessor,
+  'multipage_tiff.TiffMultiFileHyperStackPathProcessor': TiffMultiFileHyperStackPathProcessor,
+  'multipage_tiff.TiffMultiFileHyperStackTileProcessor': TiffMultiFileHyperStackTileProcessor,
   'synthetic.SyntheticPathProcessor': SyntheticPathProcessor,
   'synthetic.SyntheticTileProcessor': SyntheticTileProcessor,
 };
@@ -28,12 +39,18 @@ const IMPLEMENTATIONS: Record<string, new () => PathProcessor | TileProcessor> =
 async function instantiate<T extends PathProcessor | TileProcessor>(
   plugin: PluginConfig,
   where: string,
+  kind: PluginKind,
   config: JobConfig,
 ): Promise<T> {
-  const name = resolvePluginName(plugin.class);
-  const Impl = name && IMPLEMENTATIONS[`${name.module}.${name.name}`];
-  if (!Impl) throw new PluginParamError(`${where}.class`, `unknown plugin ${JSON.stringify(plugin.class)}`);
-  const instance = new Impl() as T;
+  let instance: T;
+  if (isCustomPluginClass(plugin.class)) {
+    instance = (await loadCustomPlugin(plugin.class, where, kind)) as T;
+  } else {
+    const name = resolvePluginName(plugin.class);
+    const Impl = name && IMPLEMENTATIONS[`${name.module}.${name.name}`];
+    if (!Impl) throw new PluginParamError(`${where}.class`, `unknown plugin ${JSON.stringify(plugin.class)}`);
+    instance = new Impl() as T;
+  }
   await instance.setup({ ...(plugin.params ?? {}), ingest_job: config.ingest_job });
   return instance;
 }
@@ -44,8 +61,13 @@ export async function createSource(config: JobConfig): Promise<Source> {
   return {
     pathClass: config.client.path_processor.class,
     tileClass: tileConfig.class,
-    path: await instantiate<PathProcessor>(config.client.path_processor, 'client.path_processor', config),
-    tile: await instantiate<TileProcessor>(tileConfig, 'client.tile_processor', config),
+    path: await instantiate<PathProcessor>(
+      config.client.path_processor,
+      'client.path_processor',
+      'path',
+      config,
+    ),
+    tile: await instantiate<TileProcessor>(tileConfig, 'client.tile_processor', 'tile', config),
   };
 }
 

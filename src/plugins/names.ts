@@ -24,6 +24,10 @@ const KNOWN: PluginName[] = [
   { module: 'catmaid', name: 'CatmaidDirectoryImageStackTileProcessor', kind: 'tile' },
   { module: 'stack', name: 'ZindexStackPathProcessor', kind: 'path' },
   { module: 'stack', name: 'ZindexStackTileProcessor', kind: 'tile' },
+  { module: 'multipage_tiff', name: 'SingleTimeTiffPathProcessor', kind: 'path' },
+  { module: 'multipage_tiff', name: 'SingleTimeTiffTileProcessor', kind: 'tile' },
+  { module: 'multipage_tiff', name: 'TiffMultiFileHyperStackPathProcessor', kind: 'path' },
+  { module: 'multipage_tiff', name: 'TiffMultiFileHyperStackTileProcessor', kind: 'tile' },
   { module: 'synthetic', name: 'SyntheticPathProcessor', kind: 'path' },
   { module: 'synthetic', name: 'SyntheticTileProcessor', kind: 'tile' },
 ];
@@ -42,6 +46,17 @@ export function resolvePluginName(className: string): PluginName | undefined {
 /** A user's own plugin: `MODULE#ExportName`, MODULE a path (relative to the config file) or a package. */
 export function isCustomPluginClass(className: string): boolean {
   return className.includes('#') || className.startsWith('.') || className.startsWith('/');
+}
+
+/** `MODULE#ExportName` split at its last `#`. */
+export function customPluginParts(className: string): { module: string; exportName: string } {
+  const at = className.lastIndexOf('#');
+  return { module: className.slice(0, at), exportName: className.slice(at + 1) };
+}
+
+/** True for a custom plugin module written as a path relative to the config file (`./`, `../`). */
+export function isRelativeModule(module: string): boolean {
+  return /^\.\.?[\\/]/.test(module);
 }
 
 export function knownPluginClasses(kind: PluginKind): string[] {

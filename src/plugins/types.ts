@@ -9,11 +9,22 @@ import type { Tile } from '../tiles/tile.js';
 /** A plugin's params from the config, plus the whole ingest_job section (plugins need the extent). */
 export type PluginParams = Record<string, unknown> & { ingest_job: IngestJobSection };
 
+/**
+ * Maps tile indices to the file holding the tile. Plugins are set up once per job in each process
+ * and thread that reads tiles, so `process` may be called many times, concurrently.
+ */
 export interface PathProcessor {
+  /** Throw PluginParamError for params that are wrong: the job fails with its message. */
   setup(params: PluginParams): void | Promise<void>;
   process(x: number, y: number, z: number, t: number): string;
 }
 
+/**
+ * Reads one tile: `tile_size` pixels, or at the right and bottom edges of the extent anything
+ * from what the extent needs up to `tile_size`. Throw TileError for a missing or unusable file:
+ * the chunks that need the tile fail and the job goes on. An I/O error with a transient code
+ * (EIO, EAGAIN, ...) is retried.
+ */
 export interface TileProcessor {
   setup(params: PluginParams): void | Promise<void>;
   process(file: string, x: number, y: number, z: number, t: number): Promise<Tile>;

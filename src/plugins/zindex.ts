@@ -1,8 +1,9 @@
 /** Z-index stacks: one image per z slice, from which each tile is cropped. */
 import path from 'node:path';
 import type { IngestJobSection } from '../config/types.js';
-import { decodeGreyImage, IMAGE_FILETYPES } from '../tiles/decode.js';
+import { decodeGreyImage, IMAGE_FILETYPES, type GreyOptions } from '../tiles/decode.js';
 import { cropTile, TileError, type Tile } from '../tiles/tile.js';
+import { greyOptions } from './colour.js';
 import {
   choiceParam,
   PluginParamError,
@@ -14,14 +15,17 @@ import {
 
 const PLACEHOLDER = /<(?:o:(\d+))?(?:p:(\d+))?>/g;
 
-/** Expands `<o:N p:M>` (z + N zero-padded to M digits) and the literal `<x>`, `<y>`, `<z>`. */
-export function expandBaseFilename(template: string, x: number, y: number, z: number): string {
+/**
+ * Expands `<o:N p:M>` (n + N zero-padded to M digits) and the literal `<x>`, `<y>`, `<z>`.
+ * n is the slice z, except in hyperstacks, where it numbers the file (see multipage-tiff.ts).
+ */
+export function expandBaseFilename(template: string, x: number, y: number, z: number, n = z): string {
   return template
     .replace(/<x>/g, `${x}`)
     .replace(/<y>/g, `${y}`)
     .replace(/<z>/g, `${z}`)
     .replace(PLACEHOLDER, (_whole, offset?: string, pad?: string) => {
-      return `${z + Number(offset ?? 0)}`.padStart(Number(pad ?? 0), '0');
+      return `${n + Number(offset ?? 0)}`.padStart(Number(pad ?? 0), '0');
     });
 }
 
@@ -49,6 +53,7 @@ export class ZindexStackPathProcessor implements PathProcessor {
 export class ZindexStackTileProcessor implements TileProcessor {
   private job!: IngestJobSection;
   private failGracefully = false;
+  private grey: GreyOptions = {};
   /** The last slice decoded: consecutive tiles of a row come from the same slice. */
   private slice?: { file: string; tile: Promise<Tile> };
 
@@ -71,6 +76,7 @@ export class ZindexStackTileProcessor implements TileProcessor {
       );
     }
     this.failGracefully = fail;
+    this.grey = greyOptions(params, 'client.tile_processor');
   }
 
   async process(file: string, x: number, y: number): Promise<Tile> {
@@ -82,7 +88,7 @@ export class ZindexStackTileProcessor implements TileProcessor {
     const needY = Math.min(y0 + size.y, extent.y[1]);
     let slice: Tile;
     try {
-      if (this.slice?.file !== file) this.slice = { file, tile: decodeGreyImage(file) };
+      if (this.slice?.file !== file) this.slice = { file, tile: decodeGreyImage(file, this.grey) };
       slice = await this.slice.tile;
     } catch (err) {
       if (this.failGracefully && err instanceof TileError) {
