@@ -237,7 +237,7 @@ async function main(): Promise<void> {
       bits: 8,
     });
     config = validateConfig(stackConfig(stack, { name: 'zarr', path: 'set-per-run' }));
-    const stack16 = await ensureStack('catmaid-u16-2048x2048x64', {
+    const stack16 = await ensureStack('catmaid-u16-2048x2048x64-v2', {
       width: 2048,
       height: 2048,
       depth: 64,

@@ -64,7 +64,8 @@ export async function ensureStack(name: string, shape: Omit<BenchStack, 'root'>)
           ...(shape.bits === 16 ? { depth: 'ushort' as const } : {}),
         };
         writes.push(
-          sharp(Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength), { raw })
+          // A Uint16Array tells sharp the samples are 16-bit; a Buffer of the same bytes would be read as 8-bit.
+          sharp(samples, { raw })
             .toColourspace(colourspace)
             .png({ compressionLevel: 6 })
             .toFile(tilePath(stack, xi, yi, z)),

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { BossApi } from '../src/boss/api.js';
 import { decodeChunk } from '../src/destinations/codec.js';
+import { syntheticVoxel } from '../src/plugins/synthetic.js';
 import { startBossEmulator, type BossEmulator } from './boss-emulator/index.js';
 import { stackConfig, voxel, writeStack, type StackSpec } from './fixtures/stack.js';
 import { cli, jobIdOf, spawnCli, startTestServer, stopCli, tempDir, type TestServer } from './harness/env.js';
@@ -245,5 +246,72 @@ describe('ingest into a Boss (emulated) on a real Temporal dev server', function
       res.stdout,
       /ingest_job\.extent\.z \[0, 100\) lies outside the coordinate frame's \[0, 64\)/,
     );
+  });
+
+  it('a time series lands in (t, z, y, x) with a time range on every write', async () => {
+    const resources = path.join(dir, 'ts-resources.json');
+    writeFileSync(
+      resources,
+      JSON.stringify({
+        host: host(),
+        protocol: 'http',
+        collection: { name: 'lab' },
+        coord_frame: { name: 'ts_frame', x_stop: 1024, y_stop: 1024, z_stop: 32 },
+        experiment: { name: 'series', num_time_samples: 4 },
+        channel: { name: 'em', datatype: 'uint16' },
+      }),
+    );
+    assert.equal((await cli(['prep', resources, '-a', TOKEN], server.home)).code, 0);
+    const extent = {
+      x: [0, 700] as [number, number],
+      y: [0, 600] as [number, number],
+      z: [0, 20] as [number, number],
+      t: [1, 4] as [number, number],
+    };
+    const file = path.join(dir, 'series.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        schema: { name: 'boss-v0.2-schema', validator: 'BossValidatorV02' },
+        client: {
+          backend: { name: 'boss', class: 'BossBackend', host: host(), protocol: 'http' },
+          path_processor: { class: 'boss_ingest.plugins.synthetic.SyntheticPathProcessor' },
+          tile_processor: {
+            class: 'boss_ingest.plugins.synthetic.SyntheticTileProcessor',
+            params: { bits: 16 },
+          },
+        },
+        database: { collection: 'lab', experiment: 'series', channel: 'em' },
+        ingest_job: { resolution: 0, ingest_type: 'tile', extent, tile_size: { x: 512, y: 512, z: 1, t: 1 } },
+      }),
+    );
+    boss.resetStats();
+    const res = await cli(['run', file, '-a', TOKEN, '-f', ...conn()], server.home);
+    assert.equal(res.code, 0, res.stdout + res.stderr);
+    const posts = boss.requests.filter((r) => r.method === 'POST' && r.url.includes('/lab/series/em/'));
+    assert.ok(
+      posts.length >= 12 && posts.every((r) => /\/\d+:\d+\/\d+:\d+\/\d+:\d+\/\d+:\d+\/$/.test(r.url)),
+      'every write has a time range',
+    );
+    const api = new BossApi(boss.url, TOKEN);
+    const bytes = await decodeChunk(
+      'blosc',
+      await api.getCutout({
+        collection: 'lab',
+        experiment: 'series',
+        channel: 'em',
+        resolution: 0,
+        ...extent,
+      }),
+    );
+    const data = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
+    let i = 0;
+    let mismatches = 0;
+    for (let t = 1; t < 4; t++)
+      for (let z = 0; z < 20; z++)
+        for (let y = 0; y < 600; y++)
+          for (let x = 0; x < 700; x++) mismatches += data[i++] === syntheticVoxel(16, x, y, z, t) ? 0 : 1;
+    assert.equal(i, data.length);
+    assert.equal(mismatches, 0);
   });
 });
