@@ -22,6 +22,7 @@ import { createSource } from '../src/plugins/index.js';
 import { startEmbeddedServer } from '../src/server/embedded.js';
 import { startBossEmulator } from '../test/boss-emulator/index.js';
 import { ensureStack, stackConfig } from './stack.js';
+import { benchTimeSeries } from './timeseries.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const MiB = 1024 * 1024;
@@ -302,6 +303,15 @@ async function main(): Promise<void> {
       'ingest into the Boss emulator on localhost, 1 worker process',
       `${rate(boss).toFixed(1)} MiB/s (${boss.seconds.toFixed(1)} s, ${boss.state}, ${(rate(boss) / rate(b)).toFixed(2)} of (b))`,
     );
+    if (!configFile) {
+      for (const pages of [100, 1000]) {
+        const ts = await benchTimeSeries(server.address, pages);
+        say(
+          `time series 512x512, 4 z x ${pages} uint16 pages: ingest`,
+          `${ts.mibPerSec.toFixed(1)} MiB/s, worker peak RSS ${ts.peakRssMiB.toFixed(0)} MiB`,
+        );
+      }
+    }
     const startup = await runStartup(config);
     say('`boss-ingest run` start-up (embedded server, 1-chunk job)', `${startup.toFixed(1)} s`);
     console.log(`\nratio (b)/(a) = ${(rate(b) / rate(a)).toFixed(2)}   (target >= 0.7)`);
