@@ -137,18 +137,22 @@ export async function ingestRow(job: JobSpec, first: number, end: number): Promi
 
   let written = 0;
   let voxels = 0;
-  for (const c of chunks) {
-    if (failed.has(c.index)) continue;
-    try {
-      await writeChunk(destination, c.box, c.samples);
-    } catch (err) {
-      // The server refused this chunk's data (400, 413): the chunk fails, the job goes on.
-      if (!(err instanceof BossError) || (err.status !== 400 && err.status !== 413)) throw err;
-      failed.set(c.index, { chunk: c.index, reason: err.message });
-      continue;
-    }
-    written++;
-    voxels += boxVoxels(c.box);
-  }
+  // The row's chunks are written together, so one chunk's encoding overlaps another's upload.
+  await Promise.all(
+    chunks
+      .filter((c) => !failed.has(c.index))
+      .map(async (c) => {
+        try {
+          await writeChunk(destination, c.box, c.samples);
+        } catch (err) {
+          // The server refused this chunk's data (400, 413): the chunk fails, the job goes on.
+          if (!(err instanceof BossError) || (err.status !== 400 && err.status !== 413)) throw err;
+          failed.set(c.index, { chunk: c.index, reason: err.message });
+          return;
+        }
+        written++;
+        voxels += boxVoxels(c.box);
+      }),
+  );
   return { written, voxels, failures: [...failed.values()] };
 }
