@@ -6,26 +6,21 @@
  *   plus zstd, a uint16 stack, and the start-up time of `boss-ingest run` with its embedded server.
  * `npm run bench -- --config JOB.json` measures another stack (any tile job config) instead.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
 import sharp from 'sharp';
 import { jobExtent } from '../src/config/job.js';
 import type { JobConfig } from '../src/config/types.js';
 import { validateConfig } from '../src/config/validate.js';
 import { extentVoxels } from '../src/extent/grid.js';
-import { submitJob } from '../src/cli/jobs.js';
 import { createSource } from '../src/plugins/index.js';
-import { startEmbeddedServer } from '../src/server/embedded.js';
 import { startBossEmulator } from '../test/boss-emulator/index.js';
 import { ensureStack, stackConfig } from './stack.js';
 import { benchTimeSeries } from './timeseries.js';
+import { MAIN, MiB, startBenchServer, startWorker, timeJob, type BenchServer } from './workers.js';
 
-const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const MiB = 1024 * 1024;
 const cores = os.availableParallelism();
 
 function arg(name: string): string | undefined {
@@ -73,38 +68,6 @@ async function decodeCeiling(config: JobConfig): Promise<{ seconds: number; byte
   return { seconds: (performance.now() - t0) / 1000, bytes };
 }
 
-function spawnWorker(
-  address: string,
-  home: string,
-  processes: number,
-  env: NodeJS.ProcessEnv = {},
-): ChildProcess {
-  return spawn(process.execPath, [MAIN, 'worker', '-p', String(processes), '--address', address], {
-    env: { ...process.env, BOSS_INGEST_HOME: home, ...env },
-    stdio: 'inherit',
-  });
-}
-
-async function waitForPollers(client: Client, count: number): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    const res = await client.workflowService.describeTaskQueue({
-      namespace: 'default',
-      taskQueue: { name: 'boss-ingest' },
-      taskQueueType: 2,
-    });
-    if ((res.pollers?.length ?? 0) >= count) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('workers did not start polling');
-}
-
-async function stopWorker(worker: ChildProcess): Promise<void> {
-  if (worker.exitCode !== null) return;
-  const exited = new Promise((r) => worker.once('exit', r));
-  worker.kill('SIGTERM');
-  await exited;
-}
-
 interface IngestFigure {
   seconds: number;
   bytes: number;
@@ -113,13 +76,12 @@ interface IngestFigure {
 
 /** (b), (c): job submission to completion, the server and the worker(s) already running. */
 async function ingest(
-  address: string,
+  server: BenchServer,
   config: JobConfig,
   processes: number,
   bytesPerVoxel: number,
   env: NodeJS.ProcessEnv = {},
 ): Promise<IngestFigure> {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'bench-home-'));
   const out = mkdtempSync(path.join(os.tmpdir(), 'bench-out-'));
   const job = {
     ...config,
@@ -128,24 +90,13 @@ async function ingest(
       backend: { ...config.client.backend, path: path.join(out, 'bench.ome.zarr') },
     },
   } as JobConfig;
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection });
-  const worker = spawnWorker(address, home, processes, env);
+  const worker = await startWorker(server, processes, env);
   try {
-    await waitForPollers(client, processes);
-    const t0 = performance.now();
-    const handle = await submitJob(client, job, `bench-${Date.now()}`, 'boss-ingest');
-    const result = await handle.result();
-    return {
-      seconds: (performance.now() - t0) / 1000,
-      bytes: extentVoxels(jobExtent(job)) * bytesPerVoxel,
-      state: result.state,
-    };
+    const { seconds, result } = await timeJob(server, job, `bench-${Date.now()}`);
+    return { seconds, bytes: extentVoxels(jobExtent(job)) * bytesPerVoxel, state: result.state };
   } finally {
-    await stopWorker(worker);
-    await connection.close();
+    await worker.stop();
     rmSync(out, { recursive: true, force: true });
-    rmSync(home, { recursive: true, force: true });
   }
 }
 
@@ -184,7 +135,7 @@ async function runStartup(config: JobConfig): Promise<number> {
 
 /** The same job into the Boss emulator (test/boss-emulator), through the cutout API over HTTP. */
 async function bossFigure(
-  address: string,
+  server: BenchServer,
   config: JobConfig,
 ): Promise<IngestFigure & { emulatorCpuSeconds: number }> {
   const token = 'bench-token';
@@ -216,7 +167,7 @@ async function bossFigure(
       database: { collection: 'bench', experiment: 'bench', channel: 'bench' },
     } as JobConfig;
     const cpu = process.cpuUsage();
-    const figure = await ingest(address, job, 1, 1, { INTERN_TOKEN: token });
+    const figure = await ingest(server, job, 1, 1, { INTERN_TOKEN: token });
     const used = process.cpuUsage(cpu);
     // The emulator runs in this process, on the same cores as the worker: say how much it took.
     return { ...figure, emulatorCpuSeconds: (used.user + used.system) / 1e6 };
@@ -254,14 +205,7 @@ async function main(): Promise<void> {
     });
     config16 = validateConfig(stackConfig(stack16, { name: 'zarr', path: 'set-per-run' }));
   }
-  const home = mkdtempSync(path.join(os.tmpdir(), 'bench-server-'));
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const server = await startEmbeddedServer({
-    address: `127.0.0.1:${port}`,
-    namespace: 'default',
-    dbFile: path.join(home, 'db.sqlite'),
-    ui: false,
-  });
+  const server = await startBenchServer();
   const rows: [string, string][] = [];
   const say = (label: string, value: string) => {
     rows.push([label, value]);
@@ -277,12 +221,12 @@ async function main(): Promise<void> {
     );
     const a = await decodeCeiling(config);
     say('(a) decode ceiling, sharp on all cores', `${rate(a).toFixed(1)} MiB/s (${a.seconds.toFixed(1)} s)`);
-    const b = await ingest(server.address, config, 1, 1);
+    const b = await ingest(server, config, 1, 1);
     say(
       '(b) ingest to OME-Zarr, defaults, 1 worker process',
       `${rate(b).toFixed(1)} MiB/s (${b.seconds.toFixed(1)} s, ${b.state})`,
     );
-    const c = await ingest(server.address, config, 2, 1);
+    const c = await ingest(server, config, 2, 1);
     say(
       '(c) same, split across 2 worker processes',
       `${rate(c).toFixed(1)} MiB/s (${c.seconds.toFixed(1)} s, ${c.state})`,
@@ -291,7 +235,7 @@ async function main(): Promise<void> {
       ...config,
       client: { ...config.client, backend: { name: 'zarr', path: 'set-per-run', compressor: 'zstd' } },
     } as JobConfig;
-    const z = await ingest(server.address, zstd, 1, 1);
+    const z = await ingest(server, zstd, 1, 1);
     say(
       'ingest with zstd compression, 1 worker process',
       `${rate(z).toFixed(1)} MiB/s (${z.seconds.toFixed(1)} s, ${z.state})`,
@@ -299,20 +243,20 @@ async function main(): Promise<void> {
     if (config16) {
       const a16 = await decodeCeiling(config16);
       say('uint16 2048x2048x64: decode ceiling', `${rate(a16).toFixed(1)} MiB/s`);
-      const b16 = await ingest(server.address, config16, 1, 2);
+      const b16 = await ingest(server, config16, 1, 2);
       say(
         'uint16 2048x2048x64: ingest, 1 worker process',
         `${rate(b16).toFixed(1)} MiB/s (${b16.seconds.toFixed(1)} s, ratio ${(rate(b16) / rate(a16)).toFixed(2)})`,
       );
     }
-    const boss = await bossFigure(server.address, config);
+    const boss = await bossFigure(server, config);
     say(
       'ingest into the Boss emulator on localhost, 1 worker process',
       `${rate(boss).toFixed(1)} MiB/s (${boss.seconds.toFixed(1)} s, ${boss.state}, ${(rate(boss) / rate(b)).toFixed(2)} of (b); the emulator itself used ${boss.emulatorCpuSeconds.toFixed(1)} CPU-s of the same cores)`,
     );
     if (!configFile) {
       for (const pages of [100, 1000]) {
-        const ts = await benchTimeSeries(server.address, pages);
+        const ts = await benchTimeSeries(server, pages);
         say(
           `time series 512x512, 4 z x ${pages} uint16 pages: ingest`,
           `${ts.mibPerSec.toFixed(1)} MiB/s, worker peak RSS ${ts.peakRssMiB.toFixed(0)} MiB`,
@@ -325,7 +269,6 @@ async function main(): Promise<void> {
     console.log(`ratio (c)/(a) = ${(rate(c) / rate(a)).toFixed(2)}`);
   } finally {
     await server.stop();
-    rmSync(home, { recursive: true, force: true });
   }
 }
 

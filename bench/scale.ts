@@ -4,19 +4,12 @@
  *   - a job of 1,048,576 chunks: total time, orchestration time per chunk, history per run;
  *   - a worker's peak memory (VmHWM) on a job of N chunks and of 100 N real-size chunks.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
-import type { JobConfig } from '../src/config/types.js';
-import { submitJob } from '../src/cli/jobs.js';
+import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { startEmbeddedServer } from '../src/server/embedded.js';
+import type { JobConfig } from '../src/config/types.js';
 import { jobHistories } from '../test/harness/history.js';
-
-const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+import { startBenchServer, startWorker, timeJob } from './workers.js';
 
 function syntheticJob(
   extent: { x: number; y: number; z: number },
@@ -42,30 +35,6 @@ function syntheticJob(
   } as JobConfig;
 }
 
-function spawnWorker(address: string, home: string): ChildProcess {
-  return spawn(process.execPath, [MAIN, 'worker', '-p', '1', '--address', address], {
-    env: { ...process.env, BOSS_INGEST_HOME: home },
-    stdio: 'inherit',
-  });
-}
-
-/** Peak resident memory of a process so far, from the kernel's high-water mark. */
-function peakRssMiB(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-async function runJob(
-  client: Client,
-  config: JobConfig,
-  id: string,
-): Promise<{ seconds: number; result: { state: string; doneChunks: number; run: number } }> {
-  const t0 = performance.now();
-  const handle = await submitJob(client, config, id, 'boss-ingest');
-  const result = await handle.result();
-  return { seconds: (performance.now() - t0) / 1000, result };
-}
-
 /** The longest history of the job's runs. */
 async function maxHistory(
   client: Client,
@@ -79,31 +48,8 @@ async function maxHistory(
   };
 }
 
-async function withWorker<T>(address: string, fn: (worker: ChildProcess) => Promise<T>): Promise<T> {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'scale-home-'));
-  const worker = spawnWorker(address, home);
-  try {
-    await new Promise((r) => setTimeout(r, 1500));
-    return await fn(worker);
-  } finally {
-    const exited = new Promise((r) => worker.once('exit', r));
-    worker.kill('SIGTERM');
-    await exited;
-    rmSync(home, { recursive: true, force: true });
-  }
-}
-
 async function main(): Promise<void> {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'scale-server-'));
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const server = await startEmbeddedServer({
-    address: `127.0.0.1:${port}`,
-    namespace: 'default',
-    dbFile: path.join(home, 'db.sqlite'),
-    ui: false,
-  });
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection });
+  const server = await startBenchServer();
   try {
     console.log(
       `boss-ingest scale bench: ${os.availableParallelism()} cores, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
@@ -114,17 +60,21 @@ async function main(): Promise<void> {
       ['small', 16 * 4],
       ['100x', 16 * 400],
     ] as const) {
-      await withWorker(server.address, async (worker) => {
+      const worker = await startWorker(server);
+      try {
         const job = syntheticJob({ x: 1024, y: 512, z: depth }, 512, { x: 512, y: 512, z: 16 }, {});
-        const { seconds, result } = await runJob(client, job, `mem-${label}-${Date.now()}`);
+        const { seconds, result } = await timeJob(server, job, `mem-${label}-${Date.now()}`);
         console.log(
-          `memory, ${label} job: ${result.doneChunks} chunks in ${seconds.toFixed(1)} s, worker peak RSS ${peakRssMiB(worker.pid!).toFixed(0)} MiB`,
+          `memory, ${label} job: ${result.doneChunks} chunks in ${seconds.toFixed(1)} s, worker peak RSS ${worker.peakRssMiB().toFixed(0)} MiB`,
         );
-      });
+      } finally {
+        await worker.stop();
+      }
     }
 
     // Scale: 1,048,576 chunks of 16x16x1 voxels, 1,024 chunks per batch.
-    await withWorker(server.address, async () => {
+    const worker = await startWorker(server);
+    try {
       const job = syntheticJob(
         { x: 16384, y: 16384, z: 1 },
         16,
@@ -132,17 +82,17 @@ async function main(): Promise<void> {
         { chunks_per_batch: 1024, window: 8 },
       );
       const id = `scale-${Date.now()}`;
-      const { seconds, result } = await runJob(client, job, id);
-      const h = await maxHistory(client, id);
+      const { seconds, result } = await timeJob(server, job, id);
+      const h = await maxHistory(server.client, id);
       console.log(
         `scale: ${result.doneChunks} chunks, ${result.state}, ${seconds.toFixed(1)} s in all, ${((seconds * 1e6) / result.doneChunks).toFixed(1)} us per chunk; ` +
           `${h.runs} runs, at most ${h.events} history events and ${(h.bytes / 1024).toFixed(0)} KiB per run`,
       );
-    });
+    } finally {
+      await worker.stop();
+    }
   } finally {
-    await connection.close();
     await server.stop();
-    rmSync(home, { recursive: true, force: true });
   }
 }
 

@@ -4,21 +4,16 @@
  * Reports MiB/s and the worker's peak resident memory, which must not grow with the number of
  * pages. `node dist/bench/timeseries.js` runs it at 100 and at 1,000 pages.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
-import { submitJob } from '../src/cli/jobs.js';
 import type { JobConfig } from '../src/config/types.js';
 import { validateConfig } from '../src/config/validate.js';
-import { startEmbeddedServer } from '../src/server/embedded.js';
 import { writeMultipageTiff } from '../test/fixtures/tiff.js';
 import { CACHE } from './stack.js';
+import { MiB, startBenchServer, startWorker, timeJob, type BenchServer } from './workers.js';
 
-const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const MiB = 1024 * 1024;
 const SIZE = 512;
 const SLICES = 4;
 
@@ -78,94 +73,47 @@ function seriesConfig(files: string[], pages: number, out: string): JobConfig {
   });
 }
 
-/** Peak resident memory of a process so far, from the kernel's high-water mark. */
-function peakRssMiB(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-async function waitForPoller(client: Client): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    const res = await client.workflowService.describeTaskQueue({
-      namespace: 'default',
-      taskQueue: { name: 'boss-ingest' },
-      taskQueueType: 2,
-    });
-    if ((res.pollers?.length ?? 0) >= 1) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the worker did not start polling');
-}
-
-async function stopWorker(worker: ChildProcess): Promise<void> {
-  if (worker.exitCode !== null) return;
-  const exited = new Promise((r) => worker.once('exit', r));
-  worker.kill('SIGTERM');
-  await exited;
-}
-
 /**
  * Ingests the series of `pages` time points (1,000 unless told) with one fresh worker process
  * (`boss-ingest worker -p 1`, chunk threads included) and measures it.
  */
 export async function benchTimeSeries(
-  address: string,
+  server: BenchServer,
   pages = 1000,
 ): Promise<{ mibPerSec: number; peakRssMiB: number; pages: number }> {
   const files = ensureSeries(pages);
-  const home = mkdtempSync(path.join(os.tmpdir(), 'bench-ts-home-'));
   const out = mkdtempSync(path.join(os.tmpdir(), 'bench-ts-out-'));
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection });
-  const worker = spawn(process.execPath, [MAIN, 'worker', '-p', '1', '--address', address], {
-    env: { ...process.env, BOSS_INGEST_HOME: home },
-    stdio: 'inherit',
-  });
+  const worker = await startWorker(server);
   try {
-    await waitForPoller(client);
     const config = seriesConfig(files, pages, path.join(out, 'series.ome.zarr'));
-    const t0 = performance.now();
-    const result = await (
-      await submitJob(client, config, `bench-ts-${pages}-${Date.now()}`, 'boss-ingest')
-    ).result();
-    const seconds = (performance.now() - t0) / 1000;
+    const { seconds, result } = await timeJob(server, config, `bench-ts-${pages}-${Date.now()}`);
     if (result.state !== 'completed') throw new Error(`the time-series job ended ${result.state}`);
     return {
       mibPerSec: (pages * SLICES * SIZE * SIZE * 2) / MiB / seconds,
-      peakRssMiB: peakRssMiB(worker.pid!),
+      peakRssMiB: worker.peakRssMiB(),
       pages,
     };
   } finally {
-    await stopWorker(worker);
-    await connection.close();
+    await worker.stop();
     rmSync(out, { recursive: true, force: true });
-    rmSync(home, { recursive: true, force: true });
   }
 }
 
 async function main(): Promise<void> {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'bench-ts-server-'));
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const server = await startEmbeddedServer({
-    address: `127.0.0.1:${port}`,
-    namespace: 'default',
-    dbFile: path.join(home, 'db.sqlite'),
-    ui: false,
-  });
+  const server = await startBenchServer();
   try {
     console.log(
       `boss-ingest time-series bench: ${os.availableParallelism()} cores, node ${process.version}, ` +
         `${SIZE}x${SIZE} uint16, ${SLICES} z slices, one multipage TIFF per slice, OME-Zarr defaults`,
     );
     for (const pages of [100, 1000]) {
-      const r = await benchTimeSeries(server.address, pages);
+      const r = await benchTimeSeries(server, pages);
       console.log(
         `${String(r.pages).padStart(5)} pages: ${r.mibPerSec.toFixed(1)} MiB/s, worker peak RSS ${r.peakRssMiB.toFixed(0)} MiB`,
       );
     }
   } finally {
     await server.stop();
-    rmSync(home, { recursive: true, force: true });
   }
 }
 

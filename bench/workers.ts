@@ -1,0 +1,101 @@
+/** What every bench needs: a dev server, `boss-ingest worker` processes, timing a job, peak memory. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { submitJob } from '../src/cli/jobs.js';
+import type { JobConfig } from '../src/config/types.js';
+import type { JobResult } from '../src/job/types.js';
+import { startEmbeddedServer } from '../src/server/embedded.js';
+
+export const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+export const MiB = 1024 * 1024;
+
+export interface BenchServer {
+  address: string;
+  client: Client;
+  stop(): Promise<void>;
+}
+
+/** A dev server of the bench's own (temp SQLite file, random port, no UI) and a client. */
+export async function startBenchServer(): Promise<BenchServer> {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'bench-server-'));
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const server = await startEmbeddedServer({
+    address: `127.0.0.1:${port}`,
+    namespace: 'default',
+    dbFile: path.join(home, 'db.sqlite'),
+    ui: false,
+  });
+  const connection = await Connection.connect({ address: server.address });
+  return {
+    address: server.address,
+    client: new Client({ connection }),
+    stop: async () => {
+      await connection.close();
+      await server.stop();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface BenchWorker {
+  process: ChildProcess;
+  /** Peak resident memory so far (the kernel's high-water mark) of the worker process. */
+  peakRssMiB(): number;
+  stop(): Promise<void>;
+}
+
+/** `boss-ingest worker -p N` in a home of its own, once its pollers are on the task queue. */
+export async function startWorker(
+  server: BenchServer,
+  processes = 1,
+  env: NodeJS.ProcessEnv = {},
+): Promise<BenchWorker> {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'bench-worker-'));
+  const child = spawn(
+    process.execPath,
+    [MAIN, 'worker', '-p', String(processes), '--address', server.address],
+    {
+      env: { ...process.env, BOSS_INGEST_HOME: home, ...env },
+      stdio: 'inherit',
+    },
+  );
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  for (let i = 0; ; i++) {
+    const res = await server.client.workflowService.describeTaskQueue({
+      namespace: 'default',
+      taskQueue: { name: 'boss-ingest' },
+      taskQueueType: 2,
+    });
+    if ((res.pollers?.length ?? 0) >= processes) break;
+    if (i > 600 || child.exitCode !== null) throw new Error('the worker did not start polling');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    process: child,
+    peakRssMiB: () => {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      return m ? Number(m[1]) / 1024 : NaN;
+    },
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A job from submission to completion. */
+export async function timeJob(
+  server: BenchServer,
+  config: JobConfig,
+  id: string,
+): Promise<{ seconds: number; result: JobResult }> {
+  const t0 = performance.now();
+  const handle = await submitJob(server.client, config, id, 'boss-ingest');
+  const result = await handle.result();
+  return { seconds: (performance.now() - t0) / 1000, result };
+}
