@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import type { JobConfig } from '../src/config/types.js';
 import { jobHistories } from '../test/harness/history.js';
 import { startBenchServer, startWorker, timeJob } from './workers.js';
@@ -44,7 +44,7 @@ async function maxHistory(
   return {
     runs: runs.length,
     events: Math.max(...runs.map((h) => h.events?.length ?? 0)),
-    bytes: Math.max(...runs.map((h) => temporal.api.history.v1.History.encode(h).finish().length)),
+    bytes: Math.max(...runs.map((h) => proto.temporal.api.history.v1.History.encode(h).finish().length)),
   };
 }
 
