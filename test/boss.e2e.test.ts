@@ -10,7 +10,7 @@ import { BossApi } from '../src/boss/api.js';
 import { decodeChunk } from '../src/destinations/codec.js';
 import { syntheticVoxel } from '../src/plugins/synthetic.js';
 import { startBossEmulator, type BossEmulator } from './boss-emulator/index.js';
-import { stackConfig, voxel, writeStack, type StackSpec } from './fixtures/stack.js';
+import { stackConfig, stackSpec, voxel, writeStack, type StackSpec } from './fixtures/stack.js';
 import { cli, jobIdOf, spawnCli, startTestServer, stopCli, tempDir, type TestServer } from './harness/env.js';
 
 const TOKEN = 'tok-3f9a2c7e-secret-boss-token';
@@ -33,24 +33,8 @@ describe('ingest into a Boss (emulated) on a real Temporal dev server', function
       ],
     });
     dir = tempDir('boss');
-    C8 = {
-      root: path.join(dir, 'c8'),
-      layout: 'catmaid1',
-      width: 1300,
-      height: 1100,
-      depth: 40,
-      tile: { x: 512, y: 512 },
-      bits: 8,
-    };
-    Z16 = {
-      root: path.join(dir, 'z16'),
-      layout: 'zindex',
-      width: 1000,
-      height: 900,
-      depth: 48,
-      tile: { x: 512, y: 512 },
-      bits: 16,
-    };
+    C8 = stackSpec(path.join(dir, 'c8'), 'catmaid1', [1300, 1100, 40], 8);
+    Z16 = stackSpec(path.join(dir, 'z16'), 'zindex', [1000, 900, 48], 16);
     await prep('catmaid8', 'uint8', { x: 2048, y: 2048, z: 64 });
     await prep('zstack16', 'uint16', { x: 1024, y: 1024, z: 64 });
     await writeStack(C8);

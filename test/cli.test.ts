@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { stackConfig, tileFile, writeStack, type StackSpec } from './fixtures/stack.js';
+import { stackConfig, stackSpec, tileFile, writeStack, type StackSpec } from './fixtures/stack.js';
 import { cli, tempDir } from './harness/env.js';
 
 describe('boss-ingest command line', function () {
@@ -12,15 +12,7 @@ describe('boss-ingest command line', function () {
 
   before(async () => {
     dir = tempDir('cli');
-    spec = {
-      root: path.join(dir, 'stack'),
-      layout: 'catmaid1',
-      width: 700,
-      height: 600,
-      depth: 4,
-      tile: { x: 512, y: 512 },
-      bits: 8,
-    };
+    spec = stackSpec(path.join(dir, 'stack'), 'catmaid1', [700, 600, 4], 8);
     await writeStack(spec);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../src/worker/bundle.js';
-import { stackConfig, tileFile, voxel, writeStack, type StackSpec } from './fixtures/stack.js';
+import { stackConfig, stackSpec, tileFile, voxel, writeStack, type StackSpec } from './fixtures/stack.js';
 import { batchWorkers } from './harness/history.js';
 import {
   assertVolume,
@@ -49,15 +49,7 @@ describe('ingest jobs on a real Temporal dev server', function () {
   const conn = () => ['--address', server.address];
 
   it('run: a CATMAID 8-bit stack with a non-aligned extent and smaller edge tiles lands voxel-exact', async () => {
-    const spec: StackSpec = {
-      root: path.join(dir, 'c8'),
-      layout: 'catmaid1',
-      width: 1100,
-      height: 700,
-      depth: 20,
-      tile: { x: 512, y: 512 },
-      bits: 8,
-    };
+    const spec: StackSpec = stackSpec(path.join(dir, 'c8'), 'catmaid1', [1100, 700, 20], 8);
     await writeStack(spec);
     const extent = {
       x: [100, 1100] as [number, number],
@@ -105,15 +97,7 @@ describe('ingest jobs on a real Temporal dev server', function () {
   });
 
   it('run -p 2: a 16-bit z-index stack is cropped per tile and keeps all 16 bits', async () => {
-    const spec: StackSpec = {
-      root: path.join(dir, 'z16'),
-      layout: 'zindex',
-      width: 1300,
-      height: 900,
-      depth: 18,
-      tile: { x: 512, y: 512 },
-      bits: 16,
-    };
+    const spec: StackSpec = stackSpec(path.join(dir, 'z16'), 'zindex', [1300, 900, 18], 16);
     await writeStack(spec);
     const config = writeConfig('z16', stackConfig(spec));
     const out = path.join(dir, 'z16.ome.zarr');
@@ -153,15 +137,7 @@ describe('ingest jobs on a real Temporal dev server', function () {
   });
 
   it('a corrupt tile fails only its chunk: exit 1 naming the file, every other chunk written', async () => {
-    const spec: StackSpec = {
-      root: path.join(dir, 'bad'),
-      layout: 'catmaid1',
-      width: 1024,
-      height: 1024,
-      depth: 32,
-      tile: { x: 512, y: 512 },
-      bits: 8,
-    };
+    const spec: StackSpec = stackSpec(path.join(dir, 'bad'), 'catmaid1', [1024, 1024, 32], 8);
     await writeStack(spec);
     const bad = tileFile(spec, 1, 0, 20);
     truncateSync(bad, 200);
@@ -190,15 +166,7 @@ describe('ingest jobs on a real Temporal dev server', function () {
   });
 
   it('a bad config exits 2 naming the JSON path, and starts no job', async () => {
-    const spec: StackSpec = {
-      root: path.join(dir, 'c8'),
-      layout: 'catmaid1',
-      width: 1100,
-      height: 700,
-      depth: 20,
-      tile: { x: 512, y: 512 },
-      bits: 8,
-    };
+    const spec: StackSpec = stackSpec(path.join(dir, 'c8'), 'catmaid1', [1100, 700, 20], 8);
     const config = stackConfig(spec) as { ingest_job: { extent: { x: number[] } } };
     config.ingest_job.extent.x = [500, 100];
     const res = await cli(
@@ -281,15 +249,7 @@ describe('ingest jobs on a real Temporal dev server', function () {
   });
 
   it('a second worker joins a running job from another process', async () => {
-    const spec: StackSpec = {
-      root: path.join(dir, 'join'),
-      layout: 'catmaid4',
-      width: 2048,
-      height: 1536,
-      depth: 48,
-      tile: { x: 512, y: 512 },
-      bits: 8,
-    };
+    const spec: StackSpec = stackSpec(path.join(dir, 'join'), 'catmaid4', [2048, 1536, 48], 8);
     await writeStack(spec);
     const out = path.join(dir, 'join.ome.zarr');
     const config = stackConfig(spec) as Record<string, unknown>;
