@@ -9,6 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
+import { installedTemporalCli } from '../src/server/embedded.js';
 import { WORKFLOWS_PATH } from '../src/worker/bundle.js';
 import { stackConfig, stackSpec, tileFile, voxel, writeStack, type StackSpec } from './fixtures/stack.js';
 import { batchWorkers } from './harness/history.js';
@@ -299,7 +300,7 @@ describe('ingest jobs on a real Temporal dev server', function () {
       spawnCli(['worker', ...conn()], tempDir('w2')),
     ];
     try {
-      const temporal = process.env.TEMPORAL_CLI_PATH ?? 'temporal';
+      const temporal = installedTemporalCli() ?? 'temporal';
       const id = 'wf-route-job';
       const address = ['--address', server.address];
       await run(temporal, [

@@ -19,15 +19,20 @@ export interface ServerOptions {
   namespace: string;
 }
 
-/** The Temporal CLI to run: TEMPORAL_CLI_PATH, `temporal` on the PATH, the CI cache, else a download. */
-function temporalExecutable():
-  { type: 'existing-path'; path: string } | { type: 'cached-download'; downloadDir: string } {
+/** The Temporal CLI on this machine: TEMPORAL_CLI_PATH, `temporal` on the PATH, else the CI cache. */
+export function installedTemporalCli(): string | undefined {
   const candidates = [
     process.env.TEMPORAL_CLI_PATH,
     ...(process.env.PATH ?? '').split(path.delimiter).map((dir) => dir && path.join(dir, 'temporal')),
     CACHED_CLI,
   ];
-  const found = candidates.find((p): p is string => !!p && existsSync(p));
+  return candidates.find((p): p is string => !!p && existsSync(p));
+}
+
+/** The installed Temporal CLI, else a download as the SDK's test environment does it. */
+function temporalExecutable():
+  { type: 'existing-path'; path: string } | { type: 'cached-download'; downloadDir: string } {
+  const found = installedTemporalCli();
   return found
     ? { type: 'existing-path', path: found }
     : { type: 'cached-download', downloadDir: path.join(STATE_DIR, 'temporal-cli') };
