@@ -15,6 +15,7 @@ import { jobExtent } from '../src/config/job.js';
 import type { JobConfig } from '../src/config/types.js';
 import { validateConfig } from '../src/config/validate.js';
 import { extentVoxels } from '../src/extent/grid.js';
+import { indices, tileRange } from '../src/extent/tiles.js';
 import { createSource } from '../src/plugins/index.js';
 import { startBossEmulator } from '../test/boss-emulator/index.js';
 import { ensureStack, stackConfig } from './stack.js';
@@ -30,14 +31,12 @@ function arg(name: string): string | undefined {
 
 function tileFiles(config: JobConfig): Promise<string[]> {
   return createSource(config).then((source) => {
-    const e = jobExtent(config);
-    const size = config.ingest_job.tile_size!;
+    const tiles = tileRange(jobExtent(config), config.ingest_job.tile_size!);
     const files: string[] = [];
-    for (let t = e.t[0]; t < e.t[1]; t++)
-      for (let z = e.z[0]; z < e.z[1]; z++)
-        for (let yi = Math.floor(e.y[0] / size.y); yi * size.y < e.y[1]; yi++)
-          for (let xi = Math.floor(e.x[0] / size.x); xi * size.x < e.x[1]; xi++)
-            files.push(source.path.process(xi, yi, z, t));
+    for (const t of indices(tiles.t))
+      for (const z of indices(tiles.z))
+        for (const yi of indices(tiles.y))
+          for (const xi of indices(tiles.x)) files.push(source.path.process(xi, yi, z, t));
     return [...new Set(files)];
   });
 }

@@ -9,6 +9,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { JobResult } from '../src/job/types.js';
+import { chunkCount } from '../src/extent/grid.js';
 import { syntheticVoxel } from '../src/plugins/synthetic.js';
 import { batchWorkers } from './harness/history.js';
 import {
@@ -86,8 +87,7 @@ function syntheticConfig(job: SyntheticJob): Record<string, unknown> {
 }
 
 function chunkTotal(job: SyntheticJob): number {
-  const n = (r: Range, size: number) => Math.ceil(r[1] / size) - Math.floor(r[0] / size);
-  return n(job.extent.x, job.chunk.x) * n(job.extent.y, job.chunk.y) * n(job.extent.z, job.chunk.z);
+  return chunkCount({ extent: { ...job.extent, t: [0, 1] }, chunk: job.chunk });
 }
 
 function voxelTotal(e: Extent): number {

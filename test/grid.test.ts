@@ -3,7 +3,6 @@ import { strict as assert } from 'node:assert';
 import type { Range } from '../src/config/types.js';
 import {
   BOSS_CUBOID,
-  boxVoxels,
   chunkBox,
   chunkCoord,
   chunkCount,
@@ -14,6 +13,7 @@ import {
   type Extent,
   type Grid,
 } from '../src/extent/grid.js';
+import { boxVoxels } from '../src/extent/box.js';
 
 /** Brute force: the chunk indices along one axis whose [c * size, (c + 1) * size) meets the range. */
 function chunksTouching(range: Range, size: number): number[] {

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { IngestJobSection, JobConfig } from '../src/config/types.js';
 import { validateConfig } from '../src/config/validate.js';
+import { indices, tileRange } from '../src/extent/tiles.js';
 import {
   CatmaidDirectoryImageStackPathProcessor,
   CatmaidFileImageStackPathProcessor,
@@ -53,10 +54,8 @@ function configOf(spec: StackSpec): JobConfig {
 
 /** Tile indices covering the stack. */
 function tileIndices(spec: StackSpec): [number, number][] {
-  const out: [number, number][] = [];
-  for (let yi = 0; yi * spec.tile.y < spec.height; yi++)
-    for (let xi = 0; xi * spec.tile.x < spec.width; xi++) out.push([xi, yi]);
-  return out;
+  const tiles = tileRange({ x: [0, spec.width], y: [0, spec.height], z: [0, 1] }, spec.tile);
+  return indices(tiles.y).flatMap((yi) => indices(tiles.x).map((xi): [number, number] => [xi, yi]));
 }
 
 /**

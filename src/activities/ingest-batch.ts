@@ -23,12 +23,15 @@ const ROW_LENGTH = 8;
 export async function ingestBatch(input: BatchInput): Promise<BatchResult> {
   const ctx = Context.current();
   const previous = ctx.info.heartbeatDetails as Checkpoint | undefined;
-  const result: BatchResult = previous?.result ?? {
+  // The checkpoint's counts over zeros: one from a worker older than `skipped` lacks that count.
+  const result: BatchResult = {
     written: 0,
+    skipped: 0,
     failed: 0,
     voxels: 0,
     rewritten: 0,
     failures: [],
+    ...previous?.result,
   };
   const retry = ctx.info.attempt > 1;
   const rows = chunkRows(input.job.grid, previous?.next ?? input.first, input.end, ROW_LENGTH);
@@ -98,6 +101,7 @@ export async function ingestBatch(input: BatchInput): Promise<BatchResult> {
 
 function addRow(result: BatchResult, row: RowResult): void {
   result.written += row.written;
+  result.skipped += row.skipped;
   result.voxels += row.voxels;
   result.failed += row.failures.length;
   for (const f of row.failures) if (result.failures.length < MAX_LISTED_FAILURES) result.failures.push(f);

@@ -1,14 +1,14 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { jobExtent } from '../config/job.js';
-import type { Datatype, JobConfig } from '../config/types.js';
+import type { JobConfig } from '../config/types.js';
 import { ConfigError, validateConfig } from '../config/validate.js';
 import { BossError } from '../boss/api.js';
 import { PreflightError } from '../boss/preflight.js';
 import { MissingTokenError } from '../boss/token.js';
 import {
-  configuredDatatype,
   describeDestination,
   prepareDestination,
+  resolveDatatype,
   resolveDestination,
   VolumeError,
 } from '../destinations/index.js';
@@ -16,7 +16,6 @@ import { chunkCount, extentVoxels, formatExtent, type Grid } from '../extent/gri
 import type { JobPlan } from '../job/types.js';
 import { createSource, firstTile } from '../plugins/index.js';
 import { PluginParamError } from '../plugins/types.js';
-import { TileError } from '../tiles/tile.js';
 
 /** Errors that retrying cannot cure: the job fails at once with the message. */
 export function asJobFailure(err: unknown): unknown {
@@ -35,18 +34,8 @@ export async function prepareJob(raw: JobConfig): Promise<JobPlan> {
     const config = validateConfig(raw);
     const source = await createSource(config);
     const extent = jobExtent(config);
-    const configured = configuredDatatype(config);
-    let sourceDatatype: Datatype | undefined = configured;
-    if (!configured || config.client.backend.name === 'boss') {
-      const first = await firstTile(source, config);
-      if (first instanceof TileError && !configured && config.client.backend.name !== 'boss') {
-        throw new VolumeError(
-          `cannot tell the datatype from the first tile: ${first.message}; set client.backend.datatype (or --datatype)`,
-        );
-      }
-      if (!(first instanceof TileError)) sourceDatatype = first;
-    }
-    const { destination, checks } = await resolveDestination(config, sourceDatatype, extent);
+    const datatype = await resolveDatatype(config, () => firstTile(source, config));
+    const { spec: destination, checks } = await resolveDestination(config, { ...datatype, extent });
     await prepareDestination(destination, extent);
     const grid: Grid = { extent, chunk: destination.chunk };
     return {
@@ -55,7 +44,7 @@ export async function prepareJob(raw: JobConfig): Promise<JobPlan> {
       totalVoxels: extentVoxels(extent),
       source: `${config.client.path_processor.class.split('.').pop()} ${JSON.stringify(config.client.path_processor.params ?? {})}`,
       destination:
-        describeDestination(destination) +
+        (await describeDestination(destination)) +
         (checks.length > 0 ? `; preflight passed: ${checks.join(', ')}` : ''),
       extent: formatExtent(extent),
     };

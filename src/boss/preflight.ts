@@ -3,14 +3,13 @@
  * read and write them, the channel's datatype takes the source's, the extent lies inside the
  * coordinate frame and the resolution and time range are valid. Every finding names the resource.
  */
-import { jobExtent } from '../config/job.js';
-import type { BossBackendConfig, Datatype, JobConfig } from '../config/types.js';
+import { DATATYPES, type BossBackendConfig, type Datatype, type JobConfig } from '../config/types.js';
 import { decodeChunk, encodeChunk } from '../destinations/codec.js';
 import { fits } from '../destinations/datatype.js';
-import { BOSS_CUBOID, type Extent } from '../extent/grid.js';
+import type { Extent } from '../extent/grid.js';
 import type { TileDatatype } from '../tiles/tile.js';
-import { bossApi, type BossChannel } from '../destinations/boss.js';
 import { BossError, resourcePaths, type BossApi } from './api.js';
+import { bossApi } from './client.js';
 
 /** The Boss cannot take this job as configured: the job fails with this message. */
 export class PreflightError extends Error {
@@ -20,13 +19,15 @@ export class PreflightError extends Error {
   }
 }
 
+/** What the preflight found out: the destination module builds the job's spec from it. */
 export interface Preflight {
-  destination: BossChannel;
+  /** The channel's datatype, which the job writes. */
+  datatype: Datatype;
+  /** The job spans several time points, so writes carry a time range. */
+  timeRange: boolean;
   /** What was checked, for the job's progress and `validate`. */
   checks: string[];
 }
-
-const DATATYPES: Datatype[] = ['uint8', 'uint16', 'uint64'];
 
 function explain(err: unknown, what: string, host: string): never {
   if (!(err instanceof BossError)) throw err;
@@ -64,17 +65,21 @@ function inside(extent: Extent, frame: Record<string, unknown>, resolution: numb
   return undefined;
 }
 
-/** Runs every check; `sourceDatatype` is the first tile's, when it could be read. */
+/**
+ * Runs every check; `sourceDatatype` is the first tile's, when it could be read. `token` is the
+ * CLI's; without it the token comes from this process's environment.
+ */
 export async function bossPreflight(
   config: JobConfig,
+  backend: BossBackendConfig,
+  extent: Extent,
   sourceDatatype: TileDatatype | undefined,
+  token?: string,
 ): Promise<Preflight> {
-  const backend = config.client.backend as BossBackendConfig;
-  const host = `${backend.protocol}://${backend.host}`;
+  const host = bossUrl(backend);
   const { collection, experiment, channel } = config.database;
   const resolution = config.ingest_job.resolution;
-  const extent = jobExtent(config);
-  const api = bossApi(host);
+  const api = bossApi(host, token);
   const paths = resourcePaths(collection, experiment, channel);
   await get(api, paths.collection, `collection ${collection}`, host);
   const exp = await get(api, paths.experiment, `experiment ${collection}/${experiment}`, host);
@@ -82,8 +87,8 @@ export async function bossPreflight(
   const frameName = String(exp.coord_frame ?? '');
   const frame = await get(api, paths.coord(frameName), `coordinate frame ${frameName}`, host);
 
-  const datatype = chan.datatype as Datatype;
-  if (!DATATYPES.includes(datatype))
+  const datatype = DATATYPES.find((d) => d === chan.datatype);
+  if (!datatype)
     throw new PreflightError(
       `channel ${channel} has datatype ${String(chan.datatype)}, which boss-ingest cannot write`,
     );
@@ -134,18 +139,8 @@ export async function bossPreflight(
   }
 
   return {
-    destination: {
-      name: 'boss',
-      baseUrl: host,
-      collection,
-      experiment,
-      channel,
-      resolution,
-      datatype,
-      chunk: BOSS_CUBOID,
-      timeRange,
-      skipZeroChunks: backend.skip_zero_chunks ?? false,
-    },
+    datatype,
+    timeRange,
     checks: [
       `collection, experiment and channel exist`,
       `token may read and write`,
@@ -154,4 +149,9 @@ export async function bossPreflight(
       `resolution ${resolution} of ${levels}`,
     ],
   };
+}
+
+/** `{protocol}://{host}` of the Boss a backend config names. */
+export function bossUrl(backend: BossBackendConfig): string {
+  return `${backend.protocol}://${backend.host}`;
 }

@@ -79,11 +79,13 @@ async function ensure(
   steps.push({ resource: label, action: 'created' });
 }
 
+/** `token`: the CLI's `-a`; without it, found the usual way (INTERN_TOKEN, intern.cfg, token.json). */
 export async function prepResources(
   r: ResourcesFile,
+  token: string | undefined,
   onStep?: (step: PrepStep) => void,
 ): Promise<PrepStep[]> {
-  const api = new BossApi(`${r.protocol ?? 'https'}://${r.host}`, requireToken());
+  const api = new BossApi(`${r.protocol ?? 'https'}://${r.host}`, token || requireToken());
   const paths = resourcePaths(r.collection.name, r.experiment.name, r.channel.name);
   const steps: PrepStep[] = [];
   const record = (fn: () => Promise<void>) => fn().then(() => onStep?.(steps[steps.length - 1]!));

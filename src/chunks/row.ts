@@ -3,21 +3,36 @@
  * along the row is read once. Runs inside a chunk thread (see pool.ts).
  */
 import { BossError } from '../boss/api.js';
-import type { Datatype, JobConfig } from '../config/types.js';
+import type { JobConfig } from '../config/types.js';
 import { BYTES_PER_VOXEL } from '../destinations/datatype.js';
 import { checkTile } from '../tiles/check.js';
-import { readChunk, writeChunk } from '../destinations/index.js';
-import { boxVoxels, chunkBox, coversChunk, type ChunkBox, type Grid } from '../extent/grid.js';
+import { openDestination, type OpenDestination } from '../destinations/index.js';
+import { boxVoxels, copyBox } from '../extent/box.js';
+import { chunkBox, coversChunk, wholeChunk, type ChunkBox } from '../extent/grid.js';
+import { indices, tileBox, tileRange } from '../extent/tiles.js';
 import { createSource } from '../plugins/index.js';
 import type { Source } from '../plugins/types.js';
 import type { ChunkFailure, JobSpec } from '../job/types.js';
-import { isTransient, TileError, type Tile } from '../tiles/tile.js';
+import { isTransient, sampleBytes, TileError, type Tile } from '../tiles/tile.js';
 
 export interface RowResult {
   written: number;
+  /** Chunks the destination chose not to store (all zeros, with skip_zero_chunks). */
+  skipped: number;
+  /** Voxels of the chunks written (skipped ones not included). */
   voxels: number;
   failures: ChunkFailure[];
 }
+
+/** One chunk of the row being assembled: its voxels inside the extent and the whole chunk's samples. */
+interface RowChunk {
+  index: number;
+  box: ChunkBox;
+  samples: Uint8Array;
+}
+
+/** Chunks of the row that failed, by index, with the reason. */
+type Failures = Map<number, ChunkFailure>;
 
 /** Sources are set up once per thread and job, not once per row. */
 const sources = new Map<string, Promise<Source>>();
@@ -34,96 +49,77 @@ function sourceFor(config: JobConfig): Promise<Source> {
   return source;
 }
 
-/** A chunk buffer viewed in the destination's datatype; uint64 is written as low and high uint32 words. */
-function writeSamples(
-  datatype: Datatype,
-  chunk: Uint8Array,
-  at: number,
-  from: Uint8Array | Uint16Array,
-): void {
-  if (datatype === 'uint8') {
-    chunk.set(from, at);
-  } else if (datatype === 'uint16') {
-    new Uint16Array(chunk.buffer, chunk.byteOffset, chunk.length / 2).set(from, at);
-  } else {
-    const words = new Uint32Array(chunk.buffer, chunk.byteOffset, chunk.length / 4);
-    for (let i = 0; i < from.length; i++) words[2 * (at + i)] = from[i]!;
-  }
-}
-
-/** Copies the part of a tile that falls inside a chunk's box. */
+/** Copies the part of a tile at (xi, yi, z) that falls inside a chunk's box into the chunk's samples. */
 function copyTile(
   tile: Tile,
-  xi: number,
-  yi: number,
-  z: number,
-  box: ChunkBox,
-  grid: Grid,
-  size: { x: number; y: number },
-  datatype: Datatype,
-  chunk: Uint8Array,
+  at: { xi: number; yi: number; z: number },
+  job: JobSpec,
+  chunk: RowChunk,
 ): void {
-  const tileX0 = xi * size.x;
-  const tileY0 = yi * size.y;
-  const x0 = Math.max(box.x[0], tileX0);
-  const x1 = Math.min(box.x[1], tileX0 + size.x);
-  const y0 = Math.max(box.y[0], tileY0);
-  const y1 = Math.min(box.y[1], tileY0 + size.y);
-  if (x0 >= x1 || y0 >= y1) return;
-  const { x: cx, y: cy, z: cz } = grid.chunk;
-  const origin = { x: box.coord.x * cx, y: box.coord.y * cy, z: box.coord.z * cz };
-  for (let y = y0; y < y1; y++) {
-    const from = (y - tileY0) * tile.width + (x0 - tileX0);
-    const at = ((z - origin.z) * cy + (y - origin.y)) * cx + (x0 - origin.x);
-    writeSamples(datatype, chunk, at, tile.data.subarray(from, from + (x1 - x0)));
-  }
+  const size = job.config.ingest_job.tile_size!;
+  const datatype = job.destination.datatype;
+  copyBox(
+    sampleBytes(tile.data),
+    tileBox(at.xi, at.yi, at.z, chunk.box.t, size, tile.width, tile.height),
+    chunk.samples,
+    wholeChunk(job.grid.chunk, chunk.box.coord),
+    BYTES_PER_VOXEL[datatype],
+    { within: chunk.box, srcBytesPerVoxel: BYTES_PER_VOXEL[tile.datatype] },
+  );
 }
 
-function range(first: number, end: number): number[] {
-  return Array.from({ length: end - first }, (_, i) => first + i);
-}
-
-export async function ingestRow(job: JobSpec, first: number, end: number): Promise<RowResult> {
-  const { config, grid, destination } = job;
-  const source = await sourceFor(config);
-  const size = config.ingest_job.tile_size!;
-  const datatype = destination.datatype;
-  const chunkBytes = grid.chunk.x * grid.chunk.y * grid.chunk.z * BYTES_PER_VOXEL[datatype];
-  const chunks = range(first, end).map((index) => ({
-    index,
-    box: chunkBox(grid, index),
-    samples: new Uint8Array(chunkBytes),
-  }));
-  const failed = new Map<number, ChunkFailure>();
-
-  // A chunk the extent covers only in part keeps what earlier jobs stored in the rest of it.
+/**
+ * Starts each chunk the extent covers only in part from what the destination holds, so a job
+ * keeps what earlier jobs stored in the rest of it.
+ */
+async function loadPartialChunks(
+  job: JobSpec,
+  destination: OpenDestination,
+  chunks: RowChunk[],
+): Promise<void> {
   for (const c of chunks) {
-    if (!coversChunk(grid, c.box)) {
-      const stored = await readChunk(destination, c.box.coord);
+    if (!coversChunk(job.grid, c.box)) {
+      const stored = await destination.read(c.box.coord);
       if (stored) c.samples.set(stored);
     }
   }
+}
 
+/**
+ * Reads every tile the row's chunks need, each once, and copies it into the chunks it overlaps.
+ * A bad tile fails the chunks it belongs to (recorded in `failed`); other errors end the row.
+ */
+async function fillFromTiles(
+  job: JobSpec,
+  source: Source,
+  chunks: RowChunk[],
+  failed: Failures,
+): Promise<void> {
+  const { config, destination } = job;
+  const size = config.ingest_job.tile_size!;
   const row = chunks[0]!.box;
-  const x0 = row.x[0];
-  const x1 = chunks[chunks.length - 1]!.box.x[1];
-  for (let z = row.z[0]; z < row.z[1]; z++) {
-    for (let yi = Math.floor(row.y[0] / size.y); yi * size.y < row.y[1]; yi++) {
-      const tiles: { xi: number; targets: typeof chunks }[] = [];
-      for (let xi = Math.floor(x0 / size.x); xi * size.x < x1; xi++) {
-        const targets = chunks.filter(
-          (c) => c.box.x[0] < (xi + 1) * size.x && c.box.x[1] > xi * size.x && !failed.has(c.index),
-        );
-        if (targets.length > 0) tiles.push({ xi, targets });
-      }
+  const tiles = tileRange(
+    { x: [row.x[0], chunks[chunks.length - 1]!.box.x[1]], y: row.y, z: row.z, t: [row.t, row.t + 1] },
+    size,
+  );
+  for (const z of indices(tiles.z)) {
+    for (const yi of indices(tiles.y)) {
+      const reads = indices(tiles.x)
+        .map((xi) => ({
+          xi,
+          targets: chunks.filter(
+            (c) => c.box.x[0] < (xi + 1) * size.x && c.box.x[1] > xi * size.x && !failed.has(c.index),
+          ),
+        }))
+        .filter((read) => read.targets.length > 0);
       await Promise.all(
-        tiles.map(async ({ xi, targets }) => {
+        reads.map(async ({ xi, targets }) => {
           let file = `tile (x ${xi}, y ${yi}, z ${z}, t ${row.t})`;
           try {
             file = source.path.process(xi, yi, z, row.t);
             const tile = await source.tile.process(file, xi, yi, z, row.t);
-            checkTile(tile, file, config.ingest_job, datatype, xi, yi);
-            for (const c of targets) copyTile(tile, xi, yi, z, c.box, grid, size, datatype, c.samples);
+            checkTile(tile, file, config.ingest_job, destination.datatype, xi, yi);
+            for (const c of targets) copyTile(tile, { xi, yi, z }, job, c);
           } catch (err) {
             if (isTransient(err) || !(err instanceof TileError || err instanceof RangeError)) throw err;
             const reason = err instanceof TileError ? err.reason : err.message;
@@ -134,25 +130,56 @@ export async function ingestRow(job: JobSpec, first: number, end: number): Promi
       );
     }
   }
+}
 
-  let written = 0;
-  let voxels = 0;
-  // The row's chunks are written together, so one chunk's encoding overlaps another's upload.
+/**
+ * Hands the row's chunks that did not fail to the destination, all together, so one chunk's
+ * encoding overlaps another's upload; counts what the destination wrote and what it skipped.
+ */
+async function writeChunks(
+  destination: OpenDestination,
+  chunks: RowChunk[],
+  failed: Failures,
+): Promise<RowResult> {
+  const result: RowResult = { written: 0, skipped: 0, voxels: 0, failures: [] };
   await Promise.all(
     chunks
       .filter((c) => !failed.has(c.index))
       .map(async (c) => {
+        let outcome;
         try {
-          await writeChunk(destination, c.box, c.samples);
+          outcome = await destination.write(c.box, c.samples);
         } catch (err) {
           // The server refused this chunk's data (400, 413): the chunk fails, the job goes on.
           if (!(err instanceof BossError) || (err.status !== 400 && err.status !== 413)) throw err;
           failed.set(c.index, { chunk: c.index, reason: err.message });
           return;
         }
-        written++;
-        voxels += boxVoxels(c.box);
+        if ('skipped' in outcome) {
+          result.skipped++;
+        } else {
+          result.written++;
+          result.voxels += boxVoxels(c.box);
+        }
       }),
   );
-  return { written, voxels, failures: [...failed.values()] };
+  result.failures = [...failed.values()];
+  return result;
+}
+
+/** Assembles chunks [first, end), one row of the grid, from their tiles and writes them. */
+export async function ingestRow(job: JobSpec, first: number, end: number): Promise<RowResult> {
+  const source = await sourceFor(job.config);
+  const destination = await openDestination(job.destination);
+  const chunkBytes =
+    job.grid.chunk.x * job.grid.chunk.y * job.grid.chunk.z * BYTES_PER_VOXEL[job.destination.datatype];
+  const chunks: RowChunk[] = indices([first, end]).map((index) => ({
+    index,
+    box: chunkBox(job.grid, index),
+    samples: new Uint8Array(chunkBytes),
+  }));
+  const failed: Failures = new Map();
+  await loadPartialChunks(job, destination, chunks);
+  await fillFromTiles(job, source, chunks, failed);
+  return writeChunks(destination, chunks, failed);
 }

@@ -19,6 +19,7 @@ import { loadResources, prepResources } from '../boss/prep.js';
 import { MissingTokenError } from '../boss/token.js';
 import { jobExtent } from '../config/job.js';
 import { resolveDestination } from '../destinations/index.js';
+import { tileCount, tileRange } from '../extent/tiles.js';
 import { spawnWorkers } from '../worker/processes.js';
 import { runWorker } from '../worker/worker.js';
 import { EXIT, UsageError } from './exit.js';
@@ -78,12 +79,7 @@ async function jobConfig(file: string, opts: { output?: string; datatype?: Datat
 
 function summary(config: JobConfig): string {
   const { extent, tile_size: size } = config.ingest_job;
-  const t = extent.t ?? [0, 1];
-  const tiles =
-    Math.ceil((extent.x[1] - extent.x[0]) / size!.x) *
-    Math.ceil((extent.y[1] - extent.y[0]) / size!.y) *
-    (extent.z[1] - extent.z[0]) *
-    (t[1] - t[0]);
+  const tiles = tileCount(tileRange(extent, size!));
   const plugin = (p?: { class: string; params?: object }) =>
     p ? `${p.class} ${JSON.stringify(p.params ?? {})}` : '-';
   return [
@@ -274,9 +270,12 @@ export async function validateCommand(
   );
   let ok = report.problems.length === 0;
   if (config.client.backend.name === 'boss') {
-    if (opts.apiToken) process.env.INTERN_TOKEN = opts.apiToken;
     try {
-      const { checks } = await resolveDestination(config, report.datatype, jobExtent(config));
+      const { checks } = await resolveDestination(config, {
+        extent: jobExtent(config),
+        sourceDatatype: report.datatype === 'uint64' ? undefined : report.datatype,
+        token: opts.apiToken,
+      });
       console.log(`Boss preflight passed: ${checks.join(', ')}`);
     } catch (err) {
       if (!(err instanceof PreflightError || err instanceof BossError || err instanceof MissingTokenError))
@@ -289,7 +288,6 @@ export async function validateCommand(
 }
 
 export async function prepCommand(file: string, opts: { apiToken?: string }): Promise<number> {
-  if (opts.apiToken) process.env.INTERN_TOKEN = opts.apiToken;
   let resources;
   try {
     resources = await loadResources(file);
@@ -297,7 +295,7 @@ export async function prepCommand(file: string, opts: { apiToken?: string }): Pr
     throw new UsageError((err as Error).message);
   }
   try {
-    await prepResources(resources, (step) => console.log(`${step.resource}: ${step.action}`));
+    await prepResources(resources, opts.apiToken, (step) => console.log(`${step.resource}: ${step.action}`));
   } catch (err) {
     if (!(err instanceof BossError || err instanceof MissingTokenError)) throw err;
     console.error(`boss-ingest prep: ${err.message}`);

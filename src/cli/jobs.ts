@@ -10,7 +10,7 @@ import {
 import { CancelledFailure } from '@temporalio/common';
 import cliProgress from 'cli-progress';
 import type { JobConfig } from '../config/types.js';
-import { formatCount, formatDuration, progressLine } from '../job/progress.js';
+import { finishedChunks, formatCount, formatDuration, progressLine } from '../job/progress.js';
 import type { JobResult } from '../job/types.js';
 import { ingestJob } from '../workflows/index.js';
 import { EXIT } from './exit.js';
@@ -131,7 +131,7 @@ export async function followJob(handle: JobHandle): Promise<Outcome> {
   const poll = setInterval(async () => {
     const p = await queryProgress(handle);
     if (!p || p.totalChunks === 0) return;
-    const finished = p.doneChunks + p.failedChunks;
+    const finished = finishedChunks(p);
     if (bar) {
       const payload = {
         voxels: formatCount(p.voxelsWritten),

@@ -2,14 +2,16 @@
  * The Boss destination: one cutout POST per chunk, aligned to the 512x512x16 cuboid grid, body
  * blosc-compressed C-order (z, y, x) or (t, z, y, x) in the channel's datatype.
  */
-import type { Datatype } from '../config/types.js';
-import { BossApi, type CutoutBox } from '../boss/api.js';
-import { requireToken } from '../boss/token.js';
-import type { ChunkBox, ChunkShape } from '../extent/grid.js';
+import type { CutoutBox } from '../boss/api.js';
+import { bossApi } from '../boss/client.js';
+import { bossPreflight, bossUrl, PreflightError } from '../boss/preflight.js';
+import { copyBox, boxVoxels } from '../extent/box.js';
+import { BOSS_CUBOID, wholeChunk, type ChunkBox } from '../extent/grid.js';
 import { encodeChunk } from './codec.js';
 import { BYTES_PER_VOXEL } from './datatype.js';
+import type { Destination, DestinationSpecBase } from './types.js';
 
-export interface BossChannel {
+export interface BossChannel extends DestinationSpecBase {
   name: 'boss';
   /** `{protocol}://{host}`. */
   baseUrl: string;
@@ -17,62 +19,67 @@ export interface BossChannel {
   experiment: string;
   channel: string;
   resolution: number;
-  datatype: Datatype;
-  chunk: ChunkShape;
   /** Writes carry a time range (a (t, z, y, x) body) when the job spans several time points. */
   timeRange: boolean;
   skipZeroChunks: boolean;
 }
 
-/** One client per thread and Boss; the token comes from this worker's environment. */
-const apis = new Map<string, BossApi>();
-
-export function bossApi(baseUrl: string): BossApi {
-  let api = apis.get(baseUrl);
-  if (!api) {
-    api = new BossApi(baseUrl, requireToken());
-    apis.set(baseUrl, api);
-  }
-  return api;
-}
-
-/** The box's voxels out of a whole chunk's (z, y, x) samples. */
-function boxSamples(box: ChunkBox, chunk: ChunkShape, bytes: number, samples: Uint8Array): Uint8Array {
-  const w = box.x[1] - box.x[0];
-  const h = box.y[1] - box.y[0];
-  const d = box.z[1] - box.z[0];
-  if (w === chunk.x && h === chunk.y && d === chunk.z) return samples;
-  const out = new Uint8Array(w * h * d * bytes);
-  const x0 = box.x[0] - box.coord.x * chunk.x;
-  const y0 = box.y[0] - box.coord.y * chunk.y;
-  const z0 = box.z[0] - box.coord.z * chunk.z;
-  for (let z = 0; z < d; z++) {
-    for (let y = 0; y < h; y++) {
-      const from = (((z0 + z) * chunk.y + (y0 + y)) * chunk.x + x0) * bytes;
-      out.set(samples.subarray(from, from + w * bytes), (z * h + y) * w * bytes);
-    }
-  }
+/** The box's voxels out of a whole chunk's (z, y, x) samples: the Boss takes partial boxes as they are. */
+function boxSamples(spec: BossChannel, box: ChunkBox, samples: Uint8Array): Uint8Array {
+  const whole = wholeChunk(spec.chunk, box.coord);
+  if (boxVoxels(box) === boxVoxels(whole)) return samples;
+  const bytes = BYTES_PER_VOXEL[spec.datatype];
+  const out = new Uint8Array(boxVoxels(box) * bytes);
+  copyBox(samples, whole, out, box, bytes);
   return out;
 }
 
-/** Writes the box of one chunk; false when skipped as all zeros. */
-export async function writeBossChunk(
-  spec: BossChannel,
-  box: ChunkBox,
-  samples: Uint8Array,
-): Promise<boolean> {
-  const body = boxSamples(box, spec.chunk, BYTES_PER_VOXEL[spec.datatype], samples);
-  if (spec.skipZeroChunks && body.every((v) => v === 0)) return false;
-  const cutout: CutoutBox = {
-    collection: spec.collection,
-    experiment: spec.experiment,
-    channel: spec.channel,
-    resolution: spec.resolution,
-    x: box.x,
-    y: box.y,
-    z: box.z,
-    ...(spec.timeRange ? { t: [box.t, box.t + 1] as [number, number] } : {}),
-  };
-  await bossApi(spec.baseUrl).postCutout(cutout, await encodeChunk('blosc', body));
-  return true;
-}
+export const bossDestination: Destination<BossChannel> = {
+  datatypeFrom: 'destination',
+  async resolve(config, { extent, sourceDatatype, token }) {
+    const backend = config.client.backend;
+    if (backend.name !== 'boss') throw new PreflightError(`client.backend.name is ${backend.name}, not boss`);
+    const { datatype, timeRange, checks } = await bossPreflight(
+      config,
+      backend,
+      extent,
+      sourceDatatype,
+      token,
+    );
+    const { collection, experiment, channel } = config.database;
+    const spec: BossChannel = {
+      name: 'boss',
+      baseUrl: bossUrl(backend),
+      collection,
+      experiment,
+      channel,
+      resolution: config.ingest_job.resolution,
+      datatype,
+      chunk: BOSS_CUBOID,
+      timeRange,
+      skipZeroChunks: backend.skip_zero_chunks ?? false,
+    };
+    return { spec, checks };
+  },
+  describe: (spec) =>
+    `Boss ${spec.baseUrl} ${spec.collection}/${spec.experiment}/${spec.channel} resolution ${spec.resolution} (${spec.datatype})`,
+  // The channel exists (the preflight checked it) and takes writes as they come.
+  prepare: async () => {},
+  read: async () => undefined,
+  async write(spec, box, samples) {
+    const body = boxSamples(spec, box, samples);
+    if (spec.skipZeroChunks && body.every((v) => v === 0)) return { skipped: true };
+    const cutout: CutoutBox = {
+      collection: spec.collection,
+      experiment: spec.experiment,
+      channel: spec.channel,
+      resolution: spec.resolution,
+      x: box.x,
+      y: box.y,
+      z: box.z,
+      ...(spec.timeRange ? { t: [box.t, box.t + 1] as [number, number] } : {}),
+    };
+    await bossApi(spec.baseUrl).postCutout(cutout, await encodeChunk('blosc', body));
+    return { written: true };
+  },
+};

@@ -3,6 +3,7 @@
  * codecs run on the calling thread, which is why chunks are encoded in the chunk thread pool.
  */
 import type { Compressor } from '../config/types.js';
+import type { ZarrCodec } from './zarr-metadata.js';
 
 interface Codec {
   encode(data: Uint8Array): Promise<Uint8Array>;
@@ -34,13 +35,16 @@ export async function decodeChunk(compressor: Compressor, data: Uint8Array): Pro
 }
 
 /** The codec chain as Zarr v3 metadata. Samples are little-endian, as they are in memory here. */
-export function zarrCodecs(compressor: Compressor, bytesPerVoxel: number): object[] {
-  const bytes = { name: 'bytes', configuration: { endian: 'little' } };
+export function zarrCodecs(compressor: Compressor, bytesPerVoxel: number): ZarrCodec[] {
+  const bytes = { name: 'bytes', configuration: { endian: 'little' } } satisfies ZarrCodec;
   switch (compressor) {
     case 'none':
       return [bytes];
     case 'zstd':
-      return [bytes, { name: 'zstd', configuration: { level: ZSTD.level, checksum: false } }];
+      return [
+        bytes,
+        { name: 'zstd', configuration: { level: ZSTD.level, checksum: false } } satisfies ZarrCodec,
+      ];
     case 'blosc':
       return [
         bytes,
@@ -53,7 +57,7 @@ export function zarrCodecs(compressor: Compressor, bytesPerVoxel: number): objec
             typesize: bytesPerVoxel,
             blocksize: 0,
           },
-        },
+        } satisfies ZarrCodec,
       ];
   }
 }

@@ -4,18 +4,18 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Compressor, Datatype } from '../config/types.js';
-import type { ChunkCoord, ChunkShape, Extent } from '../extent/grid.js';
+import type { Compressor } from '../config/types.js';
+import { BOSS_CUBOID, formatChunkShape, type ChunkCoord, type Extent } from '../extent/grid.js';
 import { decodeChunk, encodeChunk, zarrCodecs } from './codec.js';
 import { BYTES_PER_VOXEL } from './datatype.js';
+import type { Destination, DestinationSpecBase } from './types.js';
+import { firstMismatch, type ZarrArrayMetadata, type ZarrGroupMetadata } from './zarr-metadata.js';
 
-export interface ZarrVolume {
+export interface ZarrVolume extends DestinationSpecBase {
   name: 'zarr';
   /** Absolute path of the volume's root group. */
   path: string;
-  datatype: Datatype;
   compressor: Compressor;
-  chunk: ChunkShape;
   /** A t axis comes first when the job spans more than one time point. */
   timeAxis: boolean;
 }
@@ -37,7 +37,7 @@ function chunkShape(volume: ZarrVolume): number[] {
   return volume.timeAxis ? [1, ...zyx] : zyx;
 }
 
-function groupMetadata(volume: ZarrVolume): object {
+function groupMetadata(volume: ZarrVolume): ZarrGroupMetadata {
   const names = axes(volume);
   return {
     zarr_format: 3,
@@ -56,10 +56,10 @@ function groupMetadata(volume: ZarrVolume): object {
         ],
       },
     },
-  };
+  } satisfies ZarrGroupMetadata;
 }
 
-function arrayMetadata(volume: ZarrVolume, shape: number[]): object {
+function arrayMetadata(volume: ZarrVolume, shape: number[]): ZarrArrayMetadata {
   return {
     zarr_format: 3,
     node_type: 'array',
@@ -71,12 +71,15 @@ function arrayMetadata(volume: ZarrVolume, shape: number[]): object {
     codecs: zarrCodecs(volume.compressor, BYTES_PER_VOXEL[volume.datatype]),
     dimension_names: axes(volume),
     attributes: {},
-  };
+  } satisfies ZarrArrayMetadata;
 }
 
-async function readJson(file: string): Promise<Record<string, unknown> | undefined> {
+/** Parsed JSON: what another tool wrote may have any shape, so every field is unknown. */
+type Untrusted<T> = Partial<Record<keyof T, unknown>>;
+
+async function readJson<T>(file: string): Promise<Untrusted<T> | undefined> {
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    return JSON.parse(await readFile(file, 'utf8')) as Untrusted<T>;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new VolumeError(`${file}: cannot be read as Zarr metadata: ${(err as Error).message}`);
@@ -99,24 +102,22 @@ export async function openZarrVolume(volume: ZarrVolume, extent: Extent): Promis
   if (volume.timeAxis) needed.unshift(extent.t[1]);
   const groupFile = path.join(volume.path, 'zarr.json');
   const arrayFile = path.join(volume.path, '0', 'zarr.json');
-  const group = await readJson(groupFile);
-  const array = await readJson(arrayFile);
+  const group = await readJson<ZarrGroupMetadata>(groupFile);
+  const array = await readJson<ZarrArrayMetadata>(arrayFile);
   let shape = needed;
   if (group || array) {
-    const expected = arrayMetadata(volume, needed) as Record<string, unknown>;
     if (!array)
       throw new VolumeError(
         `${volume.path} exists but has no array 0: it is not an OME-Zarr volume written by boss-ingest`,
       );
-    for (const key of ['data_type', 'chunk_grid', 'codecs', 'dimension_names']) {
-      if (JSON.stringify(array[key]) !== JSON.stringify(expected[key])) {
-        throw new VolumeError(
-          `${arrayFile}: ${key} is ${JSON.stringify(array[key])} but this job writes ${JSON.stringify(expected[key])}; ` +
-            'choose another output path or matching destination settings',
-        );
-      }
+    const mismatch = firstMismatch(array, arrayMetadata(volume, needed));
+    if (mismatch) {
+      throw new VolumeError(
+        `${arrayFile}: ${mismatch.key} is ${JSON.stringify(mismatch.found)} but this job writes ${JSON.stringify(mismatch.wanted)}; ` +
+          'choose another output path or matching destination settings',
+      );
     }
-    const existing = array.shape as number[];
+    const existing = Array.isArray(array.shape) ? (array.shape as unknown[]).map(Number) : [];
     shape = needed.map((n, i) => Math.max(n, existing[i] ?? 0));
   }
   await mkdir(path.join(volume.path, '0'), { recursive: true });
@@ -160,3 +161,28 @@ export async function readZarrChunk(volume: ZarrVolume, coord: ChunkCoord): Prom
     throw new VolumeError(`${file}: holds ${samples.length} bytes, expected ${expected}`);
   return samples;
 }
+
+export const zarrDestination: Destination<ZarrVolume> = {
+  datatypeFrom: 'config',
+  async resolve(config, { datatype, extent }) {
+    const backend = config.client.backend;
+    if (backend.name !== 'zarr') throw new VolumeError(`client.backend.name is ${backend.name}, not zarr`);
+    const spec: ZarrVolume = {
+      name: 'zarr',
+      path: backend.path,
+      datatype,
+      compressor: backend.compressor ?? 'blosc',
+      chunk: backend.chunk_size ?? BOSS_CUBOID,
+      timeAxis: extent.t[1] - extent.t[0] > 1,
+    };
+    return { spec, checks: [] };
+  },
+  describe: (spec) =>
+    `OME-Zarr ${spec.path} (${spec.datatype}, ${spec.compressor}, ${formatChunkShape(spec.chunk)})`,
+  prepare: openZarrVolume,
+  read: readZarrChunk,
+  async write(spec, box, samples) {
+    await writeZarrChunk(spec, box.coord, samples);
+    return { written: true };
+  },
+};

@@ -3,6 +3,7 @@
  * Pure (no I/O) so that workflow code can use it.
  */
 import type { Range } from '../config/types.js';
+import { boxSize, type Box } from './box.js';
 
 export interface Extent {
   x: Range;
@@ -34,12 +35,8 @@ export interface ChunkCoord {
 }
 
 /** The voxels of one chunk that lie inside the extent, half-open, absolute. */
-export interface ChunkBox {
+export interface ChunkBox extends Box {
   coord: ChunkCoord;
-  x: Range;
-  y: Range;
-  z: Range;
-  t: number;
 }
 
 interface Span {
@@ -101,17 +98,20 @@ export function chunkBox(grid: Grid, index: number): ChunkBox {
   };
 }
 
-export function boxVoxels(box: ChunkBox): number {
-  return (box.x[1] - box.x[0]) * (box.y[1] - box.y[0]) * (box.z[1] - box.z[0]);
+/** All the voxels of a chunk, inside the extent or not: the layout of a chunk's samples. */
+export function wholeChunk(chunk: ChunkShape, coord: ChunkCoord): Box {
+  return {
+    x: [coord.x * chunk.x, (coord.x + 1) * chunk.x],
+    y: [coord.y * chunk.y, (coord.y + 1) * chunk.y],
+    z: [coord.z * chunk.z, (coord.z + 1) * chunk.z],
+    t: coord.t,
+  };
 }
 
 /** True when the box covers the whole chunk, so nothing already stored in the chunk needs keeping. */
 export function coversChunk(grid: Grid, box: ChunkBox): boolean {
-  return (
-    box.x[1] - box.x[0] === grid.chunk.x &&
-    box.y[1] - box.y[0] === grid.chunk.y &&
-    box.z[1] - box.z[0] === grid.chunk.z
-  );
+  const size = boxSize(box);
+  return size.x === grid.chunk.x && size.y === grid.chunk.y && size.z === grid.chunk.z;
 }
 
 export function extentVoxels(extent: Extent): number {
@@ -142,4 +142,9 @@ export function chunkRows(grid: Grid, first: number, end: number, maxLength: num
 export function formatExtent(extent: Extent): string {
   const r = (v: Range) => `${v[0]}:${v[1]}`;
   return `x ${r(extent.x)}, y ${r(extent.y)}, z ${r(extent.z)}, t ${r(extent.t)}`;
+}
+
+/** "chunks ZxYxX", as progress and `describe` show a chunk shape. */
+export function formatChunkShape(chunk: ChunkShape): string {
+  return `chunks ${chunk.z}x${chunk.y}x${chunk.x}`;
 }

@@ -8,6 +8,7 @@ export function initialProgress(jobId: string, plan: JobPlan | undefined, now: D
     state: 'running',
     totalChunks: plan?.totalChunks ?? 0,
     doneChunks: 0,
+    skippedChunks: 0,
     failedChunks: 0,
     voxelsWritten: 0,
     totalVoxels: plan?.totalVoxels ?? 0,
@@ -25,6 +26,8 @@ export function initialProgress(jobId: string, plan: JobPlan | undefined, now: D
 
 export function addBatch(progress: Progress, failures: ChunkFailure[], batch: BatchResult, now: Date): void {
   progress.doneChunks += batch.written;
+  // Absent from the results and progress of workers and runs older than the field.
+  progress.skippedChunks = (progress.skippedChunks ?? 0) + (batch.skipped ?? 0);
   progress.failedChunks += batch.failed;
   progress.voxelsWritten += batch.voxels;
   progress.rewrittenChunks += batch.rewritten;
@@ -37,11 +40,21 @@ export function touch(progress: Progress, now: Date): void {
   progress.updatedAt = now.toISOString();
   const seconds = (now.getTime() - Date.parse(progress.startedAt)) / 1000;
   progress.rate = seconds > 0 ? progress.voxelsWritten / seconds : 0;
-  const finished = progress.doneChunks + progress.failedChunks;
+  const finished = finishedChunks(progress);
   progress.etaSeconds =
     finished > 0 && progress.state === 'running'
       ? Math.round((seconds * (progress.totalChunks - finished)) / finished)
       : null;
+}
+
+/** Chunks the job is done with: written, skipped or failed. */
+export function finishedChunks(p: Progress): number {
+  return p.doneChunks + (p.skippedChunks ?? 0) + p.failedChunks;
+}
+
+/** ", N skipped", shown only for a job that skipped chunks. */
+function skippedText(p: Progress): string {
+  return p.skippedChunks ? `, ${p.skippedChunks} skipped` : '';
 }
 
 export function finalState(progress: Progress, cancelled: boolean): Progress['state'] {
@@ -67,11 +80,11 @@ export function formatDuration(seconds: number | null): string {
 
 /** One line for logs and non-terminal output. */
 export function progressLine(p: Progress): string {
-  const finished = p.doneChunks + p.failedChunks;
+  const finished = finishedChunks(p);
   const pct = p.totalChunks > 0 ? ((100 * finished) / p.totalChunks).toFixed(1) : '0.0';
   return (
     `${p.state}: ${finished}/${p.totalChunks} chunks (${pct}%), ${formatCount(p.voxelsWritten)} voxels, ` +
-    `${formatCount(p.rate)} voxels/s, ${p.failedChunks} failed, ` +
+    `${formatCount(p.rate)} voxels/s, ${p.failedChunks} failed${skippedText(p)}, ` +
     (p.state === 'running'
       ? `ETA ${formatDuration(p.etaSeconds)}`
       : `took ${formatDuration((Date.parse(p.updatedAt) - Date.parse(p.startedAt)) / 1000)}`)
@@ -80,13 +93,13 @@ export function progressLine(p: Progress): string {
 
 /** The job's "Current Details" in the Temporal Web UI. */
 export function progressMarkdown(p: Progress, failures: ChunkFailure[]): string {
-  const finished = p.doneChunks + p.failedChunks;
+  const finished = finishedChunks(p);
   const lines = [
     `### boss-ingest job \`${p.jobId}\`: ${p.state}`,
     '',
     `| | |`,
     `|---|---|`,
-    `| chunks | ${finished} of ${p.totalChunks} (${p.doneChunks} written, ${p.failedChunks} failed) |`,
+    `| chunks | ${finished} of ${p.totalChunks} (${p.doneChunks} written, ${p.failedChunks} failed${skippedText(p)}) |`,
     `| voxels | ${formatCount(p.voxelsWritten)} of ${formatCount(p.totalVoxels)} |`,
     `| rate | ${formatCount(p.rate)} voxels/s |`,
     `| ETA | ${formatDuration(p.etaSeconds)} |`,

@@ -34,6 +34,8 @@ export interface BatchInput {
 
 export interface BatchResult {
   written: number;
+  /** Chunks the destination chose not to store (all zeros, with skip_zero_chunks). */
+  skipped: number;
   failed: number;
   voxels: number;
   /** Chunk writes repeated because an earlier attempt of this batch was interrupted. */
@@ -51,8 +53,11 @@ export interface Progress {
   totalChunks: number;
   /** Chunks written. */
   doneChunks: number;
+  /** Chunks the destination skipped (all zeros, with skip_zero_chunks): done, but not written. */
+  skippedChunks: number;
   /** Chunks that could not be written (bad tiles); listed in `failures`. */
   failedChunks: number;
+  /** Voxels of the chunks written (skipped chunks not included). */
   voxelsWritten: number;
   totalVoxels: number;
   rewrittenChunks: number;

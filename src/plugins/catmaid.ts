@@ -1,6 +1,7 @@
 /** CATMAID file-based tile stacks, tile source types 1, 4 and 5. */
 import path from 'node:path';
 import type { IngestJobSection } from '../config/types.js';
+import { inRange, tileRange } from '../extent/tiles.js';
 import { decodeGreyImage, IMAGE_FILETYPES, type GreyOptions } from '../tiles/decode.js';
 import type { Tile } from '../tiles/tile.js';
 import { greyOptions } from './colour.js';
@@ -34,14 +35,8 @@ abstract class CatmaidPathProcessor implements PathProcessor {
         'ingest_job.extent.t',
         `CATMAID stacks have a single time point; t=${t} was asked for`,
       );
-    const inside = (i: number, tile: number, r: [number, number]) => i * tile < r[1] && (i + 1) * tile > r[0];
-    if (
-      !size ||
-      !inside(x, size.x, extent.x) ||
-      !inside(y, size.y, extent.y) ||
-      z < extent.z[0] ||
-      z >= extent.z[1]
-    ) {
+    const tiles = size && tileRange(extent, size);
+    if (!tiles || !inRange(x, tiles.x) || !inRange(y, tiles.y) || !inRange(z, tiles.z)) {
       throw new RangeError(`tile (x ${x}, y ${y}, z ${z}) lies outside the extent`);
     }
     return this.layout(this.root, x, y, z, this.job.resolution, this.filetype);

@@ -7,6 +7,7 @@ import {
   CatmaidTileProcessor,
 } from './catmaid.js';
 import { TileError, type TileDatatype } from '../tiles/tile.js';
+import { tileRange } from '../extent/tiles.js';
 import { loadCustomPlugin } from './custom.js';
 import {
   SingleTimeTiffPathProcessor,
@@ -74,12 +75,8 @@ export async function createSource(config: JobConfig): Promise<Source> {
 /** The datatype of the extent's first tile, or the TileError that kept it from being read. */
 export async function firstTile(source: Source, config: JobConfig): Promise<TileDatatype | TileError> {
   const { extent, tile_size: size } = config.ingest_job;
-  const [xi, yi, z, t] = [
-    Math.floor(extent.x[0] / size!.x),
-    Math.floor(extent.y[0] / size!.y),
-    extent.z[0],
-    extent.t?.[0] ?? 0,
-  ];
+  const tiles = tileRange(extent, size!);
+  const [xi, yi, z, t] = [tiles.x[0], tiles.y[0], tiles.z[0], tiles.t[0]];
   const file = source.path.process(xi, yi, z, t);
   try {
     return (await source.tile.process(file, xi, yi, z, t)).datatype;

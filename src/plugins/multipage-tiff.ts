@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { IngestJobSection } from '../config/types.js';
 import { readTiffWindow } from '../tiles/tiff-pages.js';
 import { cropTile, TileError, type Tile, type TileDatatype } from '../tiles/tile.js';
+import { tileRange } from '../extent/tiles.js';
 import { expandBaseFilename } from './zindex.js';
 import {
   choiceParam,
@@ -122,13 +123,14 @@ abstract class PageTileProcessor implements TileProcessor {
     if (!size) throw new PluginParamError('ingest_job.tile_size', 'is required');
     const page = this.page(z, t);
     const label = this.label(page, z, t);
-    const bandX0 = Math.floor(extent.x[0] / size.x) * size.x;
+    const tiles = tileRange(extent, size);
+    const bandX0 = tiles.x[0] * size.x;
     const key = `${file}\0${page}\0${y}`;
     if (this.band?.key !== key) {
       const tile = readTiffWindow(file, {
         page,
         label,
-        x: [bandX0, Math.ceil(extent.x[1] / size.x) * size.x],
+        x: [bandX0, tiles.x[1] * size.x],
         y: [y * size.y, (y + 1) * size.y],
         need: { x: extent.x[1], y: Math.min((y + 1) * size.y, extent.y[1]) },
       });

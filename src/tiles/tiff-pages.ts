@@ -10,6 +10,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { GeoTIFF, GeoTIFFImage } from 'geotiff';
 import type { Range } from '../config/types.js';
+import { copyBox, imageBox } from '../extent/box.js';
 import { isTransient, TileError, type Tile } from './tile.js';
 
 /** Files kept open per thread: a row of chunks reads one file per z slice of a chunk (16). */
@@ -307,10 +308,8 @@ async function readStrips(
     tiffStats.bytesRead += bytesRead;
     if (bytesRead < length) throw new TileError(file, `is truncated: ${label} runs past the end of the file`);
     if (!whole) {
-      for (let row = 0; row < last - first; row++) {
-        const from = row * rowBytes + x0 * bytes;
-        outBytes.set(into.subarray(from, from + width * bytes), (first - y0 + row) * width * bytes);
-      }
+      const strip = imageBox([0, image.getWidth()], [first, last]);
+      copyBox(into, strip, outBytes, imageBox([x0, x1], [y0, y1]), bytes);
     }
   }
   if (bits === 16 && !littleEndian) {

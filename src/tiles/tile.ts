@@ -1,4 +1,5 @@
 /** A decoded 2-D grey image, and the errors that make one unusable. */
+import { copyBox, imageBox } from '../extent/box.js';
 
 export type TileDatatype = 'uint8' | 'uint16';
 
@@ -47,9 +48,17 @@ export function cropTile(tile: Tile, x0: number, y0: number, x1: number, y1: num
   const width = x1 - x0;
   const height = y1 - y0;
   const data = tile.datatype === 'uint8' ? new Uint8Array(width * height) : new Uint16Array(width * height);
-  for (let y = 0; y < height; y++) {
-    const from = (y0 + y) * tile.width + x0;
-    data.set(tile.data.subarray(from, from + width), y * width);
-  }
+  copyBox(
+    sampleBytes(tile.data),
+    imageBox([0, tile.width], [0, tile.height]),
+    sampleBytes(data),
+    imageBox([x0, x1], [y0, y1]),
+    data.BYTES_PER_ELEMENT,
+  );
   return { width, height, datatype: tile.datatype, data };
+}
+
+/** Samples as the bytes they are stored in, for copyBox. */
+export function sampleBytes(data: Uint8Array | Uint16Array): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }

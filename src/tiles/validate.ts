@@ -2,6 +2,7 @@
 import { jobExtent } from '../config/job.js';
 import type { Datatype, JobConfig } from '../config/types.js';
 import { configuredDatatype } from '../destinations/index.js';
+import { indices, tileCount, tileRange } from '../extent/tiles.js';
 import { createSource } from '../plugins/index.js';
 import { checkTile } from './check.js';
 import { isTransient, TileError } from './tile.js';
@@ -23,13 +24,11 @@ export async function validateTiles(
 ): Promise<TileReport> {
   const source = await createSource(config);
   const extent = jobExtent(config);
-  const size = config.ingest_job.tile_size!;
+  const tiles = tileRange(extent, config.ingest_job.tile_size!);
   let datatype: Datatype | undefined = configuredDatatype(config);
-  const xs: number[] = [];
-  const ys: number[] = [];
-  for (let xi = Math.floor(extent.x[0] / size.x); xi * size.x < extent.x[1]; xi++) xs.push(xi);
-  for (let yi = Math.floor(extent.y[0] / size.y); yi * size.y < extent.y[1]; yi++) ys.push(yi);
-  const total = xs.length * ys.length * (extent.z[1] - extent.z[0]) * (extent.t[1] - extent.t[0]);
+  const xs = indices(tiles.x);
+  const ys = indices(tiles.y);
+  const total = tileCount(tiles);
   const problems: TileProblem[] = [];
   let checked = 0;
   for (let t = extent.t[0]; t < extent.t[1]; t++) {

@@ -1,0 +1,64 @@
+/**
+ * What a destination is: a module that turns a job's config into a serialisable spec (it crosses
+ * Temporal and the chunk threads), and stores chunks given that spec. The registry (registry.ts)
+ * finds the module by backend name.
+ */
+import type { Datatype, JobConfig } from '../config/types.js';
+import type { ChunkBox, ChunkCoord, ChunkShape, Extent } from '../extent/grid.js';
+import type { TileDatatype } from '../tiles/tile.js';
+
+/** What every spec holds. Plain data only: it is copied into workflow history and thread messages. */
+export interface DestinationSpecBase {
+  name: string;
+  datatype: Datatype;
+  chunk: ChunkShape;
+}
+
+/** What the job knows when it resolves its destination. */
+export interface DestinationFacts {
+  extent: Extent;
+  /** Decided by `resolveDatatype` for a destination that takes the config's (else the first tile's). */
+  datatype?: Datatype;
+  /** The first tile's datatype, when it could be read. */
+  sourceDatatype?: TileDatatype;
+  /** A Boss token handed in by the CLI (`validate`); workers read theirs from their environment. */
+  token?: string;
+}
+
+export interface Resolved<S> {
+  spec: S;
+  /** What was checked on the way (a Boss's preflight), for progress and `validate`. */
+  checks: string[];
+}
+
+/** What a destination did with a chunk: `skipped` when it chose not to store it (all zeros). */
+export type WriteOutcome = { written: true } | { skipped: true };
+
+/** The part every destination has, whatever decides its datatype. */
+export interface DestinationCommon<S extends DestinationSpecBase> {
+  /** One line for progress and logs. */
+  describe(spec: S): string;
+  /** Opens or creates what the job writes into, once per job, before any chunk. */
+  prepare(spec: S, extent: Extent): Promise<void>;
+  /** The stored chunk, for a chunk the job covers only in part; undefined when there is none to keep. */
+  read(spec: S, coord: ChunkCoord): Promise<Uint8Array | undefined>;
+  /** Stores the box of one chunk, given the whole chunk's (z, y, x) samples in the spec's datatype. */
+  write(spec: S, box: ChunkBox, samples: Uint8Array): Promise<WriteOutcome>;
+}
+
+/**
+ * A destination module. `datatypeFrom` says where the job's datatype comes from: `config` (the
+ * backend's `datatype`, else the first tile's, decided before `resolve`), or `destination` (it
+ * has its own, a Boss channel's, which the source's must fit).
+ */
+export type Destination<S extends DestinationSpecBase> = DestinationCommon<S> &
+  (
+    | {
+        readonly datatypeFrom: 'config';
+        resolve(config: JobConfig, facts: DestinationFacts & { datatype: Datatype }): Promise<Resolved<S>>;
+      }
+    | {
+        readonly datatypeFrom: 'destination';
+        resolve(config: JobConfig, facts: DestinationFacts): Promise<Resolved<S>>;
+      }
+  );

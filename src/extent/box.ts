@@ -1,0 +1,101 @@
+/**
+ * Boxes of voxels and the one strided copy between them. Every path that moves samples from one
+ * layout to another (tiles into chunks, chunks into Boss bodies, crops, TIFF strips) goes through
+ * `copyBox`, so edges and partial boxes are handled in one place. Pure (no I/O).
+ */
+import type { Range } from '../config/types.js';
+
+/** Voxels x, y, z (half-open, absolute) at time point t. */
+export interface Box {
+  x: Range;
+  y: Range;
+  z: Range;
+  t: number;
+}
+
+/** Pixels x, y of a 2-D image in its own coordinates, as a box. */
+export function imageBox(x: Range, y: Range): Box {
+  return { x, y, z: [0, 1], t: 0 };
+}
+
+/** The voxels two boxes share, or undefined when they share none (or lie at different times). */
+export function intersect(a: Box, b: Box): Box | undefined {
+  if (a.t !== b.t) return undefined;
+  const x: Range = [Math.max(a.x[0], b.x[0]), Math.min(a.x[1], b.x[1])];
+  const y: Range = [Math.max(a.y[0], b.y[0]), Math.min(a.y[1], b.y[1])];
+  const z: Range = [Math.max(a.z[0], b.z[0]), Math.min(a.z[1], b.z[1])];
+  if (x[0] >= x[1] || y[0] >= y[1] || z[0] >= z[1]) return undefined;
+  return { x, y, z, t: a.t };
+}
+
+export function boxSize(box: Box): { x: number; y: number; z: number } {
+  return { x: box.x[1] - box.x[0], y: box.y[1] - box.y[0], z: box.z[1] - box.z[0] };
+}
+
+export function boxVoxels(box: Box): number {
+  const s = boxSize(box);
+  return s.x * s.y * s.z;
+}
+
+export interface CopyOptions {
+  /** Copy only the voxels inside this box too (default: all the two boxes share). */
+  within?: Box;
+  /**
+   * Bytes per voxel of `src` when it is narrower than `dst`'s: uint8 into uint16, or uint8 and
+   * uint16 into uint64 (the low word; the high word stays as it was, zero in a fresh buffer).
+   */
+  srcBytesPerVoxel?: number;
+}
+
+type RowCopy = (from: number, at: number, length: number) => void;
+
+/** Copies `length` voxels from voxel `from` of src to voxel `at` of dst, widening when asked. */
+function rowCopier(src: Uint8Array, dst: Uint8Array, bytes: number, srcBytes: number): RowCopy {
+  if (srcBytes === bytes)
+    return (from, at, n) => dst.set(src.subarray(from * bytes, (from + n) * bytes), at * bytes);
+  const narrow = srcBytes === 1 ? src : new Uint16Array(src.buffer, src.byteOffset, src.byteLength / 2);
+  if (srcBytes === 1 && bytes === 2) {
+    const wide = new Uint16Array(dst.buffer, dst.byteOffset, dst.byteLength / 2);
+    return (from, at, n) => wide.set(narrow.subarray(from, from + n), at);
+  }
+  if (bytes === 8 && srcBytes < 8) {
+    // Little-endian uint64: the sample is the low 32-bit word, as the hosts we run on store it.
+    const words = new Uint32Array(dst.buffer, dst.byteOffset, dst.byteLength / 4);
+    return (from, at, n) => {
+      for (let i = 0; i < n; i++) words[2 * (at + i)] = narrow[from + i]!;
+    };
+  }
+  throw new RangeError(`cannot copy ${srcBytes}-byte samples into ${bytes}-byte samples`);
+}
+
+/**
+ * Copies the voxels `srcBox`, `dstBox` (and `options.within`) share from `src`, laid out C-order (z, y, x) over `srcBox`, into `dst`, laid out over
+ * `dstBox`. Both are byte buffers of `bytesPerVoxel`-byte samples (`dst`'s; see `srcBytesPerVoxel`).
+ * Rows are copied whole with TypedArray.set; only widening to uint64 goes voxel by voxel.
+ */
+export function copyBox(
+  src: Uint8Array,
+  srcBox: Box,
+  dst: Uint8Array,
+  dstBox: Box,
+  bytesPerVoxel: number,
+  options: CopyOptions = {},
+): void {
+  const srcBytes = options.srcBytesPerVoxel ?? bytesPerVoxel;
+  const s = boxSize(srcBox);
+  const d = boxSize(dstBox);
+  if (src.length !== s.x * s.y * s.z * srcBytes || dst.length !== d.x * d.y * d.z * bytesPerVoxel)
+    throw new RangeError('copyBox: a buffer does not match its box');
+  const shared = intersect(srcBox, dstBox);
+  const box = options.within && shared ? intersect(shared, options.within) : shared;
+  if (!box) return;
+  const copy = rowCopier(src, dst, bytesPerVoxel, srcBytes);
+  const width = box.x[1] - box.x[0];
+  for (let z = box.z[0]; z < box.z[1]; z++) {
+    for (let y = box.y[0]; y < box.y[1]; y++) {
+      const from = ((z - srcBox.z[0]) * s.y + (y - srcBox.y[0])) * s.x + (box.x[0] - srcBox.x[0]);
+      const at = ((z - dstBox.z[0]) * d.y + (y - dstBox.y[0])) * d.x + (box.x[0] - dstBox.x[0]);
+      copy(from, at, width);
+    }
+  }
+}
