@@ -10,7 +10,8 @@ import { BossApi } from '../src/boss/api.js';
 import { decodeChunk } from '../src/destinations/codec.js';
 import { syntheticVoxel } from '../src/plugins/synthetic.js';
 import { startBossEmulator, type BossEmulator } from './boss-emulator/index.js';
-import { stackConfig, stackSpec, voxel, writeStack, type StackSpec } from './fixtures/stack.js';
+import { encodePng } from './fixtures/png.js';
+import { stackConfig, stackSpec, tileFile, voxel, writeStack, type StackSpec } from './fixtures/stack.js';
 import { cli, jobIdOf, spawnCli, startTestServer, stopCli, tempDir, type TestServer } from './harness/env.js';
 
 const TOKEN = 'tok-3f9a2c7e-secret-boss-token';
@@ -81,8 +82,12 @@ describe('ingest into a Boss (emulated) on a real Temporal dev server', function
     return file;
   }
 
-  /** The channel's voxels through the cutout GET, compared with the source. */
-  async function assertChannel(experiment: string, spec: StackSpec): Promise<void> {
+  /** The channel's voxels through the cutout GET, compared with the source (or `expected`). */
+  async function assertChannel(
+    experiment: string,
+    spec: StackSpec,
+    expected = (x: number, y: number, z: number) => voxel(spec, x, y, z),
+  ): Promise<void> {
     const api = new BossApi(boss.url, TOKEN);
     const blosc = await api.getCutout({
       collection: 'lab',
@@ -102,7 +107,7 @@ describe('ingest into a Boss (emulated) on a real Temporal dev server', function
       for (let y = 0; y < spec.height; y++)
         for (let x = 0; x < spec.width; x++) {
           const got = data[(z * spec.height + y) * spec.width + x];
-          const want = voxel(spec, x, y, z);
+          const want = expected(x, y, z);
           if (got !== want && mismatches++ === 0)
             first = `(x ${x}, y ${y}, z ${z}): got ${got}, expected ${want}`;
         }
@@ -297,5 +302,55 @@ describe('ingest into a Boss (emulated) on a real Temporal dev server', function
           for (let x = 0; x < 700; x++) mismatches += data[i++] === syntheticVoxel(16, x, y, z, t) ? 0 : 1;
     assert.equal(i, data.length);
     assert.equal(mismatches, 0);
+  });
+
+  it('skip_zero_chunks: an all-zero chunk is not posted and is counted as skipped, not written', async () => {
+    // 600 x 300 x 32: four cuboids, x [0, 512) and [512, 600) by z [0, 16) and [16, 32); the
+    // first 16 slices are all zeros.
+    const spec = stackSpec(path.join(dir, 'zeros'), 'catmaid1', [600, 300, 32], 8);
+    await writeStack(spec);
+    for (let z = 0; z < 16; z++)
+      for (const [xi, width] of [
+        [0, 512],
+        [1, 88],
+      ] as const)
+        writeFileSync(tileFile(spec, xi, 0, z), encodePng(width, 300, new Uint8Array(width * 300)));
+    const stored = (x: number, y: number, z: number) => (z < 16 ? 0 : voxel(spec, x, y, z));
+    const cuboids = (zs: string[]) => zs.flatMap((z) => [`0:512/0:300/${z}`, `512:600/0:300/${z}`]).sort();
+
+    for (const [experiment, skip] of [
+      ['zeros_skipped', true],
+      ['zeros_written', false],
+    ] as const) {
+      await prep(experiment, 'uint8', { x: 1024, y: 1024, z: 32 });
+      boss.resetStats();
+      const res = await cli(
+        ['run', bossConfig(spec, experiment, { skip_zero_chunks: skip }), '-a', TOKEN, '-f', ...conn()],
+        server.home,
+      );
+      assert.equal(res.code, 0, res.stdout + res.stderr);
+      const prefix = `/v1/cutout/lab/${experiment}/em/0/`;
+      const posted = boss.requests
+        .filter((r) => r.method === 'POST' && r.url.startsWith(prefix) && !r.url.endsWith('/0:1/0:1/0:1/'))
+        .map((r) => r.url.slice(prefix.length, -1))
+        .sort();
+      assert.deepEqual(posted, skip ? cuboids(['16:32']) : cuboids(['0:16', '16:32']), `skip ${skip}`);
+      await assertChannel(experiment, spec, stored);
+
+      const status = await cli(['status', '-j', jobIdOf(res.stdout), '--json', ...conn()], server.home);
+      const { progress } = JSON.parse(status.stdout) as {
+        progress: { state: string; doneChunks: number; skippedChunks: number; voxelsWritten: number };
+      };
+      assert.equal(progress.state, 'completed');
+      assert.equal(progress.doneChunks, skip ? 2 : 4);
+      assert.equal(progress.skippedChunks, skip ? 2 : 0);
+      assert.equal(
+        progress.voxelsWritten,
+        600 * 300 * (skip ? 16 : 32),
+        'skipped voxels are not counted as written',
+      );
+      if (skip) assert.match(res.stdout, /4\/4 chunks \(100\.0%\).*0 failed, 2 skipped/);
+      else assert.doesNotMatch(res.stdout, /skipped/);
+    }
   });
 });
