@@ -7,7 +7,7 @@ import type { JobConfig } from '../config/types.js';
 import { BYTES_PER_VOXEL } from '../destinations/datatype.js';
 import { checkTile } from '../tiles/check.js';
 import { openDestination, type OpenDestination } from '../destinations/index.js';
-import { boxVoxels, copyBox } from '../extent/box.js';
+import { boxVoxels, copyBox, intersect } from '../extent/box.js';
 import { chunkBox, coversChunk, wholeChunk, type ChunkBox } from '../extent/grid.js';
 import { indices, tileBox, tileRange } from '../extent/tiles.js';
 import { createSource } from '../plugins/index.js';
@@ -105,12 +105,10 @@ async function fillFromTiles(
   for (const z of indices(tiles.z)) {
     for (const yi of indices(tiles.y)) {
       const reads = indices(tiles.x)
-        .map((xi) => ({
-          xi,
-          targets: chunks.filter(
-            (c) => c.box.x[0] < (xi + 1) * size.x && c.box.x[1] > xi * size.x && !failed.has(c.index),
-          ),
-        }))
+        .map((xi) => {
+          const cell = tileBox(xi, yi, z, row.t, size);
+          return { xi, targets: chunks.filter((c) => !failed.has(c.index) && intersect(cell, c.box)) };
+        })
         .filter((read) => read.targets.length > 0);
       await Promise.all(
         reads.map(async ({ xi, targets }) => {

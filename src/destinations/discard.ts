@@ -7,14 +7,14 @@ export interface Discard extends DestinationSpecBase {
 }
 
 export const discardDestination: Destination<Discard> = {
-  datatypeFrom: 'config',
+  datatypeFrom: 'config', // the config's datatype, else the first tile's
   async resolve(config, facts) {
     const backend = config.client.backend;
     const chunk = backend.name === 'discard' ? backend.chunk_size : undefined;
     return { spec: { name: 'discard', datatype: facts.datatype, chunk: chunk ?? BOSS_CUBOID }, checks: [] };
   },
   describe: (spec) => `discard (${spec.datatype}, ${formatChunkShape(spec.chunk)})`,
-  prepare: async () => {},
-  read: async () => undefined,
+  prepare: async () => {}, // nothing to create
+  read: async () => undefined, // nothing stored to keep in a partly covered chunk
   write: async () => ({ written: true }),
 };
