@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { rowPool } from '../chunks/pool.js';
 import type { RowResult } from '../chunks/row.js';
+import { FAILURE } from '../errors.js';
 import { chunkRows } from '../extent/grid.js';
 import { MAX_LISTED_FAILURES, type BatchInput, type BatchResult } from '../job/types.js';
 
@@ -63,8 +64,8 @@ export async function ingestBatch(input: BatchInput): Promise<BatchResult> {
         const { kind, message } = outcome.error;
         failure ??=
           kind === 'job'
-            ? ApplicationFailure.nonRetryable(message, 'JobError')
-            : ApplicationFailure.retryable(message, 'ChunkWriteError');
+            ? ApplicationFailure.nonRetryable(message, FAILURE.jobError)
+            : ApplicationFailure.retryable(message, FAILURE.chunkWrite);
         return;
       }
       outcomes[i] = outcome.ok;
@@ -87,7 +88,7 @@ export async function ingestBatch(input: BatchInput): Promise<BatchResult> {
       // Worker shutdown or a timeout: hand the batch back; a retry resumes from the checkpoint.
       throw ApplicationFailure.retryable(
         `batch interrupted (${describeCancel(ctx)}); resuming elsewhere`,
-        'BatchInterrupted',
+        FAILURE.batchInterrupted,
       );
     }
     return result;

@@ -1,32 +1,22 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { jobExtent } from '../config/job.js';
 import type { Datatype, JobConfig } from '../config/types.js';
-import { ConfigError, validateConfig } from '../config/validate.js';
-import { BossError } from '../boss/api.js';
-import { PreflightError } from '../boss/preflight.js';
-import { MissingTokenError } from '../boss/token.js';
+import { validateConfig } from '../config/validate.js';
 import {
   configuredDatatype,
   describeDestination,
   prepareDestination,
   resolveDestination,
-  VolumeError,
 } from '../destinations/index.js';
+import { classify, FAILURE, TileError, VolumeError } from '../errors.js';
 import { chunkCount, extentVoxels, formatExtent, type Grid } from '../extent/grid.js';
 import type { JobPlan } from '../job/types.js';
 import { createSource, firstTile } from '../plugins/index.js';
-import { PluginParamError } from '../plugins/types.js';
-import { TileError } from '../tiles/tile.js';
 
 /** Errors that retrying cannot cure: the job fails at once with the message. */
 export function asJobFailure(err: unknown): unknown {
-  const fatal = [ConfigError, PluginParamError, VolumeError, PreflightError, MissingTokenError];
-  if (fatal.some((type) => err instanceof type)) {
-    return ApplicationFailure.nonRetryable((err as Error).message, (err as Error).name);
-  }
-  if (err instanceof BossError && !err.transient)
-    return ApplicationFailure.nonRetryable(err.message, 'BossError');
-  return err;
+  if (classify(err) !== 'job') return err;
+  return ApplicationFailure.nonRetryable((err as Error).message, FAILURE.jobError);
 }
 
 /** The job's first activity: checks the config, the source and the destination, sizes the work. */

@@ -7,23 +7,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
+import { BossError } from '../errors.js';
 
-export class BossError extends Error {
-  constructor(
-    message: string,
-    /** HTTP status, or 0 when no answer came. */
-    readonly status: number,
-    readonly code?: number,
-  ) {
-    super(message);
-    this.name = 'BossError';
-  }
-
-  /** 5xx, 429 and no answer at all may pass; any other answer will be the same next time. */
-  get transient(): boolean {
-    return this.status === 0 || this.status === 429 || this.status >= 500;
-  }
-}
+export { BossError };
 
 export interface BossApiOptions {
   /** Per request. */

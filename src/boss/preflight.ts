@@ -11,14 +11,9 @@ import { BOSS_CUBOID, type Extent } from '../extent/grid.js';
 import type { TileDatatype } from '../tiles/tile.js';
 import { bossApi, type BossChannel } from '../destinations/boss.js';
 import { BossError, resourcePaths, type BossApi } from './api.js';
+import { PreflightError } from '../errors.js';
 
-/** The Boss cannot take this job as configured: the job fails with this message. */
-export class PreflightError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PreflightError';
-  }
-}
+export { PreflightError };
 
 export interface Preflight {
   destination: BossChannel;

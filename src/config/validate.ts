@@ -10,23 +10,8 @@ import {
 } from '../plugins/names.js';
 import { COMPRESSORS, DATATYPES, type JobConfig } from './types.js';
 
-export interface ConfigProblem {
-  path: string;
-  rule: string;
-}
-
-export class ConfigError extends Error {
-  constructor(
-    readonly problems: ConfigProblem[],
-    readonly file?: string,
-  ) {
-    super(
-      `${file ? `${file}: ` : ''}invalid job config:\n` +
-        problems.map((p) => `  ${p.path || '(top level)'}: ${p.rule}`).join('\n'),
-    );
-    this.name = 'ConfigError';
-  }
-}
+import { ConfigError, type ConfigProblem } from '../errors.js';
+export { ConfigError, type ConfigProblem } from '../errors.js';
 
 const SCHEMAS: Record<string, string> = {
   'boss-v0.1-schema': 'BossValidatorV01',

@@ -8,6 +8,7 @@ import type { Compressor, Datatype } from '../config/types.js';
 import type { ChunkCoord, ChunkShape, Extent } from '../extent/grid.js';
 import { decodeChunk, encodeChunk, zarrCodecs } from './codec.js';
 import { BYTES_PER_VOXEL } from './datatype.js';
+import { VolumeError } from '../errors.js';
 
 export interface ZarrVolume {
   name: 'zarr';
@@ -20,13 +21,7 @@ export interface ZarrVolume {
   timeAxis: boolean;
 }
 
-/** The volume exists but cannot take this job's data. Retrying will not help. */
-export class VolumeError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'VolumeError';
-  }
-}
+export { VolumeError };
 
 function axes(volume: ZarrVolume): string[] {
   return volume.timeAxis ? ['t', 'z', 'y', 'x'] : ['z', 'y', 'x'];

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { IngestJobSection } from '../config/types.js';
 import { decodeGreyImage, IMAGE_FILETYPES, type GreyOptions } from '../tiles/decode.js';
+import { TileOutsideExtentError } from '../errors.js';
 import type { Tile } from '../tiles/tile.js';
 import { greyOptions } from './colour.js';
 import {
@@ -42,7 +43,7 @@ abstract class CatmaidPathProcessor implements PathProcessor {
       z < extent.z[0] ||
       z >= extent.z[1]
     ) {
-      throw new RangeError(`tile (x ${x}, y ${y}, z ${z}) lies outside the extent`);
+      throw new TileOutsideExtentError(`tile (x ${x}, y ${y}, z ${z}) lies outside the extent`);
     }
     return this.layout(this.root, x, y, z, this.job.resolution, this.filetype);
   }
