@@ -21,6 +21,7 @@ import { jobExtent } from '../config/job.js';
 import { resolveDestination } from '../destinations/index.js';
 import { spawnWorkers } from '../worker/processes.js';
 import { runWorker } from '../worker/worker.js';
+import { cancelSignal } from '../workflows/messages.js';
 import { EXIT, UsageError } from './exit.js';
 import {
   connectClient,
@@ -242,7 +243,7 @@ export async function cancelCommand(
     return EXIT.errors;
   }
   // The signal records the reason; Temporal's cancel then ends the execution as Canceled.
-  await handle.signal('cancel', opts.reason ?? 'cancelled from the command line');
+  await handle.signal(cancelSignal, opts.reason ?? 'cancelled from the command line');
   await handle.cancel();
   console.log(`cancel requested for job ${opts.jobId}; waiting for in-flight work to stop...`);
   const outcome = await Promise.race([
