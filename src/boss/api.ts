@@ -8,6 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
 import { BossError } from '../errors.js';
+import { fileLog } from '../log/file-log.js';
 
 export { BossError };
 
@@ -113,7 +114,15 @@ export class BossApi {
       }
       if (!error.transient || attempt >= this.attempts) throw error;
       const backoff = this.backoffMs * 2 ** (attempt - 1);
-      await sleep(Math.max(retryAfterMs ?? 0, backoff / 2 + Math.random() * backoff));
+      const waitMs = Math.max(retryAfterMs ?? 0, backoff / 2 + Math.random() * backoff);
+      // The message names the method, path and status: never a header, so never the token.
+      fileLog('DEBUG', 'Boss request failed; retrying', {
+        error: error.message,
+        attempt,
+        of: this.attempts,
+        waitMs: Math.round(waitMs),
+      });
+      await sleep(waitMs);
     }
   }
 

@@ -10,9 +10,6 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { STATE_DIR } from '../log/logger.js';
 import { NoServerError } from '../errors.js';
 
-export const DEFAULT_ADDRESS = 'localhost:7233';
-export const DEFAULT_NAMESPACE = 'default';
-export const DEFAULT_TASK_QUEUE = 'boss-ingest';
 const CACHED_CLI = path.join(process.env.HOME ?? '', '.cache', 'boss-ingest', 'bin', 'temporal');
 
 export interface ServerOptions {
