@@ -11,7 +11,7 @@ import {
 import { classify, FAILURE, TileError, VolumeError } from '../errors.js';
 import { chunkCount, extentVoxels, formatExtent, type Grid } from '../extent/grid.js';
 import type { JobPlan } from '../job/types.js';
-import { createSource, firstTile } from '../plugins/index.js';
+import { createSource, firstTileDatatype } from '../plugins/index.js';
 
 /** Errors that retrying cannot cure: the job fails at once with the message. */
 export function asJobFailure(err: unknown): unknown {
@@ -28,7 +28,7 @@ export async function prepareJob(raw: JobConfig): Promise<JobPlan> {
     const configured = configuredDatatype(config);
     let sourceDatatype: Datatype | undefined = configured;
     if (!configured || config.client.backend.name === 'boss') {
-      const first = await firstTile(source, config);
+      const first = await firstTileDatatype(source, config);
       if (first instanceof TileError && !configured && config.client.backend.name !== 'boss') {
         throw new VolumeError(
           `cannot tell the datatype from the first tile: ${first.message}; set client.backend.datatype (or --datatype)`,

@@ -4,7 +4,7 @@
  * coordinate frame and the resolution and time range are valid. Every finding names the resource.
  */
 import { jobExtent } from '../config/job.js';
-import type { BossBackendConfig, Datatype, JobConfig } from '../config/types.js';
+import { DATATYPES, type BossBackendConfig, type Datatype, type JobConfig } from '../config/types.js';
 import { decodeChunk, encodeChunk } from '../destinations/codec.js';
 import { fits } from '../destinations/datatype.js';
 import { BOSS_CUBOID, type Extent } from '../extent/grid.js';
@@ -20,8 +20,6 @@ export interface Preflight {
   /** What was checked, for the job's progress and `validate`. */
   checks: string[];
 }
-
-const DATATYPES: Datatype[] = ['uint8', 'uint16', 'uint64'];
 
 function explain(err: unknown, what: string, host: string): never {
   if (!(err instanceof BossError)) throw err;

@@ -12,7 +12,7 @@ import {
   startEmbeddedServer,
   type EmbeddedServer,
 } from '../server/embedded.js';
-import { validateTiles } from '../tiles/validate.js';
+import { validateTiles } from '../validate/tiles.js';
 import { BossError } from '../boss/api.js';
 import { PreflightError } from '../boss/preflight.js';
 import { loadResources, prepResources } from '../boss/prep.js';

@@ -4,6 +4,7 @@
  * `cancel`, as in the original client.
  */
 import { Command, CommanderError, Option } from 'commander';
+import { DATATYPES } from '../config/types.js';
 import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE, VERSION } from '../defaults.js';
 import { ConfigError } from '../errors.js';
 import {
@@ -42,7 +43,7 @@ function jobOptions(cmd: Command): Command {
       new Option(
         '--datatype <type>',
         'datatype of the --output volume (default: that of the first tile)',
-      ).choices(['uint8', 'uint16', 'uint64']),
+      ).choices(DATATYPES),
     )
     .option('--task-queue <queue>', 'Temporal task queue', DEFAULT_TASK_QUEUE)
     .option('-a, --api-token <token>', 'Boss API token (handed to local workers only, never to Temporal)')
@@ -108,9 +109,7 @@ function program(): Command {
     .description('check the config, every source tile and the Boss destination (preflight), writing nothing')
     .option('--output <path>', 'check against a local OME-Zarr destination')
     .option('-a, --api-token <token>', 'Boss API token for the preflight')
-    .addOption(
-      new Option('--datatype <type>', 'datatype the tiles must fit').choices(['uint8', 'uint16', 'uint64']),
-    )
+    .addOption(new Option('--datatype <type>', 'datatype the tiles must fit').choices(DATATYPES))
     .action(async (config: string, opts) => {
       process.exitCode = await validateCommand(config, opts);
     });

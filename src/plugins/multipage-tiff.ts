@@ -8,7 +8,7 @@ import type { IngestJobSection } from '../config/types.js';
 import { TileOutsideExtentError } from '../errors.js';
 import { readTiffWindow } from '../tiles/tiff-pages.js';
 import { cropTile, TileError, type Tile, type TileDatatype } from '../tiles/tile.js';
-import { expandBaseFilename } from './zindex.js';
+import { expandBaseFilename } from './base-filename.js';
 import {
   choiceParam,
   PluginParamError,

@@ -3,7 +3,7 @@ import { jobExtent } from '../config/job.js';
 import type { Datatype, JobConfig } from '../config/types.js';
 import { configuredDatatype } from '../destinations/index.js';
 import { createSource } from '../plugins/index.js';
-import { checkTile } from './check.js';
+import { checkTile } from '../tiles/check.js';
 import { classify, IngestError, isTransient, TileError } from '../errors.js';
 
 export interface TileProblem {
