@@ -501,6 +501,67 @@ describe('job config validation', () => {
       });
     });
 
+    describe('unknown keys in the sections that are ours', () => {
+      const zarr = (backend: Json) =>
+        withField(v02(), 'client.backend', { name: 'zarr', path: '/v.ome.zarr', ...backend });
+
+      it('a misspelt zarr backend option is reported with its path and the keys that exist', () => {
+        const p = assertProblem(
+          zarr({ compresor: 'zstd' }),
+          'client.backend.compresor',
+          /is not a known key/,
+        );
+        assert.equal(p.rule, 'is not a known key; known: name, path, datatype, compressor, chunk_size');
+        assert.throws(
+          () => validateConfig(zarr({ compresor: 'zstd' })),
+          /client\.backend\.compresor: is not a known key; known: name, path, datatype, compressor, chunk_size/,
+        );
+      });
+
+      it('an unknown engine key, and an unknown axis of our chunk_size, are reported', () => {
+        const p = assertProblem(
+          withField(v01(), 'engine', { windw: 8 }),
+          'engine.windw',
+          /is not a known key/,
+        );
+        assert.match(p.rule, /known: chunks_per_batch, window, batches_per_run$/);
+        assertProblem(
+          zarr({ chunk_size: { x: 64, y: 64, z: 8, w: 2 } }),
+          'client.backend.chunk_size.w',
+          /known: x, y, z/,
+        );
+        assertProblem(
+          withField(v02(), 'client.backend', { name: 'discard', path: '/x' }),
+          'client.backend.path',
+          /known:/,
+        );
+      });
+
+      it("the Boss backend is the original's: other keys stay accepted, a near-miss of our own option is reported", () => {
+        assert.deepEqual(findConfigProblems(withField(v01(), 'client.backend.comment', 'ours')), []);
+        assert.deepEqual(findConfigProblems(withField(v01(), 'client.backend.rate_limit', 5)), []);
+        const p = assertProblem(
+          withField(v01(), 'client.backend.rate_limt', 5),
+          'client.backend.rate_limt',
+          /known/,
+        );
+        assert.equal(p.rule, 'is not a known key; did you mean rate_limit?');
+        assertProblem(
+          withField(v01(), 'client.backend.skip_zero_chunk', true),
+          'client.backend.skip_zero_chunk',
+          /skip_zero_chunks/,
+        );
+      });
+
+      it("keys of the original's own sections stay accepted as before", () => {
+        let raw = withField(v01(), 'ingest_job.comment', 'x');
+        raw = withField(raw, 'client.path_processor.params.anything', 1);
+        raw = withField(raw, 'database.notes', 'x');
+        raw = withField(raw, 'extra_top_level', {});
+        assert.deepEqual(findConfigProblems(raw), []);
+      });
+    });
+
     it('reports every problem at once, not just the first', () => {
       let raw = withField(v01(), 'schema.validator', 'BossValidatorV02');
       raw = withField(raw, 'client.backend.host', undefined);

@@ -5,17 +5,16 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   assertVolume,
   jobIdOf,
   readWithZarrPython,
   REPO,
-  startTestServer,
-  tempDir,
   type CliResult,
   type TestServer,
+  useDevServer,
 } from './harness/env.js';
 
 const MAIN = path.join(REPO, 'dist', 'src', 'cli', 'main.js');
@@ -47,13 +46,9 @@ describe('custom source plugins on a real Temporal dev server', function () {
   let server: TestServer;
   let dir: string;
 
-  before(async () => {
-    server = await startTestServer();
-    dir = tempDir('custom');
-  });
-  after(async () => {
-    await server?.stop();
-    rmSync(dir, { recursive: true, force: true });
+  useDevServer('custom', (s, d) => {
+    server = s;
+    dir = d;
   });
 
   const conn = () => ['--address', server.address];

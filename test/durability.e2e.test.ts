@@ -6,11 +6,19 @@
  * and the volume read back with zarr-python, voxel for voxel against the synthetic source.
  */
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { JobResult } from '../src/job/types.js';
+import type { JobConfig, Range } from '../src/config/types.js';
 import { chunkCount } from '../src/extent/grid.js';
+import type { JobResult } from '../src/job/types.js';
 import { syntheticVoxel } from '../src/plugins/synthetic.js';
+import { batchesPerWorker, SHUTDOWN_GRACE } from '../src/worker/worker.js';
+import { FLAKY_TILES_CLASS } from './doubles/flaky-tiles.js';
+import {
+  syntheticConfig as harnessConfig,
+  writeConfig as writeConfigIn,
+  type SyntheticJob as HarnessJob,
+} from './harness/config.js';
 import { batchWorkers } from './harness/history.js';
 import {
   assertVolume,
@@ -37,53 +45,29 @@ import {
 
 /** Chunk threads per worker process (BOSS_INGEST_THREADS), fixed so the bounds below do not depend on the machine. */
 const THREADS = 2;
-/** Batch activities one worker process runs at once: src/worker/worker.ts, max(2, ceil(threads / 2)). */
-const BATCHES_PER_WORKER = Math.max(2, Math.ceil(THREADS / 2));
-/** src/worker/worker.ts SHUTDOWN_GRACE. */
-const GRACE_MS = 20_000;
+const BATCHES_PER_WORKER = batchesPerWorker(THREADS);
 
-type Range = [number, number];
 interface Extent {
   x: Range;
   y: Range;
   z: Range;
 }
 
-interface SyntheticJob {
-  out: string;
-  extent: Extent;
-  tile: { x: number; y: number };
-  chunk: { x: number; y: number; z: number };
+interface SyntheticJob extends HarnessJob {
   bits: 8 | 16;
   delayMs: number;
   engine: { chunks_per_batch: number; window?: number; batches_per_run?: number };
   flaky?: { tiles: number[][]; markerDir: string };
 }
 
-function syntheticConfig(job: SyntheticJob): Record<string, unknown> {
-  return {
-    schema: { name: 'boss-v0.2-schema', validator: 'BossValidatorV02' },
-    client: {
-      backend: { name: 'zarr', path: job.out, chunk_size: job.chunk },
-      path_processor: { class: 'boss_ingest.plugins.synthetic.SyntheticPathProcessor' },
-      tile_processor: {
-        class: 'boss_ingest.plugins.synthetic.SyntheticTileProcessor',
-        params: {
-          bits: job.bits,
-          delay_ms: job.delayMs,
-          ...(job.flaky ? { flaky_tiles: job.flaky.tiles, flaky_marker_dir: job.flaky.markerDir } : {}),
-        },
-      },
-    },
-    database: { collection: 'dur', experiment: 'e', channel: 'ch' },
-    ingest_job: {
-      resolution: 0,
-      ingest_type: 'tile',
-      extent: { ...job.extent, t: [0, 1] },
-      tile_size: { x: job.tile.x, y: job.tile.y, z: 1, t: 1 },
-    },
-    engine: job.engine,
-  };
+/** The harness's synthetic config; a flaky job reads its tiles through the test-only flaky plugin. */
+function syntheticConfig(job: SyntheticJob): JobConfig {
+  if (!job.flaky) return harnessConfig(job);
+  return harnessConfig({
+    ...job,
+    tileClass: FLAKY_TILES_CLASS,
+    tileParams: { flaky_tiles: job.flaky.tiles, flaky_marker_dir: job.flaky.markerDir },
+  });
 }
 
 function chunkTotal(job: SyntheticJob): number {
@@ -156,11 +140,7 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
     return mkdtempSync(path.join(dir, `${name}-`));
   }
 
-  function writeConfig(name: string, config: Record<string, unknown>): string {
-    const file = path.join(dir, `${name}.json`);
-    writeFileSync(file, JSON.stringify(config, null, 2));
-    return file;
-  }
+  const writeConfig = (name: string, config: object) => writeConfigIn(dir, name, config);
 
   /** `boss-ingest worker` with a home (and working directory) of its own. */
   function startWorker(address: string, name: string): RunningCli {
@@ -487,9 +467,9 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
     // running and one queued per thread: 2 x 8 slices x 2 tile rows x 125 ms = 4 s here), then the
     // batches are handed back and the worker closes its threads and connection (5 s allowed).
     const margin = 2 * (8 * 2 * job.delayMs) + 5000;
-    const exitCode = await within(first.exited, GRACE_MS + 30_000, 'the worker after SIGTERM');
+    const exitCode = await within(first.exited, SHUTDOWN_GRACE + 30_000, 'the worker after SIGTERM');
     const took = Date.now() - t0;
-    assert.ok(took <= GRACE_MS + margin, `the worker took ${took} ms to exit after SIGTERM`);
+    assert.ok(took <= SHUTDOWN_GRACE + margin, `the worker took ${took} ms to exit after SIGTERM`);
     assert.equal(exitCode, 0, `the worker exits 0 after SIGTERM\n${output(first)}`);
     assert.ok(isAlive(waiting), 'the job goes on without workers');
 

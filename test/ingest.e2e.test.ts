@@ -4,7 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
-import { readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { readdirSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -19,11 +19,12 @@ import {
   jobIdOf,
   readWithZarrPython,
   spawnCli,
-  startTestServer,
   stopCli,
   tempDir,
   type TestServer,
+  useDevServer,
 } from './harness/env.js';
+import { writeConfig as writeConfigIn } from './harness/config.js';
 
 const run = promisify(execFile);
 
@@ -32,20 +33,12 @@ describe('ingest jobs on a real Temporal dev server', function () {
   let server: TestServer;
   let dir: string;
 
-  before(async () => {
-    server = await startTestServer();
-    dir = tempDir('e2e');
-  });
-  after(async () => {
-    await server?.stop();
-    rmSync(dir, { recursive: true, force: true });
+  useDevServer('e2e', (s, d) => {
+    server = s;
+    dir = d;
   });
 
-  function writeConfig(name: string, config: Record<string, unknown>): string {
-    const file = path.join(dir, `${name}.json`);
-    writeFileSync(file, JSON.stringify(config, null, 2));
-    return file;
-  }
+  const writeConfig = (name: string, config: object) => writeConfigIn(dir, name, config);
 
   const conn = () => ['--address', server.address];
 

@@ -20,6 +20,7 @@ import {
 import { PluginParamError, type PluginParams, type Source } from '../src/plugins/types.js';
 import { tiffStats } from '../src/tiles/tiff-pages.js';
 import { TileError, type Tile } from '../src/tiles/tile.js';
+import { TileOutsideExtentError } from '../src/errors.js';
 import { encodePng } from './fixtures/png.js';
 import { seriesPage, seriesVoxel, writeMultipageTiff, type TiffSpec } from './fixtures/tiff.js';
 
@@ -204,7 +205,7 @@ describe('multipage TIFF path processors', () => {
     assert.equal(p.process(0, 0, 2, 0), '/d/a.tif');
     assert.equal(p.process(0, 0, 3, 999), '/d/b.tif');
     assert.equal(p.process(0, 0, 4, 17), '/d/c.tif');
-    assert.throws(() => p.process(0, 0, 5, 0), RangeError);
+    assert.throws(() => p.process(0, 0, 5, 0), TileOutsideExtentError);
   });
 
   it('SingleTimeTiffPathProcessor: a slice of the extent without its file is a param error naming it', () => {

@@ -15,15 +15,12 @@ import {
 } from '../src/plugins/catmaid.js';
 import { createSource } from '../src/plugins/index.js';
 import { PluginParamError, type PathProcessor, type Source } from '../src/plugins/types.js';
-import {
-  expandBaseFilename,
-  ZindexStackPathProcessor,
-  ZindexStackTileProcessor,
-} from '../src/plugins/zindex.js';
+import { expandBaseFilename } from '../src/plugins/base-filename.js';
+import { ZindexStackPathProcessor, ZindexStackTileProcessor } from '../src/plugins/zindex.js';
 import { checkTile } from '../src/tiles/check.js';
 import { decodeGreyImage } from '../src/tiles/decode.js';
 import { TileError, type Tile, type TileDatatype } from '../src/tiles/tile.js';
-import { validateTiles } from '../src/tiles/validate.js';
+import { validateTiles } from '../src/validate/tiles.js';
 import { encodePng } from './fixtures/png.js';
 import {
   stackConfig,

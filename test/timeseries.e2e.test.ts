@@ -4,17 +4,10 @@
  * (t, z, y, x) OME-Zarr volume and compared with the source in every voxel.
  */
 import { strict as assert } from 'node:assert';
-import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { seriesPage, seriesVoxel, writeMultipageTiff } from './fixtures/tiff.js';
-import {
-  cli,
-  readWithZarrPython,
-  startTestServer,
-  tempDir,
-  type TestServer,
-  type ZarrRead,
-} from './harness/env.js';
+import { cli, readWithZarrPython, type TestServer, type ZarrRead, useDevServer } from './harness/env.js';
+import { writeConfig as writeConfigIn } from './harness/config.js';
 
 type Range = [number, number];
 
@@ -68,20 +61,12 @@ describe('time series on a real Temporal dev server', function () {
   let server: TestServer;
   let dir: string;
 
-  before(async () => {
-    server = await startTestServer();
-    dir = tempDir('timeseries');
-  });
-  after(async () => {
-    await server?.stop();
-    rmSync(dir, { recursive: true, force: true });
+  useDevServer('timeseries', (s, d) => {
+    server = s;
+    dir = d;
   });
 
-  function writeConfig(name: string, config: object): string {
-    const file = path.join(dir, `${name}.json`);
-    writeFileSync(file, JSON.stringify(config, null, 2));
-    return file;
-  }
+  const writeConfig = (name: string, config: object) => writeConfigIn(dir, name, config);
 
   const conn = () => ['--address', server.address];
 

@@ -1,19 +1,91 @@
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { rowPool } from '../chunks/pool.js';
 import type { RowResult } from '../chunks/row.js';
+import type { RowOutcome } from '../chunks/row-task.js';
+import { FAILURE } from '../errors.js';
 import { chunkRows } from '../extent/grid.js';
 import { MAX_LISTED_FAILURES, type BatchInput, type BatchResult } from '../job/types.js';
 
 /** Heartbeat details: where a retry of this batch resumes, and what was done before that point. */
-interface Checkpoint {
+export interface Checkpoint {
   next: number;
   result: BatchResult;
 }
 
-const HEARTBEAT_EVERY_MS = 1000;
+export const HEARTBEAT_EVERY_MS = 1000;
 /** Chunks per row task: rows longer than this are split so threads share the work of a batch. */
-const ROW_LENGTH = 8;
+export const ROW_LENGTH = 8;
+
+type Row = [first: number, end: number];
+
+/**
+ * Counts finished rows into the batch's result in row order. Rows finish out of order on the
+ * threads; the checkpoint covers the finished prefix only, since a retry redoes the rest and
+ * counting them now would count them twice.
+ */
+export class RowCommitter {
+  private readonly outcomes: (RowResult | undefined)[];
+  private committed = 0;
+  /** First chunk not covered by the checkpoint. */
+  private next: number;
+
+  constructor(
+    private readonly rows: Row[],
+    private readonly result: BatchResult,
+    /** A retry may redo chunks the interrupted attempt wrote: count them as rewritten. */
+    private readonly retry: boolean,
+    end: number,
+  ) {
+    this.outcomes = new Array<RowResult | undefined>(rows.length);
+    this.next = rows[0]?.[0] ?? end;
+  }
+
+  finish(index: number, row: RowResult): void {
+    this.outcomes[index] = row;
+    for (; this.committed < this.rows.length && this.outcomes[this.committed]; this.committed++) {
+      const [first, end] = this.rows[this.committed]!;
+      addRow(this.result, this.outcomes[this.committed]!);
+      if (this.retry) this.result.rewritten += end - first;
+      this.next = end;
+    }
+  }
+
+  checkpoint(): Checkpoint {
+    return { next: this.next, result: this.result };
+  }
+
+  /** The committed result plus the rows finished beyond the checkpoint: for a cancelled batch, which nothing redoes. */
+  everything(): BatchResult {
+    const all = { ...this.result, failures: [...this.result.failures] };
+    for (const row of this.outcomes.slice(this.committed)) if (row) addRow(all, row);
+    return all;
+  }
+}
+
+/** Hands rows to the threads in order until all are taken, the batch is cancelled or a row fails. */
+class RowQueue {
+  private cursor = 0;
+  failure: unknown;
+
+  constructor(
+    private readonly length: number,
+    private readonly cancelled: AbortSignal,
+  ) {}
+
+  take(): number | undefined {
+    if (this.cursor >= this.length || this.cancelled.aborted || this.failure !== undefined) return undefined;
+    return this.cursor++;
+  }
+
+  fail(outcome: Extract<RowOutcome, { error: unknown }>): void {
+    const { kind, message } = outcome.error;
+    this.failure ??=
+      kind === 'job'
+        ? ApplicationFailure.nonRetryable(message, FAILURE.jobError)
+        : ApplicationFailure.retryable(message, FAILURE.chunkWrite);
+  }
+}
 
 /**
  * Writes chunks [first, end) of a job, a row at a time on the chunk threads. Bad tiles fail their
@@ -23,80 +95,71 @@ const ROW_LENGTH = 8;
 export async function ingestBatch(input: BatchInput): Promise<BatchResult> {
   const ctx = Context.current();
   const previous = ctx.info.heartbeatDetails as Checkpoint | undefined;
-  // The checkpoint's counts over zeros: one from a worker older than `skipped` lacks that count.
-  const result: BatchResult = {
-    written: 0,
-    skipped: 0,
-    failed: 0,
-    voxels: 0,
-    rewritten: 0,
-    failures: [],
-    ...previous?.result,
-  };
-  const retry = ctx.info.attempt > 1;
-  const rows = chunkRows(input.job.grid, previous?.next ?? input.first, input.end, ROW_LENGTH);
-  const outcomes = new Array<RowResult | undefined>(rows.length);
-  // The checkpoint holds the rows before `next` only: rows finished out of order beyond it are
-  // redone by a retry, so counting them now would count them twice.
-  let next = rows[0]?.[0] ?? input.end;
-  let committed = 0;
-  const checkpoint = (): Checkpoint => ({ next, result });
-  const ticker = setInterval(() => ctx.heartbeat(checkpoint()), HEARTBEAT_EVERY_MS);
-  const pool = rowPool();
-  let cursor = 0;
-  let failure: unknown;
-
-  const commit = (): void => {
-    for (; committed < rows.length && outcomes[committed]; committed++) {
-      const row = outcomes[committed]!;
-      const [first, end] = rows[committed]!;
-      addRow(result, row);
-      // Every chunk a retry processes may have been written by the interrupted attempt.
-      if (retry) result.rewritten += end - first;
-      next = end;
-    }
-  };
-
-  const runRows = async (): Promise<void> => {
-    while (cursor < rows.length && !ctx.cancellationSignal.aborted && failure === undefined) {
-      const i = cursor++;
-      const [first, end] = rows[i]!;
-      const outcome = await pool.run({ job: input.job, first, end });
-      if ('error' in outcome) {
-        const { kind, message } = outcome.error;
-        failure ??=
-          kind === 'job'
-            ? ApplicationFailure.nonRetryable(message, 'JobError')
-            : ApplicationFailure.retryable(message, 'ChunkWriteError');
-        return;
-      }
-      outcomes[i] = outcome.ok;
-      commit();
-      ctx.heartbeat(checkpoint());
-    }
-  };
-
+  const start = previous?.next ?? input.first;
+  const rows = chunkRows(input.job.grid, start, input.end, ROW_LENGTH);
+  const committer = new RowCommitter(
+    rows,
+    // Counts over zeros: a checkpoint from a worker older than `skipped` lacks that count.
+    { ...emptyResult(), ...previous?.result },
+    ctx.info.attempt > 1,
+    input.end,
+  );
+  if (previous)
+    log.info('batch resumes from its checkpoint', { first: input.first, end: input.end, resumeAt: start });
+  else log.info('batch starts', { first: input.first, end: input.end });
+  const ticker = setInterval(() => ctx.heartbeat(committer.checkpoint()), HEARTBEAT_EVERY_MS);
   try {
-    await Promise.all(Array.from({ length: Math.min(pool.maxThreads, rows.length) }, runRows));
-    if (failure !== undefined) throw failure;
-    if (ctx.cancellationSignal.aborted) {
-      // The job was cancelled: complete with what was written, so the job's counts match the disk.
-      if (ctx.cancellationDetails?.cancelRequested) {
-        // Nothing will redo the rows finished beyond the checkpoint: count them too.
-        const all = { ...result, failures: [...result.failures], cancelled: true };
-        for (const row of outcomes.slice(committed)) if (row) addRow(all, row);
-        return all;
-      }
-      // Worker shutdown or a timeout: hand the batch back; a retry resumes from the checkpoint.
-      throw ApplicationFailure.retryable(
-        `batch interrupted (${describeCancel(ctx)}); resuming elsewhere`,
-        'BatchInterrupted',
-      );
-    }
+    const queue = new RowQueue(rows.length, ctx.cancellationSignal);
+    const threads = Math.min(rowPool().maxThreads, rows.length);
+    await Promise.all(Array.from({ length: threads }, () => runRows(input, rows, queue, committer, ctx)));
+    if (queue.failure !== undefined) throw queue.failure;
+    if (ctx.cancellationSignal.aborted) return stoppedBatch(ctx, committer);
+    const result = committer.checkpoint().result;
+    log.info('batch finished', {
+      first: input.first,
+      end: input.end,
+      written: result.written,
+      failed: result.failed,
+    });
     return result;
   } finally {
     clearInterval(ticker);
   }
+}
+
+/** One thread's share: takes rows from the queue until none is left for it. */
+async function runRows(
+  input: BatchInput,
+  rows: Row[],
+  queue: RowQueue,
+  committer: RowCommitter,
+  ctx: Context,
+): Promise<void> {
+  for (let i = queue.take(); i !== undefined; i = queue.take()) {
+    const [first, end] = rows[i]!;
+    const outcome = await rowPool().run({ job: input.job, first, end });
+    if ('error' in outcome) return queue.fail(outcome);
+    for (const f of outcome.ok.failures)
+      log.warn('chunk failed', { chunk: f.chunk, file: f.file, reason: f.reason });
+    committer.finish(i, outcome.ok);
+    ctx.heartbeat(committer.checkpoint());
+  }
+}
+
+/**
+ * The batch was stopped. A cancelled job: complete with what was written, so the job's counts
+ * match the volume. A worker shutdown or timeout: hand the batch back; a retry resumes from the checkpoint.
+ */
+function stoppedBatch(ctx: Context, committer: RowCommitter): BatchResult {
+  if (ctx.cancellationDetails?.cancelRequested) return { ...committer.everything(), cancelled: true };
+  throw ApplicationFailure.retryable(
+    `batch interrupted (${describeCancel(ctx)}); resuming elsewhere`,
+    FAILURE.batchInterrupted,
+  );
+}
+
+function emptyResult(): BatchResult {
+  return { written: 0, skipped: 0, failed: 0, voxels: 0, rewritten: 0, failures: [] };
 }
 
 function addRow(result: BatchResult, row: RowResult): void {

@@ -1,31 +1,22 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { jobExtent } from '../config/job.js';
 import type { JobConfig } from '../config/types.js';
-import { ConfigError, validateConfig } from '../config/validate.js';
-import { BossError } from '../boss/api.js';
-import { PreflightError } from '../boss/preflight.js';
-import { MissingTokenError } from '../boss/token.js';
+import { validateConfig } from '../config/validate.js';
 import {
   describeDestination,
   prepareDestination,
   resolveDatatype,
   resolveDestination,
-  VolumeError,
 } from '../destinations/index.js';
+import { classify, FAILURE } from '../errors.js';
 import { chunkCount, extentVoxels, formatExtent, type Grid } from '../extent/grid.js';
 import type { JobPlan } from '../job/types.js';
-import { createSource, firstTile } from '../plugins/index.js';
-import { PluginParamError } from '../plugins/types.js';
+import { createSource, firstTileDatatype } from '../plugins/index.js';
 
 /** Errors that retrying cannot cure: the job fails at once with the message. */
 export function asJobFailure(err: unknown): unknown {
-  const fatal = [ConfigError, PluginParamError, VolumeError, PreflightError, MissingTokenError];
-  if (fatal.some((type) => err instanceof type)) {
-    return ApplicationFailure.nonRetryable((err as Error).message, (err as Error).name);
-  }
-  if (err instanceof BossError && !err.transient)
-    return ApplicationFailure.nonRetryable(err.message, 'BossError');
-  return err;
+  if (classify(err) !== 'job') return err;
+  return ApplicationFailure.nonRetryable((err as Error).message, FAILURE.jobError);
 }
 
 /** The job's first activity: checks the config, the source and the destination, sizes the work. */
@@ -34,7 +25,7 @@ export async function prepareJob(raw: JobConfig): Promise<JobPlan> {
     const config = validateConfig(raw);
     const source = await createSource(config);
     const extent = jobExtent(config);
-    const datatype = await resolveDatatype(config, () => firstTile(source, config));
+    const datatype = await resolveDatatype(config, () => firstTileDatatype(source, config));
     const { spec: destination, checks } = await resolveDestination(config, { ...datatype, extent });
     await prepareDestination(destination, extent);
     const grid: Grid = { extent, chunk: destination.chunk };

@@ -7,23 +7,10 @@
 import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
+import { BossError } from '../errors.js';
+import { fileLog } from '../log/file-log.js';
 
-export class BossError extends Error {
-  constructor(
-    message: string,
-    /** HTTP status, or 0 when no answer came. */
-    readonly status: number,
-    readonly code?: number,
-  ) {
-    super(message);
-    this.name = 'BossError';
-  }
-
-  /** 5xx, 429 and no answer at all may pass; any other answer will be the same next time. */
-  get transient(): boolean {
-    return this.status === 0 || this.status === 429 || this.status >= 500;
-  }
-}
+export { BossError };
 
 export interface BossApiOptions {
   /** Per request. */
@@ -127,7 +114,15 @@ export class BossApi {
       }
       if (!error.transient || attempt >= this.attempts) throw error;
       const backoff = this.backoffMs * 2 ** (attempt - 1);
-      await sleep(Math.max(retryAfterMs ?? 0, backoff / 2 + Math.random() * backoff));
+      const waitMs = Math.max(retryAfterMs ?? 0, backoff / 2 + Math.random() * backoff);
+      // The message names the method, path and status: never a header, so never the token.
+      fileLog('DEBUG', 'Boss request failed; retrying', {
+        error: error.message,
+        attempt,
+        of: this.attempts,
+        waitMs: Math.round(waitMs),
+      });
+      await sleep(waitMs);
     }
   }
 

@@ -10,14 +10,9 @@ import type { Extent } from '../extent/grid.js';
 import type { TileDatatype } from '../tiles/tile.js';
 import { BossError, resourcePaths, type BossApi } from './api.js';
 import { bossApi } from './client.js';
+import { PreflightError } from '../errors.js';
 
-/** The Boss cannot take this job as configured: the job fails with this message. */
-export class PreflightError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PreflightError';
-  }
-}
+export { PreflightError };
 
 /** What the preflight found out: the destination module builds the job's spec from it. */
 export interface Preflight {

@@ -7,16 +7,9 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { MissingTokenError } from '../errors.js';
 
-export class MissingTokenError extends Error {
-  constructor() {
-    super(
-      'no Boss API token: pass -a/--api-token, set INTERN_TOKEN, put `token = ...` under [Default] in ~/.intern/intern.cfg, ' +
-        'or write {"token": "..."} to token.json in the working directory',
-    );
-    this.name = 'MissingTokenError';
-  }
-}
+export { MissingTokenError };
 
 /** Reads `key` of `[section]` from an INI text. */
 function iniValue(text: string, section: string, key: string): string | undefined {

@@ -2,7 +2,6 @@
  * Assembles and writes one row of chunks: consecutive chunks sharing t, z and y, so every tile
  * along the row is read once. Runs inside a chunk thread (see pool.ts).
  */
-import { BossError } from '../boss/api.js';
 import type { JobConfig } from '../config/types.js';
 import { BYTES_PER_VOXEL } from '../destinations/datatype.js';
 import { checkTile } from '../tiles/check.js';
@@ -13,7 +12,8 @@ import { indices, tileBox, tileRange } from '../extent/tiles.js';
 import { createSource } from '../plugins/index.js';
 import type { Source } from '../plugins/types.js';
 import type { ChunkFailure, JobSpec } from '../job/types.js';
-import { isTransient, sampleBytes, TileError, type Tile } from '../tiles/tile.js';
+import { BossError, chunkReason, classify } from '../errors.js';
+import { sampleBytes, type Tile } from '../tiles/tile.js';
 
 export interface RowResult {
   written: number;
@@ -119,8 +119,8 @@ async function fillFromTiles(
             checkTile(tile, file, config.ingest_job, destination.datatype, xi, yi);
             for (const c of targets) copyTile(tile, { xi, yi, z }, job, c);
           } catch (err) {
-            if (isTransient(err) || !(err instanceof TileError || err instanceof RangeError)) throw err;
-            const reason = err instanceof TileError ? err.reason : err.message;
+            if (classify(err) !== 'chunk') throw err;
+            const reason = chunkReason(err);
             for (const c of targets)
               if (!failed.has(c.index)) failed.set(c.index, { chunk: c.index, file, reason });
           }
@@ -149,7 +149,7 @@ async function writeChunks(
           outcome = await destination.write(c.box, c.samples);
         } catch (err) {
           // The server refused this chunk's data (400, 413): the chunk fails, the job goes on.
-          if (!(err instanceof BossError) || (err.status !== 400 && err.status !== 413)) throw err;
+          if (!(err instanceof BossError && err.refusedChunk)) throw err;
           failed.set(c.index, { chunk: c.index, reason: err.message });
           return;
         }

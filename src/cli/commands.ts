@@ -12,7 +12,7 @@ import {
   startEmbeddedServer,
   type EmbeddedServer,
 } from '../server/embedded.js';
-import { validateTiles } from '../tiles/validate.js';
+import { validateTiles } from '../validate/tiles.js';
 import { BossError } from '../boss/api.js';
 import { PreflightError } from '../boss/preflight.js';
 import { loadResources, prepResources } from '../boss/prep.js';
@@ -22,6 +22,7 @@ import { resolveDestination } from '../destinations/index.js';
 import { tileCount, tileRange } from '../extent/tiles.js';
 import { spawnWorkers } from '../worker/processes.js';
 import { runWorker } from '../worker/worker.js';
+import { cancelSignal } from '../workflows/messages.js';
 import { EXIT, UsageError } from './exit.js';
 import {
   connectClient,
@@ -238,7 +239,7 @@ export async function cancelCommand(
     return EXIT.errors;
   }
   // The signal records the reason; Temporal's cancel then ends the execution as Canceled.
-  await handle.signal('cancel', opts.reason ?? 'cancelled from the command line');
+  await handle.signal(cancelSignal, opts.reason ?? 'cancelled from the command line');
   await handle.cancel();
   console.log(`cancel requested for job ${opts.jobId}; waiting for in-flight work to stop...`);
   const outcome = await Promise.race([

@@ -9,10 +9,4 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
-/** A mistake in the command line or the config: exit 2, before any job starts. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError } from '../errors.js';

@@ -13,6 +13,7 @@ import type { JobConfig } from '../config/types.js';
 import { finishedChunks, formatCount, formatDuration, progressLine } from '../job/progress.js';
 import type { JobResult } from '../job/types.js';
 import { ingestJob } from '../workflows/index.js';
+import { progressQuery } from '../workflows/messages.js';
 import { EXIT } from './exit.js';
 
 /** How long a command keeps waiting for an unreachable server before giving up. */
@@ -63,7 +64,7 @@ export async function submitJob(
 
 export async function queryProgress(handle: JobHandle): Promise<JobResult | undefined> {
   try {
-    return await handle.query<JobResult>('progress');
+    return await handle.query(progressQuery);
   } catch {
     return undefined;
   }

@@ -4,8 +4,9 @@
  * `cancel`, as in the original client.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError } from '../config/validate.js';
-import { NoServerError } from '../server/embedded.js';
+import { DATATYPES } from '../config/types.js';
+import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE, VERSION } from '../defaults.js';
+import { ConfigError } from '../errors.js';
 import {
   cancelCommand,
   prepCommand,
@@ -23,10 +24,12 @@ function connectionOptions(cmd: Command): Command {
     .addOption(
       new Option('--address <host:port>', 'Temporal server address')
         .env('TEMPORAL_ADDRESS')
-        .default('localhost:7233'),
+        .default(DEFAULT_ADDRESS),
     )
     .addOption(
-      new Option('--namespace <name>', 'Temporal namespace').env('TEMPORAL_NAMESPACE').default('default'),
+      new Option('--namespace <name>', 'Temporal namespace')
+        .env('TEMPORAL_NAMESPACE')
+        .default(DEFAULT_NAMESPACE),
     )
     .option('-l, --log-file <file>', 'log file (default ~/.boss-ingest/ingest_log<date>_pid<pid>.log)')
     .option('-v, --log-level <level>', 'log level: debug, info, warning, error', 'warning');
@@ -40,9 +43,9 @@ function jobOptions(cmd: Command): Command {
       new Option(
         '--datatype <type>',
         'datatype of the --output volume (default: that of the first tile)',
-      ).choices(['uint8', 'uint16', 'uint64']),
+      ).choices(DATATYPES),
     )
-    .option('--task-queue <queue>', 'Temporal task queue', 'boss-ingest')
+    .option('--task-queue <queue>', 'Temporal task queue', DEFAULT_TASK_QUEUE)
     .option('-a, --api-token <token>', 'Boss API token (handed to local workers only, never to Temporal)')
     .option('-f, --force', 'do not ask for confirmation before creating the job')
     .option(
@@ -54,7 +57,7 @@ function jobOptions(cmd: Command): Command {
 function program(): Command {
   const root = new Command('boss-ingest')
     .description('Ingest image stacks into BossDB or a local OME-Zarr volume, as Temporal workflows')
-    .version('0.1.0')
+    .version(VERSION)
     .exitOverride()
     .showHelpAfterError();
 
@@ -79,7 +82,7 @@ function program(): Command {
   connectionOptions(root.command('worker'))
     .description('serve every job on the task queue from this node until SIGINT/SIGTERM')
     .option('-p, --processes <n>', 'worker processes on this node', '1')
-    .option('--task-queue <queue>', 'Temporal task queue', 'boss-ingest')
+    .option('--task-queue <queue>', 'Temporal task queue', DEFAULT_TASK_QUEUE)
     .action(async (opts) => {
       process.exitCode = await workerCommand(opts);
     });
@@ -106,9 +109,7 @@ function program(): Command {
     .description('check the config, every source tile and the Boss destination (preflight), writing nothing')
     .option('--output <path>', 'check against a local OME-Zarr destination')
     .option('-a, --api-token <token>', 'Boss API token for the preflight')
-    .addOption(
-      new Option('--datatype <type>', 'datatype the tiles must fit').choices(['uint8', 'uint16', 'uint64']),
-    )
+    .addOption(new Option('--datatype <type>', 'datatype the tiles must fit').choices(DATATYPES))
     .action(async (config: string, opts) => {
       process.exitCode = await validateCommand(config, opts);
     });
@@ -134,10 +135,6 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof ConfigError || err instanceof UsageError) {
       console.error(`boss-ingest: ${err.message}`);
       return EXIT.usage;
-    }
-    if (err instanceof NoServerError) {
-      console.error(`boss-ingest: ${err.message}`);
-      return EXIT.errors;
     }
     console.error(`boss-ingest: ${(err as Error).message ?? err}`);
     return EXIT.errors;

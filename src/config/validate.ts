@@ -10,23 +10,8 @@ import {
 } from '../plugins/names.js';
 import { COMPRESSORS, DATATYPES, type JobConfig } from './types.js';
 
-export interface ConfigProblem {
-  path: string;
-  rule: string;
-}
-
-export class ConfigError extends Error {
-  constructor(
-    readonly problems: ConfigProblem[],
-    readonly file?: string,
-  ) {
-    super(
-      `${file ? `${file}: ` : ''}invalid job config:\n` +
-        problems.map((p) => `  ${p.path || '(top level)'}: ${p.rule}`).join('\n'),
-    );
-    this.name = 'ConfigError';
-  }
-}
+import { ConfigError, type ConfigProblem } from '../errors.js';
+export { ConfigError, type ConfigProblem } from '../errors.js';
 
 const SCHEMAS: Record<string, string> = {
   'boss-v0.1-schema': 'BossValidatorV01',
@@ -124,6 +109,23 @@ class Checker {
     if (start >= stop) this.fail(path, `start (${start}) must be less than stop (${stop})`);
   }
 
+  /** In a section that is ours, a key we do not know is a mistake (a misspelt option would be ignored). */
+  knownKeys(obj: Json, path: string, known: readonly string[]): void {
+    for (const key of Object.keys(obj))
+      if (!known.includes(key)) this.fail(`${path}.${key}`, `is not a known key; known: ${known.join(', ')}`);
+  }
+
+  /**
+   * In a section of the original's, other keys stay accepted; only a near-miss of one of our own
+   * options is reported, since it cannot be meant as anything else.
+   */
+  nearMisses(obj: Json, path: string, ours: readonly string[]): void {
+    for (const key of Object.keys(obj)) {
+      const meant = ours.find((o) => o !== key && editDistance(o, key) <= 2);
+      if (meant) this.fail(`${path}.${key}`, `is not a known key; did you mean ${meant}?`);
+    }
+  }
+
   plugin(parent: Json, key: string, path: string, kind: PluginKind, required: boolean): void {
     const p = this.object(parent, key, path, required);
     if (!p) return;
@@ -153,11 +155,32 @@ class Checker {
   }
 }
 
+/** Levenshtein distance, for telling a misspelling of one of our keys. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++)
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/** Keys of each backend: the Boss's are the original's plus our options; zarr and discard are ours. */
+const BOSS_OPTIONS = ['rate_limit', 'skip_zero_chunks'] as const;
+const BACKEND_KEYS = {
+  zarr: ['name', 'path', 'datatype', 'compressor', 'chunk_size'],
+  discard: ['name', 'datatype', 'compressor', 'chunk_size'],
+} as const;
+const ENGINE_KEYS = ['chunks_per_batch', 'window', 'batches_per_run'] as const;
+
 function checkBackend(c: Checker, client: Json): void {
   const backend = c.object(client, 'backend', 'client.backend');
   if (!backend) return;
   const name = c.oneOf(backend, 'name', 'client.backend.name', ['boss', 'zarr', 'discard'] as const);
   if (name === 'boss') {
+    c.nearMisses(backend, 'client.backend', BOSS_OPTIONS);
     c.string(backend, 'class', 'client.backend.class');
     c.string(backend, 'host', 'client.backend.host');
     c.oneOf(backend, 'protocol', 'client.backend.protocol', ['http', 'https'] as const);
@@ -177,12 +200,15 @@ function checkBackend(c: Checker, client: Json): void {
       );
     }
   } else if (name === 'zarr' || name === 'discard') {
+    c.knownKeys(backend, 'client.backend', BACKEND_KEYS[name]);
     if (name === 'zarr') c.string(backend, 'path', 'client.backend.path');
     c.oneOf(backend, 'datatype', 'client.backend.datatype', DATATYPES, false);
     c.oneOf(backend, 'compressor', 'client.backend.compressor', COMPRESSORS, false);
     const size = c.object(backend, 'chunk_size', 'client.backend.chunk_size', false);
-    if (size)
+    if (size) {
+      c.knownKeys(size, 'client.backend.chunk_size', ['x', 'y', 'z']);
       for (const axis of ['x', 'y', 'z']) c.integer(size, axis, `client.backend.chunk_size.${axis}`, 1);
+    }
   }
 }
 
@@ -232,6 +258,7 @@ function checkIngestJob(
 }
 
 function checkEngine(c: Checker, engine: Json): void {
+  c.knownKeys(engine, 'engine', ENGINE_KEYS);
   c.integer(engine, 'chunks_per_batch', 'engine.chunks_per_batch', 1, false);
   c.integer(engine, 'window', 'engine.window', 1, false);
   c.integer(engine, 'batches_per_run', 'engine.batches_per_run', 1, false);

@@ -10,6 +10,7 @@ import { decodeChunk, encodeChunk, zarrCodecs } from './codec.js';
 import { BYTES_PER_VOXEL } from './datatype.js';
 import type { Destination, DestinationSpecBase } from './types.js';
 import { firstMismatch, type ZarrArrayMetadata, type ZarrGroupMetadata } from './zarr-metadata.js';
+import { VolumeError } from '../errors.js';
 
 export interface ZarrVolume extends DestinationSpecBase {
   name: 'zarr';
@@ -20,13 +21,7 @@ export interface ZarrVolume extends DestinationSpecBase {
   timeAxis: boolean;
 }
 
-/** The volume exists but cannot take this job's data. Retrying will not help. */
-export class VolumeError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'VolumeError';
-  }
-}
+export { VolumeError };
 
 function axes(volume: ZarrVolume): string[] {
   return volume.timeAxis ? ['t', 'z', 'y', 'x'] : ['z', 'y', 'x'];

@@ -2,41 +2,76 @@
 import type { BatchResult, ChunkFailure, JobPlan, JobResult, Progress } from './types.js';
 import { MAX_LISTED_FAILURES } from './types.js';
 
-export function initialProgress(jobId: string, plan: JobPlan | undefined, now: Date): Progress {
+/** A job before its plan is known: nothing to do yet, nothing done. */
+export function initialProgress(jobId: string, now: Date): Progress {
   return {
     jobId,
     state: 'running',
-    totalChunks: plan?.totalChunks ?? 0,
+    totalChunks: 0,
     doneChunks: 0,
     skippedChunks: 0,
     failedChunks: 0,
     voxelsWritten: 0,
-    totalVoxels: plan?.totalVoxels ?? 0,
+    totalVoxels: 0,
     rewrittenChunks: 0,
     startedAt: now.toISOString(),
     updatedAt: now.toISOString(),
     rate: 0,
     etaSeconds: null,
-    source: plan?.source ?? '',
-    destination: plan?.destination ?? '',
-    extent: plan?.extent ?? '',
+    source: '',
+    destination: '',
+    extent: '',
     run: 1,
   };
 }
 
-export function addBatch(progress: Progress, failures: ChunkFailure[], batch: BatchResult, now: Date): void {
+/** The plan's totals and descriptions, once it is known. */
+export function recordPlan(progress: Progress, plan: JobPlan): void {
+  progress.totalChunks = plan.totalChunks;
+  progress.totalVoxels = plan.totalVoxels;
+  progress.source = plan.source;
+  progress.destination = plan.destination;
+  progress.extent = plan.extent;
+}
+
+/** What a finished batch did: every chunk of it counted once, written or failed. */
+export function recordBatch(
+  progress: Progress,
+  failures: ChunkFailure[],
+  batch: BatchResult,
+  now: Date,
+): void {
   progress.doneChunks += batch.written;
   // Absent from the results and progress of workers and runs older than the field.
   progress.skippedChunks = (progress.skippedChunks ?? 0) + (batch.skipped ?? 0);
   progress.failedChunks += batch.failed;
   progress.voxelsWritten += batch.voxels;
   progress.rewrittenChunks += batch.rewritten;
-  for (const f of batch.failures) if (failures.length < MAX_LISTED_FAILURES) failures.push(f);
-  touch(progress, now);
+  for (const f of batch.failures) listFailure(failures, f);
+  refreshRates(progress, now);
+}
+
+/** A batch that failed after its retries: all its chunks [first, end) count as failed. */
+export function recordBatchFailure(
+  progress: Progress,
+  failures: ChunkFailure[],
+  first: number,
+  end: number,
+  message: string,
+): void {
+  progress.failedChunks += end - first;
+  listFailure(failures, {
+    chunk: first,
+    reason: `chunks ${first}-${end - 1} failed after retries: ${message}`,
+  });
+}
+
+function listFailure(failures: ChunkFailure[], failure: ChunkFailure): void {
+  if (failures.length < MAX_LISTED_FAILURES) failures.push(failure);
 }
 
 /** Refreshes the derived fields: rate and time left. */
-export function touch(progress: Progress, now: Date): void {
+export function refreshRates(progress: Progress, now: Date): void {
   progress.updatedAt = now.toISOString();
   const seconds = (now.getTime() - Date.parse(progress.startedAt)) / 1000;
   progress.rate = seconds > 0 ? progress.voxelsWritten / seconds : 0;

@@ -7,6 +7,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
+import { formatLogLine, LOG_FILE_ENV, LOG_LEVEL_ENV } from './file-log.js';
 
 export const STATE_DIR = process.env.BOSS_INGEST_HOME ?? path.join(os.homedir(), '.boss-ingest');
 
@@ -38,15 +39,17 @@ let logFile: string | undefined;
 
 function write(entry: LogEntry): void {
   if (!logFile) return;
-  const meta = entry.meta && Object.keys(entry.meta).length > 0 ? ` ${JSON.stringify(entry.meta)}` : '';
-  const when = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
-  appendFileSync(logFile, `${when} pid${process.pid} ${entry.level} ${entry.message}${meta}\n`);
+  const when = new Date(Number(entry.timestampNanos / 1_000_000n));
+  appendFileSync(logFile, formatLogLine(when, entry.level, entry.message, entry.meta));
 }
 
 /** Sends this process's log (ours and the Temporal SDK's) to `file` at `level` and above. */
 export function installLogger(file: string, level: LogLevel): DefaultLogger {
   mkdirSync(path.dirname(file), { recursive: true });
   logFile = file;
+  // The chunk threads, started later, inherit these and write to the same file (file-log.ts).
+  process.env[LOG_FILE_ENV] = file;
+  process.env[LOG_LEVEL_ENV] = level;
   const logger = new DefaultLogger(level, write);
   Runtime.install({ logger });
   return logger;

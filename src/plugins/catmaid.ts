@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { IngestJobSection } from '../config/types.js';
 import { inRange, tileRange } from '../extent/tiles.js';
 import { decodeGreyImage, IMAGE_FILETYPES, type GreyOptions } from '../tiles/decode.js';
+import { TileOutsideExtentError } from '../errors.js';
 import type { Tile } from '../tiles/tile.js';
 import { greyOptions } from './colour.js';
 import {
@@ -37,7 +38,7 @@ abstract class CatmaidPathProcessor implements PathProcessor {
       );
     const tiles = size && tileRange(extent, size);
     if (!tiles || !inRange(x, tiles.x) || !inRange(y, tiles.y) || !inRange(z, tiles.z)) {
-      throw new RangeError(`tile (x ${x}, y ${y}, z ${z}) lies outside the extent`);
+      throw new TileOutsideExtentError(`tile (x ${x}, y ${y}, z ${z}) lies outside the extent`);
     }
     return this.layout(this.root, x, y, z, this.job.resolution, this.filetype);
   }

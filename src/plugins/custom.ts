@@ -76,7 +76,10 @@ export async function loadCustomPlugin(
     : new GuardedTileProcessor(instance as TileProcessor, className, where);
 }
 
-/** Errors keep their meaning across copies of boss-ingest (a plugin may import its own), so compare by name. */
+/**
+ * Our errors keep their meaning across copies of boss-ingest (instanceof checks a shared symbol);
+ * a plain Error named like one of ours, with its fields, is taken as one too.
+ */
 function asKnownError(err: unknown): Error | undefined {
   if (err instanceof TileError || err instanceof PluginParamError) return err;
   const e = err as { name?: unknown; file?: unknown; reason?: unknown; path?: unknown; rule?: unknown };

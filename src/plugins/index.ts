@@ -1,41 +1,10 @@
 /** Builds a job's source from the class names in its config. */
 import type { JobConfig, PluginConfig } from '../config/types.js';
-import {
-  CatmaidDirectoryImageStackPathProcessor,
-  CatmaidFileImageStackPathProcessor,
-  CatmaidFileImageStackZoomLevelPathProcessor,
-  CatmaidTileProcessor,
-} from './catmaid.js';
 import { TileError, type TileDatatype } from '../tiles/tile.js';
 import { tileRange } from '../extent/tiles.js';
 import { loadCustomPlugin } from './custom.js';
-import {
-  SingleTimeTiffPathProcessor,
-  SingleTimeTiffTileProcessor,
-  TiffMultiFileHyperStackPathProcessor,
-  TiffMultiFileHyperStackTileProcessor,
-} from './multipage-tiff.js';
 import { isCustomPluginClass, resolvePluginName, type PluginKind } from './names.js';
 import { PluginParamError, type PathProcessor, type Source, type TileProcessor } from './types.js';
-import { SyntheticPathProcessor, SyntheticTileProcessor } from './synthetic.js';
-import { ZindexStackPathProcessor, ZindexStackTileProcessor } from './zindex.js';
-
-const IMPLEMENTATIONS: Record<string, new () => PathProcessor | TileProcessor> = {
-  'catmaid.CatmaidFileImageStackPathProcessor': CatmaidFileImageStackPathProcessor,
-  'catmaid.CatmaidFileImageStackZoomLevelPathProcessor': CatmaidFileImageStackZoomLevelPathProcessor,
-  'catmaid.CatmaidDirectoryImageStackPathProcessor': CatmaidDirectoryImageStackPathProcessor,
-  'catmaid.CatmaidFileImageStackTileProcessor': CatmaidTileProcessor,
-  'catmaid.CatmaidFileImageStackZoomLevelTileProcessor': CatmaidTileProcessor,
-  'catmaid.CatmaidDirectoryImageStackTileProcessor': CatmaidTileProcessor,
-  'stack.ZindexStackPathProcessor': ZindexStackPathProcessor,
-  'stack.ZindexStackTileProcessor': ZindexStackTileProcessor,
-  'multipage_tiff.SingleTimeTiffPathProcessor': SingleTimeTiffPathProcessor,
-  'multipage_tiff.SingleTimeTiffTileProcessor': SingleTimeTiffTileProcessor,
-  'multipage_tiff.TiffMultiFileHyperStackPathProcessor': TiffMultiFileHyperStackPathProcessor,
-  'multipage_tiff.TiffMultiFileHyperStackTileProcessor': TiffMultiFileHyperStackTileProcessor,
-  'synthetic.SyntheticPathProcessor': SyntheticPathProcessor,
-  'synthetic.SyntheticTileProcessor': SyntheticTileProcessor,
-};
 
 async function instantiate<T extends PathProcessor | TileProcessor>(
   plugin: PluginConfig,
@@ -47,8 +16,7 @@ async function instantiate<T extends PathProcessor | TileProcessor>(
   if (isCustomPluginClass(plugin.class)) {
     instance = (await loadCustomPlugin(plugin.class, where, kind)) as T;
   } else {
-    const name = resolvePluginName(plugin.class);
-    const Impl = name && IMPLEMENTATIONS[`${name.module}.${name.name}`];
+    const Impl = await resolvePluginName(plugin.class)?.load();
     if (!Impl) throw new PluginParamError(`${where}.class`, `unknown plugin ${JSON.stringify(plugin.class)}`);
     instance = new Impl() as T;
   }
@@ -73,7 +41,10 @@ export async function createSource(config: JobConfig): Promise<Source> {
 }
 
 /** The datatype of the extent's first tile, or the TileError that kept it from being read. */
-export async function firstTile(source: Source, config: JobConfig): Promise<TileDatatype | TileError> {
+export async function firstTileDatatype(
+  source: Source,
+  config: JobConfig,
+): Promise<TileDatatype | TileError> {
   const { extent, tile_size: size } = config.ingest_job;
   const tiles = tileRange(extent, size!);
   const [xi, yi, z, t] = [tiles.x[0], tiles.y[0], tiles.z[0], tiles.t[0]];

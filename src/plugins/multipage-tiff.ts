@@ -5,10 +5,11 @@
  */
 import path from 'node:path';
 import type { IngestJobSection } from '../config/types.js';
+import { TileOutsideExtentError } from '../errors.js';
 import { readTiffWindow } from '../tiles/tiff-pages.js';
 import { cropTile, TileError, type Tile, type TileDatatype } from '../tiles/tile.js';
 import { tileRange } from '../extent/tiles.js';
-import { expandBaseFilename } from './zindex.js';
+import { expandBaseFilename } from './base-filename.js';
 import {
   choiceParam,
   PluginParamError,
@@ -77,7 +78,8 @@ export class SingleTimeTiffPathProcessor implements PathProcessor {
   /** t picks the page, not the file: see SingleTimeTiffTileProcessor. */
   process(x: number, y: number, z: number, _t: number): string {
     const file = this.files.get(z);
-    if (file === undefined) throw new RangeError(`tile (x ${x}, y ${y}, z ${z}) lies outside the extent`);
+    if (file === undefined)
+      throw new TileOutsideExtentError(`tile (x ${x}, y ${y}, z ${z}) lies outside the extent`);
     return file;
   }
 }

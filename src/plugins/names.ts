@@ -2,6 +2,7 @@
  * Plugin class names as they appear in configs of the original client, mapped to ours.
  * Pure: config validation uses it without loading any image code.
  */
+import type { PathProcessor, TileProcessor } from './types.js';
 
 export type PluginKind = 'path' | 'tile';
 
@@ -10,26 +11,99 @@ export interface PluginName {
   module: string;
   name: string;
   kind: PluginKind;
+  /** The implementing class, imported only when a source is built (so validation loads no image code). */
+  load: () => Promise<new () => PathProcessor | TileProcessor>;
 }
 
 /** Modules that were renamed in the original client: older spelling -> current one. */
 const MODULE_ALIASES: Record<string, string> = { filesystem: 'catmaid' };
 
+/** Every source we implement: the one table of names, kinds and implementations. */
 const KNOWN: PluginName[] = [
-  { module: 'catmaid', name: 'CatmaidFileImageStackPathProcessor', kind: 'path' },
-  { module: 'catmaid', name: 'CatmaidFileImageStackTileProcessor', kind: 'tile' },
-  { module: 'catmaid', name: 'CatmaidFileImageStackZoomLevelPathProcessor', kind: 'path' },
-  { module: 'catmaid', name: 'CatmaidFileImageStackZoomLevelTileProcessor', kind: 'tile' },
-  { module: 'catmaid', name: 'CatmaidDirectoryImageStackPathProcessor', kind: 'path' },
-  { module: 'catmaid', name: 'CatmaidDirectoryImageStackTileProcessor', kind: 'tile' },
-  { module: 'stack', name: 'ZindexStackPathProcessor', kind: 'path' },
-  { module: 'stack', name: 'ZindexStackTileProcessor', kind: 'tile' },
-  { module: 'multipage_tiff', name: 'SingleTimeTiffPathProcessor', kind: 'path' },
-  { module: 'multipage_tiff', name: 'SingleTimeTiffTileProcessor', kind: 'tile' },
-  { module: 'multipage_tiff', name: 'TiffMultiFileHyperStackPathProcessor', kind: 'path' },
-  { module: 'multipage_tiff', name: 'TiffMultiFileHyperStackTileProcessor', kind: 'tile' },
-  { module: 'synthetic', name: 'SyntheticPathProcessor', kind: 'path' },
-  { module: 'synthetic', name: 'SyntheticTileProcessor', kind: 'tile' },
+  {
+    module: 'catmaid',
+    name: 'CatmaidFileImageStackPathProcessor',
+    kind: 'path',
+    load: () => import('./catmaid.js').then((m) => m.CatmaidFileImageStackPathProcessor),
+  },
+  {
+    module: 'catmaid',
+    name: 'CatmaidFileImageStackTileProcessor',
+    kind: 'tile',
+    load: () => import('./catmaid.js').then((m) => m.CatmaidTileProcessor),
+  },
+  {
+    module: 'catmaid',
+    name: 'CatmaidFileImageStackZoomLevelPathProcessor',
+    kind: 'path',
+    load: () => import('./catmaid.js').then((m) => m.CatmaidFileImageStackZoomLevelPathProcessor),
+  },
+  {
+    module: 'catmaid',
+    name: 'CatmaidFileImageStackZoomLevelTileProcessor',
+    kind: 'tile',
+    load: () => import('./catmaid.js').then((m) => m.CatmaidTileProcessor),
+  },
+  {
+    module: 'catmaid',
+    name: 'CatmaidDirectoryImageStackPathProcessor',
+    kind: 'path',
+    load: () => import('./catmaid.js').then((m) => m.CatmaidDirectoryImageStackPathProcessor),
+  },
+  {
+    module: 'catmaid',
+    name: 'CatmaidDirectoryImageStackTileProcessor',
+    kind: 'tile',
+    load: () => import('./catmaid.js').then((m) => m.CatmaidTileProcessor),
+  },
+  {
+    module: 'stack',
+    name: 'ZindexStackPathProcessor',
+    kind: 'path',
+    load: () => import('./zindex.js').then((m) => m.ZindexStackPathProcessor),
+  },
+  {
+    module: 'stack',
+    name: 'ZindexStackTileProcessor',
+    kind: 'tile',
+    load: () => import('./zindex.js').then((m) => m.ZindexStackTileProcessor),
+  },
+  {
+    module: 'multipage_tiff',
+    name: 'SingleTimeTiffPathProcessor',
+    kind: 'path',
+    load: () => import('./multipage-tiff.js').then((m) => m.SingleTimeTiffPathProcessor),
+  },
+  {
+    module: 'multipage_tiff',
+    name: 'SingleTimeTiffTileProcessor',
+    kind: 'tile',
+    load: () => import('./multipage-tiff.js').then((m) => m.SingleTimeTiffTileProcessor),
+  },
+  {
+    module: 'multipage_tiff',
+    name: 'TiffMultiFileHyperStackPathProcessor',
+    kind: 'path',
+    load: () => import('./multipage-tiff.js').then((m) => m.TiffMultiFileHyperStackPathProcessor),
+  },
+  {
+    module: 'multipage_tiff',
+    name: 'TiffMultiFileHyperStackTileProcessor',
+    kind: 'tile',
+    load: () => import('./multipage-tiff.js').then((m) => m.TiffMultiFileHyperStackTileProcessor),
+  },
+  {
+    module: 'synthetic',
+    name: 'SyntheticPathProcessor',
+    kind: 'path',
+    load: () => import('./synthetic.js').then((m) => m.SyntheticPathProcessor),
+  },
+  {
+    module: 'synthetic',
+    name: 'SyntheticTileProcessor',
+    kind: 'tile',
+    load: () => import('./synthetic.js').then((m) => m.SyntheticTileProcessor),
+  },
 ];
 
 const CLASS_PATTERN =

@@ -1,11 +1,8 @@
 /**
  * A generated source for benchmarks, scale runs and tests: tiles computed from their coordinates,
- * no files. Params: `bits` (8 or 16, default 8), `delay_ms` (per tile, default 0), and for
- * durability tests `flaky_tiles` ([[x, y, z, t], ...]) with `flaky_marker_dir`: the first read of
- * each listed tile, across all processes, fails with a transient I/O error (EIO).
+ * no files. Params: `bits` (8 or 16, default 8), `delay_ms` (per tile, default 0). (The tests'
+ * flaky variant is test/doubles/flaky-tiles.ts.)
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import type { IngestJobSection } from '../config/types.js';
 import type { Tile } from '../tiles/tile.js';
 import { PluginParamError, type PathProcessor, type PluginParams, type TileProcessor } from './types.js';
@@ -26,8 +23,6 @@ export class SyntheticPathProcessor implements PathProcessor {
 export class SyntheticTileProcessor implements TileProcessor {
   private bits: 8 | 16 = 8;
   private delayMs = 0;
-  private flaky = new Set<string>();
-  private markerDir = '';
   private job!: IngestJobSection;
 
   setup(params: PluginParams): void {
@@ -47,40 +42,10 @@ export class SyntheticTileProcessor implements TileProcessor {
       );
     }
     this.delayMs = delay;
-    const flaky = params.flaky_tiles ?? [];
-    if (!Array.isArray(flaky) || flaky.some((t) => !Array.isArray(t) || t.length !== 4)) {
-      throw new PluginParamError(
-        'client.tile_processor.params.flaky_tiles',
-        'must be a list of [x, y, z, t] tile indices',
-      );
-    }
-    this.flaky = new Set(flaky.map((t) => (t as number[]).join('_')));
-    if (this.flaky.size > 0) {
-      if (typeof params.flaky_marker_dir !== 'string') {
-        throw new PluginParamError(
-          'client.tile_processor.params.flaky_marker_dir',
-          'is required with flaky_tiles (a directory)',
-        );
-      }
-      this.markerDir = params.flaky_marker_dir;
-      mkdirSync(this.markerDir, { recursive: true });
-    }
-  }
-
-  /** Fails the first read of a flaky tile: the marker file's exclusive creation decides which read is first. */
-  private failOnce(key: string): void {
-    if (!this.flaky.has(key)) return;
-    try {
-      writeFileSync(path.join(this.markerDir, key), '', { flag: 'wx' });
-    } catch {
-      return;
-    }
-    throw Object.assign(new Error(`synthetic transient read failure of tile ${key}`), { code: 'EIO' });
   }
 
   async process(_file: string, xi: number, yi: number, z: number, t: number): Promise<Tile> {
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
-    this.failOnce(`${xi}_${yi}_${z}_${t}`);
     const size = this.job.tile_size!;
     const x0 = xi * size.x;
     const y0 = yi * size.y;

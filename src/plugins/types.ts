@@ -5,6 +5,7 @@
  */
 import type { IngestJobSection } from '../config/types.js';
 import type { Tile } from '../tiles/tile.js';
+import { PluginParamError } from '../errors.js';
 
 /** A plugin's params from the config, plus the whole ingest_job section (plugins need the extent). */
 export type PluginParams = Record<string, unknown> & { ingest_job: IngestJobSection };
@@ -38,16 +39,7 @@ export interface Source {
   tile: TileProcessor;
 }
 
-/** A plugin's params are wrong: the job cannot run, whatever is retried. */
-export class PluginParamError extends Error {
-  constructor(
-    readonly path: string,
-    readonly rule: string,
-  ) {
-    super(`${path}: ${rule}`);
-    this.name = 'PluginParamError';
-  }
-}
+export { PluginParamError };
 
 export function stringParam(params: PluginParams, key: string, where: string): string {
   const v = params[key];

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { IngestJobSection } from '../config/types.js';
 import { decodeGreyImage, IMAGE_FILETYPES, type GreyOptions } from '../tiles/decode.js';
 import { cropTile, TileError, type Tile } from '../tiles/tile.js';
+import { expandBaseFilename } from './base-filename.js';
 import { greyOptions } from './colour.js';
 import {
   choiceParam,
@@ -12,22 +13,6 @@ import {
   type PluginParams,
   type TileProcessor,
 } from './types.js';
-
-const PLACEHOLDER = /<(?:o:(\d+))?(?:p:(\d+))?>/g;
-
-/**
- * Expands `<o:N p:M>` (n + N zero-padded to M digits) and the literal `<x>`, `<y>`, `<z>`.
- * n is the slice z, except in hyperstacks, where it numbers the file (see multipage-tiff.ts).
- */
-export function expandBaseFilename(template: string, x: number, y: number, z: number, n = z): string {
-  return template
-    .replace(/<x>/g, `${x}`)
-    .replace(/<y>/g, `${y}`)
-    .replace(/<z>/g, `${z}`)
-    .replace(PLACEHOLDER, (_whole, offset?: string, pad?: string) => {
-      return `${n + Number(offset ?? 0)}`.padStart(Number(pad ?? 0), '0');
-    });
-}
 
 export class ZindexStackPathProcessor implements PathProcessor {
   private root = '';

@@ -8,10 +8,8 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { STATE_DIR } from '../log/logger.js';
+import { NoServerError } from '../errors.js';
 
-export const DEFAULT_ADDRESS = 'localhost:7233';
-export const DEFAULT_NAMESPACE = 'default';
-export const DEFAULT_TASK_QUEUE = 'boss-ingest';
 const CACHED_CLI = path.join(process.env.HOME ?? '', '.cache', 'boss-ingest', 'bin', 'temporal');
 
 export interface ServerOptions {
@@ -58,19 +56,7 @@ export interface EmbeddedServer {
   stop(): Promise<void>;
 }
 
-export class NoServerError extends Error {
-  constructor(address: string, cause: string) {
-    super(
-      `no Temporal server answers at ${address}, and no embedded one could be started (${cause}).\n` +
-        'Install the Temporal CLI and put it on the PATH (or point TEMPORAL_CLI_PATH at it):\n' +
-        '  macOS: brew install temporal\n' +
-        '  Linux/Windows: https://docs.temporal.io/cli#install, or with Go:\n' +
-        '    go install github.com/temporalio/cli/cmd/temporal@v1.5.1\n' +
-        `or start a server yourself (temporal server start-dev) and pass --address.`,
-    );
-    this.name = 'NoServerError';
-  }
-}
+export { NoServerError };
 
 /** Starts a dev server on the address's port, persisting to `dbFile`. */
 export async function startEmbeddedServer(

@@ -11,37 +11,9 @@ export interface Tile {
   data: Uint8Array | Uint16Array;
 }
 
-/**
- * Bad input: a tile that is missing, undecodable, the wrong size or the wrong kind of image.
- * Retrying cannot help, so it fails the chunks it belongs to and the job goes on.
- */
-export class TileError extends Error {
-  constructor(
-    readonly file: string,
-    readonly reason: string,
-  ) {
-    super(`${file}: ${reason}`);
-    this.name = 'TileError';
-  }
-}
+export { TileError } from '../errors.js';
 
-/** Error codes of I/O failures that a retry may cure (network filesystems, descriptor exhaustion). */
-const TRANSIENT_CODES = new Set([
-  'EIO',
-  'EAGAIN',
-  'EBUSY',
-  'ETIMEDOUT',
-  'ESTALE',
-  'EMFILE',
-  'ENFILE',
-  'ECONNRESET',
-  'EINTR',
-]);
-
-export function isTransient(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && TRANSIENT_CODES.has(code);
-}
+export { isTransient } from '../errors.js';
 
 /** Crops a tile to [x0, x1) x [y0, y1) of its own pixel coordinates. */
 export function cropTile(tile: Tile, x0: number, y0: number, x1: number, y1: number): Tile {

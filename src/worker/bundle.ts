@@ -15,6 +15,8 @@ export const WORKFLOW_BUNDLE_PATH = fileURLToPath(new URL('../../workflow-bundle
 const WORKFLOW_SOURCES = ['workflows', 'job', 'config', 'extent', 'plugins'].map((dir) =>
   fileURLToPath(new URL(`../${dir}`, import.meta.url)),
 );
+/** Single modules outside those folders that the workflow code imports. */
+const WORKFLOW_FILES = ['errors.js'].map((file) => fileURLToPath(new URL(`../${file}`, import.meta.url)));
 
 /**
  * The prebuilt bundle when it is newer than every compiled module it holds, so a bare `tsc`
@@ -27,6 +29,7 @@ export function freshWorkflowBundle(): string | undefined {
   } catch {
     return undefined;
   }
+  if (WORKFLOW_FILES.some((file) => statSync(file).mtimeMs > bundled)) return undefined;
   for (const dir of WORKFLOW_SOURCES) {
     for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
       if (

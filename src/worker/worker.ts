@@ -10,8 +10,13 @@ export interface WorkerOptions {
   taskQueue: string;
 }
 
-/** Time in-flight batches get to finish on SIGTERM before they are handed back to Temporal. */
-export const SHUTDOWN_GRACE = '20s';
+/** Time in-flight batches get to finish on SIGTERM before they are handed back to Temporal, in ms. */
+export const SHUTDOWN_GRACE = 20_000;
+
+/** Batches a worker process runs at once: each spreads its rows over all chunk threads, two keep them busy between batches. */
+export function batchesPerWorker(threads: number): number {
+  return Math.max(2, Math.ceil(threads / 2));
+}
 
 export async function runWorker(options: WorkerOptions): Promise<void> {
   const bundle = freshWorkflowBundle();
@@ -24,8 +29,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       // The bundle made by `npm run build`, unless a later build changed the workflow code.
       ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH }),
       activities,
-      // Each batch spreads its rows over all chunk threads; two batches keep them busy between batches.
-      maxConcurrentActivityTaskExecutions: Math.max(2, Math.ceil(chunkThreads() / 2)),
+      maxConcurrentActivityTaskExecutions: batchesPerWorker(chunkThreads()),
       shutdownGraceTime: SHUTDOWN_GRACE,
     });
     await worker.run();

@@ -1,1 +1,1 @@
-export { cancelSignal, ingestJob, progressQuery, type JobCarry } from './ingest-job.js';
+export { cancelSignal, ingestJob, progressQuery, type IngestJobInput, type JobCarry } from './ingest-job.js';

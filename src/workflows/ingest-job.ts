@@ -4,14 +4,22 @@
  */
 import * as wf from '@temporalio/workflow';
 import type * as activities from '../activities/index.js';
-import { engineSettings } from '../config/job.js';
+import { engineSettings, type EngineSettings } from '../config/job.js';
 import type { JobConfig } from '../config/types.js';
-import { addBatch, finalState, initialProgress, progressMarkdown, toResult, touch } from '../job/progress.js';
+import { FAILURE } from '../errors.js';
+import {
+  finalState,
+  initialProgress,
+  progressMarkdown,
+  recordPlan,
+  refreshRates,
+  toResult,
+} from '../job/progress.js';
 import type { ChunkFailure, JobPlan, JobResult, Progress } from '../job/types.js';
-import { MAX_LISTED_FAILURES } from '../job/types.js';
+import { cancelSignal, progressQuery } from './messages.js';
+import { BatchWindow, rootMessage, type BatchRange } from './window.js';
 
-export const cancelSignal = wf.defineSignal<[string?]>('cancel');
-export const progressQuery = wf.defineQuery<JobResult>('progress');
+export { cancelSignal, progressQuery };
 
 const { prepareJob } = wf.proxyActivities<typeof activities>({
   startToCloseTimeout: '10 minutes',
@@ -28,9 +36,12 @@ const { ingestBatch } = wf.proxyActivities<typeof activities>({
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
     maximumAttempts: 10,
-    nonRetryableErrorTypes: ['JobError'],
+    nonRetryableErrorTypes: [FAILURE.jobError],
   },
 });
+
+/** The workflow's input: the validated-at-submit config, and what the previous run hands on. */
+export type IngestJobInput = [config: JobConfig, carry?: JobCarry];
 
 /** What one run hands to the next when the job continues as new. */
 export interface JobCarry {
@@ -40,122 +51,163 @@ export interface JobCarry {
   failures: ChunkFailure[];
 }
 
-function rootMessage(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  while (e?.cause) e = e.cause as typeof e;
-  return e?.message ?? String(err);
+/** The state of one run: what the query shows, and where the next batch starts. */
+interface RunState {
+  progress: Progress;
+  failures: ChunkFailure[];
+  /** First chunk not yet launched. */
+  next: number;
 }
 
-export async function ingestJob(config: JobConfig, carry?: JobCarry): Promise<JobResult> {
-  const info = wf.workflowInfo();
-  const progress = carry
-    ? { ...carry.progress, run: carry.progress.run + 1 }
-    : initialProgress(info.workflowId, undefined, new Date());
-  const failures = carry?.failures ?? [];
-  let cancelled = false;
-  /** Temporal's own cancel ends the execution as Canceled; the bare signal ends it Completed, state cancelled. */
-  let cancelledByTemporal = false;
-  let inFlight = 0;
-  let fatal: string | undefined;
-  const batches = new wf.CancellationScope();
-
-  const publish = () => {
-    touch(progress, new Date());
-    wf.setCurrentDetails(progressMarkdown(progress, failures));
+export async function ingestJob(...[config, carry]: IngestJobInput): Promise<JobResult> {
+  const state: RunState = {
+    progress: carry
+      ? { ...carry.progress, run: carry.progress.run + 1 }
+      : initialProgress(wf.workflowInfo().workflowId, new Date()),
+    failures: carry?.failures ?? [],
+    next: carry?.next ?? 0,
   };
-  wf.setHandler(progressQuery, () => toResult(progress, failures));
+  // The one cancel path: the cancel signal cancels this scope; Temporal's cancel (UI, CLI) cancels
+  // the workflow's root scope, and with it this one. Either way the work stops in `stopped`.
+  const work = new wf.CancellationScope();
+  wf.setHandler(progressQuery, () => toResult(state.progress, state.failures));
   wf.setHandler(cancelSignal, (reason?: string) => {
-    if (cancelled) return;
-    cancelled = true;
-    progress.cancelReason = reason ?? 'cancel signal';
-    batches.cancel();
+    state.progress.cancelReason ??= reason ?? 'cancel signal';
+    work.cancel();
   });
 
   let plan: JobPlan;
   try {
-    plan = carry?.plan ?? (await prepareJob(config));
+    plan = await work.run(() => planJob(config, carry, state));
   } catch (err) {
-    if (wf.isCancellation(err)) {
-      progress.state = 'cancelled';
-      throw err;
-    }
-    progress.state = 'failed';
-    progress.error = rootMessage(err);
-    throw wf.ApplicationFailure.nonRetryable(progress.error, 'JobFailed');
+    if (!wf.isCancellation(err)) throw failJob(state, rootMessage(err));
+    return stopped(state);
   }
-  if (!carry) Object.assign(progress, initialProgress(info.workflowId, plan, new Date(progress.startedAt)));
-  const settings = engineSettings(plan.job.config);
-  let next = carry?.next ?? 0;
-  publish();
-
-  const launch = (first: number, end: number) => {
-    inFlight++;
-    const summary = `chunks ${first}-${end - 1} of ${plan.totalChunks}`;
-    batches
-      .run(() => ingestBatch.executeWithOptions({ summary }, [{ job: plan.job, first, end }]))
-      .then((result) => addBatch(progress, failures, result, new Date()))
-      .catch((err: unknown) => {
-        if (wf.isCancellation(err)) return;
-        const message = rootMessage(err);
-        const type = (err as { cause?: { type?: string } }).cause?.type;
-        if (type === 'JobError') {
-          fatal ??= message;
-          batches.cancel();
-          return;
-        }
-        progress.failedChunks += end - first;
-        if (failures.length < MAX_LISTED_FAILURES)
-          failures.push({
-            chunk: first,
-            reason: `chunks ${first}-${end - 1} failed after retries: ${message}`,
-          });
-      })
-      .finally(() => {
-        inFlight--;
-        publish();
-      });
-  };
-
+  const window = new BatchWindow(engineSettings(plan.job.config).window, state.progress, state.failures);
   try {
-    let launched = 0;
-    const runStart = Date.now();
-    const runFirst = next;
-    while (next < plan.totalChunks && !cancelled && !fatal) {
-      if (launched >= settings.batchesPerRun || wf.workflowInfo().continueAsNewSuggested) break;
-      await wf.condition(() => inFlight < settings.window || cancelled || fatal !== undefined);
-      if (cancelled || fatal) break;
-      if (settings.rateLimit) {
-        // One write per chunk: launch no faster than the rate limit allows, whatever the workers.
-        const due = runStart + ((next - runFirst) * 1000) / settings.rateLimit - Date.now();
-        if (due > 0) await wf.sleep(due);
-      }
-      const end = Math.min(next + settings.chunksPerBatch, plan.totalChunks);
-      launch(next, end);
-      launched++;
-      next = end;
-    }
-    await wf.condition(() => inFlight === 0);
+    await work.run(() => runBatches(plan, engineSettings(plan.job.config), state, window));
   } catch (err) {
     if (!wf.isCancellation(err)) throw err;
-    // Cancelled from the Temporal UI or CLI: let in-flight batches stop, then end as cancelled.
-    cancelled = true;
-    cancelledByTemporal = true;
-    progress.cancelReason ??= 'cancelled through Temporal';
-    await wf.CancellationScope.nonCancellable(() => wf.condition(() => inFlight === 0));
+    // Let in-flight batches stop and report what they wrote, so the counts match the volume.
+    await wf.CancellationScope.nonCancellable(() => wf.condition(() => window.drained));
+    return stopped(state);
   }
-
-  if (fatal) {
-    progress.state = 'failed';
-    progress.error = fatal;
-    publish();
-    throw wf.ApplicationFailure.nonRetryable(fatal, 'JobFailed');
-  }
-  if (!cancelled && next < plan.totalChunks) {
+  if (window.fatal) throw failJob(state, window.fatal);
+  if (state.next < plan.totalChunks) {
     await wf.condition(wf.allHandlersFinished);
-    return wf.continueAsNew<typeof ingestJob>(config, { plan, next, progress, failures });
+    const next: JobCarry = { plan, next: state.next, progress: state.progress, failures: state.failures };
+    return wf.continueAsNew<typeof ingestJob>(config, next);
   }
-  progress.state = finalState(progress, cancelled);
-  publish();
-  if (cancelledByTemporal) throw new wf.CancelledFailure(progress.cancelReason ?? 'cancelled');
-  return toResult(progress, failures);
+  state.progress.state = finalState(state.progress, false);
+  publish(state);
+  wf.log.info('job finished', { state: state.progress.state, failedChunks: state.progress.failedChunks });
+  return toResult(state.progress, state.failures);
+}
+
+/** The plan: the previous run's, or a new one from the prepare activity. */
+async function planJob(config: JobConfig, carry: JobCarry | undefined, state: RunState): Promise<JobPlan> {
+  if (carry) return carry.plan;
+  const plan = await prepareJob(config);
+  recordPlan(state.progress, plan);
+  publish(state);
+  wf.log.info('job planned', { totalChunks: plan.totalChunks, destination: plan.destination });
+  return plan;
+}
+
+/**
+ * Launches the run's batches through the window, then waits for them. Ends early when a batch
+ * fails the job, or when the run has done enough to continue as new.
+ */
+async function runBatches(
+  plan: JobPlan,
+  settings: EngineSettings,
+  state: RunState,
+  window: BatchWindow,
+): Promise<void> {
+  // A failure that ends the job stops the batches in flight, not the job's cancel handling.
+  const batches = new wf.CancellationScope();
+  const pace = launchPacer(settings.rateLimit, state.next);
+  for (let launched = 0; state.next < plan.totalChunks && !window.fatal; launched++) {
+    if (launched >= settings.batchesPerRun || wf.workflowInfo().continueAsNewSuggested) break;
+    await wf.condition(() => window.hasRoom || window.fatal !== undefined);
+    if (window.fatal) break;
+    await pace(state.next);
+    const range = {
+      first: state.next,
+      end: Math.min(state.next + settings.chunksPerBatch, plan.totalChunks),
+    };
+    window.launch(range);
+    void batches.run(() => runBatch(plan, range, state, window, batches));
+    state.next = range.end;
+  }
+  await wf.condition(() => window.drained);
+}
+
+/** One launched batch activity, its outcome recorded in the window. Never throws. */
+async function runBatch(
+  plan: JobPlan,
+  range: BatchRange,
+  state: RunState,
+  window: BatchWindow,
+  batches: wf.CancellationScope,
+): Promise<void> {
+  const summary = `chunks ${range.first}-${range.end - 1} of ${plan.totalChunks}`;
+  try {
+    const result = await ingestBatch.executeWithOptions({ summary }, [{ job: plan.job, ...range }]);
+    window.onResult(range, result, new Date());
+  } catch (err) {
+    if (wf.isCancellation(err)) {
+      window.onCancelled(range);
+    } else if (window.onFailure(range, err)) {
+      wf.log.warn('batch failed the job', { ...range, reason: window.fatal });
+      batches.cancel();
+    } else {
+      wf.log.warn('batch failed after retries; its chunks are counted as failed', {
+        ...range,
+        reason: rootMessage(err),
+      });
+    }
+  }
+  publish(state);
+}
+
+/**
+ * Spaces launches so the job writes no faster than `rateLimit` chunks per second (one write per
+ * chunk), whatever the number of workers. Counted from the run's start and first chunk.
+ */
+function launchPacer(rateLimit: number | undefined, runFirst: number): (next: number) => Promise<void> {
+  const runStart = Date.now();
+  return async (next) => {
+    if (!rateLimit) return;
+    const due = runStart + ((next - runFirst) * 1000) / rateLimit - Date.now();
+    if (due > 0) await wf.sleep(due);
+  };
+}
+
+function publish(state: RunState): void {
+  refreshRates(state.progress, new Date());
+  wf.setCurrentDetails(progressMarkdown(state.progress, state.failures));
+}
+
+/** The job cannot go on: it fails with the message. */
+function failJob(state: RunState, message: string): wf.ApplicationFailure {
+  state.progress.state = 'failed';
+  state.progress.error = message;
+  publish(state);
+  wf.log.error('job failed', { reason: message });
+  return wf.ApplicationFailure.nonRetryable(message, FAILURE.jobFailed);
+}
+
+/**
+ * The end of a cancelled job. Temporal's cancel ends the execution Canceled; the bare signal
+ * cannot (only Temporal cancels an execution), so it ends Completed with state cancelled.
+ */
+function stopped(state: RunState): JobResult {
+  const byTemporal = wf.CancellationScope.current().consideredCancelled;
+  state.progress.cancelReason ??= 'cancelled through Temporal';
+  state.progress.state = finalState(state.progress, true);
+  publish(state);
+  wf.log.info('job cancelled', { reason: state.progress.cancelReason });
+  if (byTemporal) throw new wf.CancelledFailure(state.progress.cancelReason);
+  return toResult(state.progress, state.failures);
 }

@@ -9,8 +9,10 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { ingestBatch } from '../../src/activities/ingest-batch.js';
 import type { JobResult } from '../../src/job/types.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../../src/server/embedded.js';
+import { progressQuery } from '../../src/workflows/messages.js';
 import { freePort, jobIdOf, REPO, tempDir, type RunningCli } from './env.js';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -122,7 +124,7 @@ export class JobProbe {
   async progress(jobId: string, timeoutMs = 5000): Promise<JobResult | undefined> {
     try {
       const handle = (await this.client()).workflow.getHandle(jobId);
-      return await within(handle.query<JobResult>('progress'), timeoutMs, 'progress query');
+      return await within(handle.query(progressQuery), timeoutMs, 'progress query');
     } catch {
       await this.reset();
       return undefined;
@@ -135,7 +137,7 @@ export class JobProbe {
       const handle = (await this.client()).workflow.getHandle(jobId);
       const description = await within(handle.describe(), 5000, 'describe');
       return (description.raw.pendingActivities ?? [])
-        .filter((a) => a.activityType?.name === 'ingestBatch')
+        .filter((a) => a.activityType?.name === ingestBatch.name)
         .map((a) => ({
           // PENDING_ACTIVITY_STATE_STARTED = 2
           started: Number(a.state) === 2,
@@ -193,7 +195,7 @@ export async function batchAttempts(address: string, jobId: string): Promise<Bat
       let nextRun: string | undefined;
       for (const e of history.events ?? []) {
         const a = e.activityTaskScheduledEventAttributes;
-        if (a && a.activityType?.name === 'ingestBatch') {
+        if (a && a.activityType?.name === ingestBatch.name) {
           const input = defaultPayloadConverter.fromPayload(a.input!.payloads![0]!) as {
             first: number;
             end: number;

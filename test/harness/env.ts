@@ -193,3 +193,21 @@ export function assertVolume(
   }
   if (mismatches > 0) throw new Error(`${mismatches} voxel(s) differ from the source; ${first}`);
 }
+
+/**
+ * The dev server and temp directory of a describe block: started before its tests, removed after.
+ * `use` receives them (the block keeps them in its own variables).
+ */
+export function useDevServer(prefix: string, use: (server: TestServer, dir: string) => void): void {
+  let server: TestServer | undefined;
+  let dir: string | undefined;
+  before(async () => {
+    server = await startTestServer();
+    dir = tempDir(prefix);
+    use(server, dir);
+  });
+  after(async () => {
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+}

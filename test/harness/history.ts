@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
+import { ingestBatch } from '../../src/activities/ingest-batch.js';
 
 type History = temporal.api.history.v1.IHistory;
 
@@ -29,7 +30,7 @@ export async function batchWorkers(address: string, jobId: string): Promise<Map<
         const a = e.activityTaskScheduledEventAttributes;
         if (a) scheduled.set(String(e.eventId), a.activityType?.name ?? '');
         const s = e.activityTaskStartedEventAttributes;
-        if (s && scheduled.get(String(s.scheduledEventId)) === 'ingestBatch') {
+        if (s && scheduled.get(String(s.scheduledEventId)) === ingestBatch.name) {
           identities.set(s.identity ?? '', (identities.get(s.identity ?? '') ?? 0) + 1);
         }
       }

@@ -4,8 +4,8 @@ import type { Datatype, JobConfig } from '../config/types.js';
 import { configuredDatatype } from '../destinations/index.js';
 import { indices, tileCount, tileRange } from '../extent/tiles.js';
 import { createSource } from '../plugins/index.js';
-import { checkTile } from './check.js';
-import { isTransient, TileError } from './tile.js';
+import { checkTile } from '../tiles/check.js';
+import { classify, IngestError, isTransient, TileError } from '../errors.js';
 
 export interface TileProblem {
   file: string;
@@ -44,8 +44,8 @@ export async function validateTiles(
               checkTile(tile, file, config.ingest_job, datatype, xi, yi);
             } catch (err) {
               if (err instanceof TileError) problems.push({ file: err.file, reason: err.reason });
-              else if (isTransient(err) || !(err instanceof Error)) throw err;
-              else problems.push({ file, reason: err.message });
+              else if (!reportable(err)) throw err;
+              else problems.push({ file, reason: (err as Error).message });
             }
           }),
         );
@@ -55,4 +55,14 @@ export async function validateTiles(
     }
   }
   return { tiles: total, datatype, problems };
+}
+
+/**
+ * What `validate` lists as a tile's problem rather than stopping at: what would fail a job's
+ * chunks, including errors we do not know (they would, after retries). What would end the job,
+ * or may pass on a retry, stops it.
+ */
+function reportable(err: unknown): boolean {
+  if (err instanceof IngestError) return classify(err) === 'chunk';
+  return err instanceof Error && !isTransient(err);
 }

@@ -1,0 +1,77 @@
+/**
+ * The sliding window of a job's batches: how many are in flight, and what each outcome does to the
+ * job's progress. Pure and synchronous (the workflow does the waiting), so it is deterministic and
+ * testable on its own.
+ */
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { FAILURE } from '../errors.js';
+import { recordBatch, recordBatchFailure } from '../job/progress.js';
+import type { BatchResult, ChunkFailure, Progress } from '../job/types.js';
+
+/** Chunks [first, end) of the job. */
+export interface BatchRange {
+  first: number;
+  end: number;
+}
+
+/** The innermost message of a failure chain: the activity's own words, not Temporal's wrapping. */
+export function rootMessage(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  while (e?.cause) e = e.cause as typeof e;
+  return e?.message ?? String(err);
+}
+
+/** True when an activity failed with an error that ends the job (see src/errors.ts). */
+export function endsJob(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.type === FAILURE.jobError
+  );
+}
+
+export class BatchWindow {
+  private inFlight = 0;
+  /** Set by the first failure that ends the job: no batch starts after it. */
+  fatal: string | undefined;
+
+  constructor(
+    readonly size: number,
+    private readonly progress: Progress,
+    private readonly failures: ChunkFailure[],
+  ) {}
+
+  get hasRoom(): boolean {
+    return this.inFlight < this.size;
+  }
+
+  get drained(): boolean {
+    return this.inFlight === 0;
+  }
+
+  launch(_range: BatchRange): void {
+    this.inFlight++;
+  }
+
+  onResult(_range: BatchRange, result: BatchResult, now: Date): void {
+    this.inFlight--;
+    recordBatch(this.progress, this.failures, result, now);
+  }
+
+  /** Returns true when the failure ends the job; otherwise the batch's chunks are counted as failed. */
+  onFailure(range: BatchRange, err: unknown): boolean {
+    this.inFlight--;
+    const message = rootMessage(err);
+    if (endsJob(err)) {
+      this.fatal ??= message;
+      return true;
+    }
+    recordBatchFailure(this.progress, this.failures, range.first, range.end, message);
+    return false;
+  }
+
+  /** A batch stopped by the job's cancel: it reported nothing, so nothing is counted. */
+  onCancelled(_range: BatchRange): void {
+    this.inFlight--;
+  }
+}

@@ -1,0 +1,118 @@
+// The batch activity (src/activities/ingest-batch.ts) in a MockActivityEnvironment, on the real
+// chunk threads writing a real Zarr volume: resume from a checkpoint, cancel, worker shutdown.
+import { strict as assert } from 'node:assert';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { ActivityCancellationDetails, ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { ingestBatch, type Checkpoint } from '../src/activities/ingest-batch.js';
+import { prepareJob } from '../src/activities/prepare-job.js';
+import { closeRowPool } from '../src/chunks/pool.js';
+import { FAILURE } from '../src/errors.js';
+import type { JobConfig } from '../src/config/types.js';
+import type { BatchInput, BatchResult, JobPlan } from '../src/job/types.js';
+import { syntheticConfig } from './harness/config.js';
+import { chunkFiles } from './harness/durability.js';
+import { tempDir } from './harness/env.js';
+
+/** 8 x 2 x 2 chunks of 8 x 8 x 2 voxels: 4 rows of 8 chunks, x fastest, then y, then z. */
+const CHUNKS = 32;
+const CHUNK_VOXELS = 8 * 8 * 2;
+
+describe('ingestBatch in a mock activity environment', function () {
+  let dir: string;
+  const threads = process.env.BOSS_INGEST_THREADS;
+
+  before(() => {
+    dir = tempDir('batch');
+    process.env.BOSS_INGEST_THREADS = '2';
+  });
+
+  after(async () => {
+    await closeRowPool();
+    if (threads === undefined) delete process.env.BOSS_INGEST_THREADS;
+    else process.env.BOSS_INGEST_THREADS = threads;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A new volume and the plan of a job writing it; tiles take `delayMs` each to read. */
+  async function job(name: string, delayMs: number): Promise<{ out: string; plan: JobPlan }> {
+    const out = path.join(dir, `${name}.ome.zarr`);
+    const config = syntheticConfig({
+      out,
+      extent: { x: [0, 64], y: [0, 16], z: [0, 4] },
+      tile: { x: 16, y: 16 },
+      chunk: { x: 8, y: 8, z: 2 },
+      delayMs,
+    });
+    const plan = await new MockActivityEnvironment().run<[JobConfig], JobPlan, typeof prepareJob>(
+      prepareJob,
+      config,
+    );
+    assert.equal(plan.totalChunks, CHUNKS);
+    return { out, plan };
+  }
+
+  it("a retry resumes at its checkpoint: only the rest is written, the earlier attempt's counts are kept", async () => {
+    const { out, plan } = await job('resume', 0);
+    const checkpoint: Checkpoint = {
+      next: 16,
+      result: { written: 16, skipped: 0, failed: 0, voxels: 16 * CHUNK_VOXELS, rewritten: 0, failures: [] },
+    };
+    const env = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: checkpoint });
+    const result = await env.run<[BatchInput], BatchResult, typeof ingestBatch>(ingestBatch, {
+      job: plan.job,
+      first: 0,
+      end: CHUNKS,
+    });
+    assert.equal(result.written, CHUNKS);
+    assert.equal(result.voxels, CHUNKS * CHUNK_VOXELS);
+    assert.equal(result.rewritten, 16, 'the chunks this attempt redid may have been written before');
+    const files = chunkFiles(out);
+    assert.equal(files.length, 16);
+    // Chunks 16-31 are the second z chunk: key 0/c/1/y/x.
+    for (const f of files) assert.match(path.relative(out, f), /^0[\\/]c[\\/]1[\\/]/);
+  });
+
+  it("a cancelled job's batch stops taking rows and completes with what it wrote, counts matching the disk", async () => {
+    const { out, plan } = await job('cancel', 150);
+    const env = new MockActivityEnvironment();
+    env.on('heartbeat', (details?: Checkpoint) => {
+      if (details && details.next > 0) env.cancel();
+    });
+    const result = await env.run<[BatchInput], BatchResult, typeof ingestBatch>(ingestBatch, {
+      job: plan.job,
+      first: 0,
+      end: CHUNKS,
+    });
+    assert.equal(result.cancelled, true);
+    assert.ok(result.written > 0 && result.written < CHUNKS, `wrote ${result.written} of ${CHUNKS}`);
+    assert.equal(result.written, chunkFiles(out).length);
+  });
+
+  it('a worker shutdown hands the batch back (BatchInterrupted) with a checkpoint covering only written rows', async () => {
+    const { out, plan } = await job('shutdown', 150);
+    const env = new MockActivityEnvironment();
+    let last: Checkpoint | undefined;
+    env.on('heartbeat', (details?: Checkpoint) => {
+      if (!details) return;
+      last = details;
+      if (details.next > 0)
+        env.cancel('WORKER_SHUTDOWN', new ActivityCancellationDetails({ workerShutdown: true }));
+    });
+    await assert.rejects(
+      env.run<[BatchInput], BatchResult, typeof ingestBatch>(ingestBatch, {
+        job: plan.job,
+        first: 0,
+        end: CHUNKS,
+      }),
+      (err: unknown) =>
+        err instanceof ApplicationFailure &&
+        err.type === FAILURE.batchInterrupted &&
+        err.message === 'batch interrupted (worker shutting down); resuming elsewhere',
+    );
+    assert.ok(last && last.next > 0 && last.next < CHUNKS, JSON.stringify(last));
+    assert.equal(last.result.written, last.next, 'the checkpoint counts every chunk before it');
+    assert.ok(chunkFiles(out).length >= last.next);
+  });
+});
