@@ -174,7 +174,7 @@ describe('chunk grid', () => {
       for (const i of indices) {
         const box = chunkBox(ODD, i);
         const whole = boxVoxels(box) === ODD.chunk.x * ODD.chunk.y * ODD.chunk.z;
-        assert.equal(coversChunk(ODD, box), whole, `chunk ${i}`);
+        assert.equal(coversChunk(box, ODD.chunk), whole, `chunk ${i}`);
         if (whole) full++;
       }
       assert.ok(full > 0 && full < count, 'test setup: the grid should have full and partial chunks');

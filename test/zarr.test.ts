@@ -10,13 +10,14 @@ import type { Compressor, Datatype } from '../src/config/types.js';
 import { decodeChunk, encodeChunk } from '../src/destinations/codec.js';
 import {
   chunkFile,
+  LOCK_DIR,
   openZarrVolume,
   readZarrChunk,
   VolumeError,
   writeZarrChunk,
   type ZarrVolume,
 } from '../src/destinations/zarr.js';
-import type { ChunkCoord, ChunkShape, Extent } from '../src/extent/grid.js';
+import { wholeChunk, type ChunkBox, type ChunkCoord, type ChunkShape, type Extent } from '../src/extent/grid.js';
 import { voxel } from './fixtures/stack.js';
 
 const CHUNK: ChunkShape = { x: 8, y: 6, z: 4 };
@@ -50,6 +51,11 @@ function chunkSamples(volume: ZarrVolume, coord: ChunkCoord): Uint8Array {
         else typed[i] = Number(v);
       }
   return new Uint8Array(typed.buffer);
+}
+
+/** The box of a whole chunk, as a job that covers it writes it. */
+function whole(coord: ChunkCoord): ChunkBox {
+  return { ...wholeChunk(CHUNK, coord), coord };
 }
 
 function openStore(volume: ZarrVolume): zarr.Location<FileSystemStore> {
@@ -131,8 +137,8 @@ describe('OME-Zarr destination', () => {
         const v = volume(datatype, compressor);
         await openZarrVolume(v, EXTENT);
         for (const coord of WRITTEN) {
-          const bytes = await writeZarrChunk(v, coord, chunkSamples(v, coord));
-          assert.equal(bytes, fs.statSync(chunkFile(v, coord)).size);
+          await writeZarrChunk(v, whole(coord), chunkSamples(v, coord));
+          const bytes = fs.statSync(chunkFile(v, coord)).size;
           if (compressor === 'none') assert.equal(bytes, CHUNK.x * CHUNK.y * CHUNK.z * BYTES[datatype]);
         }
         const { array } = await readArray(v);
@@ -209,7 +215,7 @@ describe('OME-Zarr destination', () => {
       { t: 2, z: 1, y: 0, x: 0 },
       { t: 0, z: 0, y: 1, x: 2 },
     ];
-    for (const coord of written) await writeZarrChunk(v, coord, chunkSamples(v, coord));
+    for (const coord of written) await writeZarrChunk(v, whole(coord), chunkSamples(v, coord));
     const { array } = await readArray(v);
     assert.deepEqual(array.shape, [3, 6, 10, 20]);
     assert.deepEqual(array.chunks, [1, CHUNK.z, CHUNK.y, CHUNK.x]);
@@ -260,11 +266,11 @@ describe('OME-Zarr destination', () => {
       const v = volume('uint16', 'blosc');
       await openZarrVolume(v, EXTENT);
       const first: ChunkCoord = { t: 0, z: 1, y: 1, x: 2 };
-      await writeZarrChunk(v, first, chunkSamples(v, first));
+      await writeZarrChunk(v, whole(first), chunkSamples(v, first));
       const bigger: Extent = { x: [16, 30], y: [0, 13], z: [4, 9], t: [0, 1] };
       await openZarrVolume(v, bigger);
       const second: ChunkCoord = { t: 0, z: 2, y: 2, x: 3 };
-      await writeZarrChunk(v, second, chunkSamples(v, second));
+      await writeZarrChunk(v, whole(second), chunkSamples(v, second));
       await assertVolume(v, [9, 13, 30], [first, second]);
     });
 
@@ -301,13 +307,13 @@ describe('OME-Zarr destination', () => {
     const v = volume('uint16', 'zstd');
     await openZarrVolume(v, EXTENT);
     const coord: ChunkCoord = { t: 0, z: 0, y: 1, x: 1 };
-    await writeZarrChunk(v, coord, new Uint8Array(CHUNK.x * CHUNK.y * CHUNK.z * 2).fill(7));
+    await writeZarrChunk(v, whole(coord), new Uint8Array(CHUNK.x * CHUNK.y * CHUNK.z * 2).fill(7));
     await Promise.all(
       [0, 1, 2].map((x) =>
-        writeZarrChunk(v, { t: 0, z: 1, y: 0, x }, chunkSamples(v, { t: 0, z: 1, y: 0, x })),
+        writeZarrChunk(v, whole({ t: 0, z: 1, y: 0, x }), chunkSamples(v, { t: 0, z: 1, y: 0, x })),
       ),
     );
-    await writeZarrChunk(v, coord, chunkSamples(v, coord));
+    await writeZarrChunk(v, whole(coord), chunkSamples(v, coord));
     const files = listFiles(v.path);
     assert.deepEqual(
       files.filter((f) => f.endsWith('.tmp')),
@@ -322,11 +328,49 @@ describe('OME-Zarr destination', () => {
     const v = volume('uint8', 'none');
     const coord: ChunkCoord = { t: 0, z: 0, y: 0, x: 0 };
     await openZarrVolume(v, EXTENT);
-    await writeZarrChunk(v, coord, chunkSamples(v, coord));
+    await writeZarrChunk(v, whole(coord), chunkSamples(v, coord));
     fs.rmSync(v.path, { recursive: true });
     await openZarrVolume(v, EXTENT);
-    await writeZarrChunk(v, coord, chunkSamples(v, coord));
+    await writeZarrChunk(v, whole(coord), chunkSamples(v, coord));
     await assertVolume(v, [6, 10, 20], [coord]);
+  });
+
+  describe('jobs sharing a volume', () => {
+    it('writers of different slices of one chunk at the same time each keep their slices', async () => {
+      const v = volume('uint16', 'blosc');
+      await openZarrVolume(v, EXTENT);
+      const coord: ChunkCoord = { t: 0, z: 0, y: 0, x: 0 };
+      const full = chunkSamples(v, coord);
+      // Four writers, one z slice each, repeated: without the chunk lock, the last one to write
+      // would erase the slices the others wrote since it read the chunk.
+      for (let round = 0; round < 5; round++) {
+        fs.rmSync(chunkFile(v, coord), { force: true });
+        await Promise.all(
+          [0, 1, 2, 3].map(async (z) => {
+            const box: ChunkBox = { ...whole(coord), z: [z, z + 1] };
+            const samples = new Uint8Array(full.length);
+            const slice = CHUNK.x * CHUNK.y * 2;
+            samples.set(full.subarray(z * slice, (z + 1) * slice), z * slice);
+            await writeZarrChunk(v, box, samples);
+          }),
+        );
+        await assertVolume(v, [6, 10, 20], [coord]);
+      }
+      assert.deepEqual(fs.readdirSync(path.join(v.path, LOCK_DIR)), [], 'every lock was released');
+    });
+
+    it('jobs opening the volume together never shrink what another grew', async () => {
+      const v = volume('uint8', 'none');
+      const extents: Extent[] = [6, 12, 18, 24, 30].map((n, i) => ({
+        x: [0, n],
+        y: [0, 40 - n],
+        z: [0, 2 + i],
+        t: [0, 1],
+      }));
+      await Promise.all(extents.map((e) => openZarrVolume(v, e)));
+      const { array } = await readArray(v);
+      assert.deepEqual(array.shape, [6, 34, 30]);
+    });
   });
 
   describe('codecs', () => {

@@ -7,7 +7,7 @@ import { BYTES_PER_VOXEL } from '../destinations/datatype.js';
 import { checkTile } from '../tiles/check.js';
 import { openDestination, type OpenDestination } from '../destinations/index.js';
 import { boxVoxels, copyBox, intersect } from '../extent/box.js';
-import { chunkBox, coversChunk, wholeChunk, type ChunkBox } from '../extent/grid.js';
+import { chunkBox, wholeChunk, type ChunkBox } from '../extent/grid.js';
 import { indices, tileBox, tileRange } from '../extent/tiles.js';
 import { createSource } from '../plugins/index.js';
 import type { Source } from '../plugins/types.js';
@@ -66,23 +66,6 @@ function copyTile(
     BYTES_PER_VOXEL[datatype],
     { within: chunk.box, srcBytesPerVoxel: BYTES_PER_VOXEL[tile.datatype] },
   );
-}
-
-/**
- * Starts each chunk the extent covers only in part from what the destination holds, so a job
- * keeps what earlier jobs stored in the rest of it.
- */
-async function loadPartialChunks(
-  job: JobSpec,
-  destination: OpenDestination,
-  chunks: RowChunk[],
-): Promise<void> {
-  for (const c of chunks) {
-    if (!coversChunk(job.grid, c.box)) {
-      const stored = await destination.read(c.box.coord);
-      if (stored) c.samples.set(stored);
-    }
-  }
 }
 
 /**
@@ -177,7 +160,6 @@ export async function ingestRow(job: JobSpec, first: number, end: number): Promi
     samples: new Uint8Array(chunkBytes),
   }));
   const failed: Failures = new Map();
-  await loadPartialChunks(job, destination, chunks);
   await fillFromTiles(job, source, chunks, failed);
   return writeChunks(destination, chunks, failed);
 }

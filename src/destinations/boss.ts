@@ -65,7 +65,6 @@ export const bossDestination: Destination<BossChannel> = {
     `Boss ${spec.baseUrl} ${spec.collection}/${spec.experiment}/${spec.channel} resolution ${spec.resolution} (${spec.datatype})`,
   // The channel exists (the preflight checked it) and takes writes as they come.
   prepare: async () => {},
-  read: async () => undefined,
   async write(spec, box, samples) {
     const body = boxSamples(spec, box, samples);
     if (spec.skipZeroChunks && body.every((v) => v === 0)) return { skipped: true };

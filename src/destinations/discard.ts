@@ -15,6 +15,5 @@ export const discardDestination: Destination<Discard> = {
   },
   describe: (spec) => `discard (${spec.datatype}, ${formatChunkShape(spec.chunk)})`,
   prepare: async () => {}, // nothing to create
-  read: async () => undefined, // nothing stored to keep in a partly covered chunk
   write: async () => ({ written: true }),
 };

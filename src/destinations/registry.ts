@@ -4,7 +4,7 @@
  * Modules load on first use, so a job never loads the code of a backend it does not write to.
  */
 import type { BackendConfig, Datatype, JobConfig } from '../config/types.js';
-import type { ChunkBox, ChunkCoord, Extent } from '../extent/grid.js';
+import type { ChunkBox, Extent } from '../extent/grid.js';
 import { TileError, type TileDatatype } from '../tiles/tile.js';
 import type { Destination, DestinationFacts, DestinationSpecBase, Resolved, WriteOutcome } from './types.js';
 import { VolumeError } from './zarr.js';
@@ -87,7 +87,6 @@ export async function prepareDestination(spec: DestinationSpec, extent: Extent):
 /** A destination bound to its spec: what a chunk thread writes through. */
 export interface OpenDestination {
   spec: DestinationSpec;
-  read(coord: ChunkCoord): Promise<Uint8Array | undefined>;
   write(box: ChunkBox, samples: Uint8Array): Promise<WriteOutcome>;
 }
 
@@ -101,7 +100,6 @@ export function openDestination(spec: DestinationSpec): Promise<OpenDestination>
     if (open.size >= 4) open.delete(open.keys().next().value!);
     opened = destinationOf(spec.name).then((d) => ({
       spec,
-      read: (coord) => d.read(spec, coord),
       write: (box, samples) => d.write(spec, box, samples),
     }));
     open.set(key, opened);

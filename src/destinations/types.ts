@@ -4,7 +4,7 @@
  * finds the module by backend name.
  */
 import type { Datatype, JobConfig } from '../config/types.js';
-import type { ChunkBox, ChunkCoord, ChunkShape, Extent } from '../extent/grid.js';
+import type { ChunkBox, ChunkShape, Extent } from '../extent/grid.js';
 import type { TileDatatype } from '../tiles/tile.js';
 
 /** What every spec holds. Plain data only: it is copied into workflow history and thread messages. */
@@ -40,9 +40,11 @@ export interface DestinationCommon<S extends DestinationSpecBase> {
   describe(spec: S): string;
   /** Opens or creates what the job writes into, once per job, before any chunk. */
   prepare(spec: S, extent: Extent): Promise<void>;
-  /** The stored chunk, for a chunk the job covers only in part; undefined when there is none to keep. */
-  read(spec: S, coord: ChunkCoord): Promise<Uint8Array | undefined>;
-  /** Stores the box of one chunk, given the whole chunk's (z, y, x) samples in the spec's datatype. */
+  /**
+   * Stores the box of one chunk, given the whole chunk's (z, y, x) samples in the spec's datatype.
+   * The box may cover the chunk in part: what the destination holds outside it stays, also when
+   * other jobs write the same chunk at the same time.
+   */
   write(spec: S, box: ChunkBox, samples: Uint8Array): Promise<WriteOutcome>;
 }
 

@@ -5,10 +5,20 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Compressor } from '../config/types.js';
-import { BOSS_CUBOID, formatChunkShape, type ChunkCoord, type Extent } from '../extent/grid.js';
+import { copyBox } from '../extent/box.js';
+import {
+  BOSS_CUBOID,
+  coversChunk,
+  formatChunkShape,
+  wholeChunk,
+  type ChunkBox,
+  type ChunkCoord,
+  type Extent,
+} from '../extent/grid.js';
 import { decodeChunk, encodeChunk, zarrCodecs } from './codec.js';
 import { BYTES_PER_VOXEL } from './datatype.js';
 import type { Destination, DestinationSpecBase } from './types.js';
+import { withLock } from './lock.js';
 import { firstMismatch, type ZarrArrayMetadata, type ZarrGroupMetadata } from './zarr-metadata.js';
 import { VolumeError } from '../errors.js';
 
@@ -89,35 +99,58 @@ async function writeAtomically(file: string, data: Uint8Array | string): Promise
 }
 
 /**
+ * Several jobs (on several nodes) may write one volume at once: every read-modify-write of a file
+ * of the volume holds that file's lock, kept in one flat folder beside the array.
+ */
+function lockFile(volume: ZarrVolume, key: string): string {
+  return path.join(volume.path, LOCK_DIR, `${key.replaceAll('/', '.')}.lock`);
+}
+
+export const LOCK_DIR = '.boss-ingest-locks';
+
+/**
  * Creates the volume, or checks that an existing one can take the job (same datatype, chunks,
  * codecs and axes) and grows its shape to reach the extent's stop. Data already there stays.
+ * The shape is merged under the metadata's lock and read back after writing, so two jobs
+ * opening the volume together both end up inside it: neither shrinks what the other grew.
  */
 export async function openZarrVolume(volume: ZarrVolume, extent: Extent): Promise<void> {
   const needed = [extent.z[1], extent.y[1], extent.x[1]];
   if (volume.timeAxis) needed.unshift(extent.t[1]);
   const groupFile = path.join(volume.path, 'zarr.json');
   const arrayFile = path.join(volume.path, '0', 'zarr.json');
-  const group = await readJson<ZarrGroupMetadata>(groupFile);
-  const array = await readJson<ZarrArrayMetadata>(arrayFile);
-  let shape = needed;
-  if (group || array) {
-    if (!array)
-      throw new VolumeError(
-        `${volume.path} exists but has no array 0: it is not an OME-Zarr volume written by boss-ingest`,
-      );
-    const mismatch = firstMismatch(array, arrayMetadata(volume, needed));
-    if (mismatch) {
-      throw new VolumeError(
-        `${arrayFile}: ${mismatch.key} is ${JSON.stringify(mismatch.found)} but this job writes ${JSON.stringify(mismatch.wanted)}; ` +
-          'choose another output path or matching destination settings',
-      );
+  await mkdir(path.join(volume.path, LOCK_DIR), { recursive: true });
+  await withLock(lockFile(volume, '0/zarr.json'), async (lease) => {
+    const group = await readJson<ZarrGroupMetadata>(groupFile);
+    const array = await readJson<ZarrArrayMetadata>(arrayFile);
+    let shape = needed;
+    if (group || array) {
+      if (!array)
+        throw new VolumeError(
+          `${volume.path} exists but has no array 0: it is not an OME-Zarr volume written by boss-ingest`,
+        );
+      const mismatch = firstMismatch(array, arrayMetadata(volume, needed));
+      if (mismatch) {
+        throw new VolumeError(
+          `${arrayFile}: ${mismatch.key} is ${JSON.stringify(mismatch.found)} but this job writes ${JSON.stringify(mismatch.wanted)}; ` +
+            'choose another output path or matching destination settings',
+        );
+      }
+      shape = needed.map((n, i) => Math.max(n, storedShape(array)[i] ?? 0));
+      if (group && shape.every((n, i) => n === storedShape(array)[i])) return;
     }
-    const existing = Array.isArray(array.shape) ? (array.shape as unknown[]).map(Number) : [];
-    shape = needed.map((n, i) => Math.max(n, existing[i] ?? 0));
-  }
-  await mkdir(path.join(volume.path, '0'), { recursive: true });
-  await writeAtomically(groupFile, JSON.stringify(groupMetadata(volume), null, 2));
-  await writeAtomically(arrayFile, JSON.stringify(arrayMetadata(volume, shape), null, 2));
+    await mkdir(path.join(volume.path, '0'), { recursive: true });
+    await lease.assertHeld();
+    await writeAtomically(groupFile, JSON.stringify(groupMetadata(volume), null, 2));
+    await writeAtomically(arrayFile, JSON.stringify(arrayMetadata(volume, shape), null, 2));
+    const written = storedShape((await readJson<ZarrArrayMetadata>(arrayFile)) ?? {});
+    if (shape.some((n, i) => (written[i] ?? 0) < n))
+      throw new VolumeError(`${arrayFile}: another writer changed it while it was locked; shape is ${JSON.stringify(written)}`);
+  });
+}
+
+function storedShape(array: Untrusted<ZarrArrayMetadata>): number[] {
+  return Array.isArray(array.shape) ? (array.shape as unknown[]).map(Number) : [];
 }
 
 export function chunkFile(volume: ZarrVolume, coord: ChunkCoord): string {
@@ -126,18 +159,30 @@ export function chunkFile(volume: ZarrVolume, coord: ChunkCoord): string {
   return path.join(volume.path, '0', 'c', ...keys);
 }
 
-/** Stores one chunk, (z, y, x) C-order samples in the volume's datatype. */
-export async function writeZarrChunk(
-  volume: ZarrVolume,
-  coord: ChunkCoord,
-  samples: Uint8Array,
-): Promise<number> {
-  const file = chunkFile(volume, coord);
-  const dir = path.dirname(file);
-  await mkdir(dir, { recursive: true });
-  const encoded = await encodeChunk(volume.compressor, samples);
-  await writeAtomically(file, encoded);
-  return encoded.length;
+/**
+ * Stores the part `box` of one chunk from the whole chunk's (z, y, x) samples. A chunk the job
+ * covers only in part is merged into what the volume holds, under the chunk's lock, so jobs
+ * sharing the chunk each keep their voxels; a whole chunk is locked too, so that it cannot land
+ * between another job's read and write.
+ */
+export async function writeZarrChunk(volume: ZarrVolume, box: ChunkBox, samples: Uint8Array): Promise<void> {
+  const file = chunkFile(volume, box.coord);
+  await mkdir(path.dirname(file), { recursive: true });
+  const whole = coversChunk(box, volume.chunk);
+  const encoded = whole ? await encodeChunk(volume.compressor, samples) : undefined;
+  await withLock(lockFile(volume, path.relative(volume.path, file)), async (lease) => {
+    let data = encoded;
+    if (!data) {
+      const stored = await readZarrChunk(volume, box.coord);
+      if (stored) {
+        const chunkBox = wholeChunk(volume.chunk, box.coord);
+        copyBox(samples, chunkBox, stored, chunkBox, BYTES_PER_VOXEL[volume.datatype], { within: box });
+      }
+      data = await encodeChunk(volume.compressor, stored ?? samples);
+    }
+    await lease.assertHeld();
+    await writeAtomically(file, data);
+  });
 }
 
 /** The chunk's stored samples, or undefined when it was never written. */
@@ -175,9 +220,8 @@ export const zarrDestination: Destination<ZarrVolume> = {
   describe: (spec) =>
     `OME-Zarr ${spec.path} (${spec.datatype}, ${spec.compressor}, ${formatChunkShape(spec.chunk)})`,
   prepare: openZarrVolume,
-  read: readZarrChunk,
   async write(spec, box, samples) {
-    await writeZarrChunk(spec, box.coord, samples);
+    await writeZarrChunk(spec, box, samples);
     return { written: true };
   },
 };

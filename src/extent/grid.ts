@@ -109,9 +109,9 @@ export function wholeChunk(chunk: ChunkShape, coord: ChunkCoord): Box {
 }
 
 /** True when the box covers the whole chunk, so nothing already stored in the chunk needs keeping. */
-export function coversChunk(grid: Grid, box: ChunkBox): boolean {
+export function coversChunk(box: ChunkBox, chunk: ChunkShape): boolean {
   const size = boxSize(box);
-  return size.x === grid.chunk.x && size.y === grid.chunk.y && size.z === grid.chunk.z;
+  return size.x === chunk.x && size.y === chunk.y && size.z === chunk.z;
 }
 
 export function extentVoxels(extent: Extent): number {
