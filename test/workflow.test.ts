@@ -130,13 +130,14 @@ describe('the job workflow with stub activities (in-process worker)', function (
     stub: StubBatches,
     jobPlan: JobPlan,
     fn: (taskQueue: string) => Promise<T>,
+    ingestBatch: (input: BatchInput) => Promise<BatchResult> = stub.ingestBatch,
   ): Promise<T> {
     const taskQueue = `wf-test-${randomUUID()}`;
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH },
-      activities: { prepareJob: async () => jobPlan, ingestBatch: stub.ingestBatch },
+      activities: { prepareJob: async () => jobPlan, ingestBatch },
       // Heartbeats reach the server at once, so a cancel reaches the stubs in milliseconds.
       maxHeartbeatThrottleInterval: '50ms',
     });
@@ -196,6 +197,55 @@ describe('the job workflow with stub activities (in-process worker)', function (
     assert.deepEqual(result.failures, [
       { chunk: 4, reason: 'chunks 4-5 failed after retries: disk on fire' },
     ]);
+  });
+
+  /** Every chunk of every batch fails as a wrong root_dir makes it fail. */
+  const missingTiles = async (input: BatchInput): Promise<BatchResult> => {
+    const n = input.end - input.first;
+    const failures = Array.from({ length: n }, (_, i) => ({
+      chunk: input.first + i,
+      file: `/wrong/root/0/0_${input.first + i}_0.png`,
+      reason: 'file not found',
+    }));
+    return { written: 0, skipped: 0, failed: n, voxels: 0, rewritten: 0, failures };
+  };
+
+  it('a job whose chunks all fail stops early with the common reason and the resume hint', async () => {
+    const c = config({ window: 2, chunks_per_batch: 4 });
+    const stub = new StubBatches(0);
+    const out = await withWorker(
+      stub,
+      plan(c, 4000),
+      async (q) => {
+        const handle = await start(q, c);
+        const failed = await failureOf(handle.result());
+        return { failed, progress: await handle.query(progressQuery), id: handle.workflowId };
+      },
+      missingTiles,
+    );
+    assert.ok(out.failed instanceof WorkflowFailedError, String(out.failed));
+    assert.equal(out.progress.state, 'failed');
+    assert.match(out.progress.error ?? '', /^stopped early: all \d+ chunks processed so far failed/);
+    assert.match(
+      out.progress.error ?? '',
+      /every tile so far is missing, e\.g\. \/wrong\/root\/0\/0_\d+_0\.png: check root_dir/,
+    );
+    assert.ok(out.progress.error?.endsWith(`resume with -j ${out.id}`), out.progress.error);
+    const processed = out.progress.failedChunks;
+    assert.ok(processed >= 16 && processed <= 16 + 2 * 4, `${processed} chunks processed before stopping`);
+  });
+
+  it('with max_failed_fraction 1 (a sparse stack) the job goes on to the end', async () => {
+    const c = config({ window: 2, chunks_per_batch: 4, max_failed_fraction: 1 });
+    const stub = new StubBatches(0);
+    const result = await withWorker(
+      stub,
+      plan(c, 40),
+      async (q) => (await start(q, c)).result(),
+      missingTiles,
+    );
+    assert.equal(result.state, 'completed_with_errors');
+    assert.equal(result.failedChunks, 40);
   });
 
   it('boss-ingest cancel (the reason by signal, then Temporal cancel) stops in-flight batches; the execution ends Canceled', async () => {

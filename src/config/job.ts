@@ -1,5 +1,6 @@
 /** Settings derived from a job config. Pure: the workflow uses them. */
 import type { Extent } from '../extent/grid.js';
+import type { FailureStopRule } from '../job/failure-stop.js';
 import type { JobConfig } from './types.js';
 
 export function jobExtent(config: JobConfig): Extent {
@@ -13,9 +14,16 @@ export interface EngineSettings {
   batchesPerRun: number;
   /** Writes per second the job may send to its Boss (one per chunk), across all workers. */
   rateLimit?: number;
+  failureStop: FailureStopRule;
 }
 
-export const ENGINE_DEFAULTS: EngineSettings = { chunksPerBatch: 8, window: 16, batchesPerRun: 400 };
+export const ENGINE_DEFAULTS: EngineSettings = {
+  chunksPerBatch: 8,
+  window: 16,
+  batchesPerRun: 400,
+  // Two batches' worth: a wrong root_dir or extent stops within seconds, a few bad tiles never.
+  failureStop: { maxFailedFraction: 0.5, afterChunks: 16 },
+};
 
 export function engineSettings(config: JobConfig): EngineSettings {
   const e = config.engine ?? {};
@@ -24,5 +32,9 @@ export function engineSettings(config: JobConfig): EngineSettings {
     window: e.window ?? ENGINE_DEFAULTS.window,
     batchesPerRun: e.batches_per_run ?? ENGINE_DEFAULTS.batchesPerRun,
     rateLimit: config.client.backend.name === 'boss' ? config.client.backend.rate_limit : undefined,
+    failureStop: {
+      maxFailedFraction: e.max_failed_fraction ?? ENGINE_DEFAULTS.failureStop.maxFailedFraction,
+      afterChunks: e.failure_check_after ?? ENGINE_DEFAULTS.failureStop.afterChunks,
+    },
   };
 }

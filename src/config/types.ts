@@ -60,6 +60,10 @@ export interface EngineSection {
   window?: number;
   /** Batches per workflow run before continue-as-new. */
   batches_per_run?: number;
+  /** Stop the job once more than this fraction of its processed chunks failed; 1 never stops (sparse stacks). */
+  max_failed_fraction?: number;
+  /** ...judged once this many chunks were processed. */
+  failure_check_after?: number;
 }
 
 export interface JobConfig {

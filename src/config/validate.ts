@@ -173,7 +173,13 @@ const BACKEND_KEYS = {
   zarr: ['name', 'path', 'datatype', 'compressor', 'chunk_size'],
   discard: ['name', 'datatype', 'compressor', 'chunk_size'],
 } as const;
-const ENGINE_KEYS = ['chunks_per_batch', 'window', 'batches_per_run'] as const;
+const ENGINE_KEYS = [
+  'chunks_per_batch',
+  'window',
+  'batches_per_run',
+  'max_failed_fraction',
+  'failure_check_after',
+] as const;
 
 function checkBackend(c: Checker, client: Json): void {
   const backend = c.object(client, 'backend', 'client.backend');
@@ -262,6 +268,13 @@ function checkEngine(c: Checker, engine: Json): void {
   c.integer(engine, 'chunks_per_batch', 'engine.chunks_per_batch', 1, false);
   c.integer(engine, 'window', 'engine.window', 1, false);
   c.integer(engine, 'batches_per_run', 'engine.batches_per_run', 1, false);
+  c.integer(engine, 'failure_check_after', 'engine.failure_check_after', 1, false);
+  const fraction = engine.max_failed_fraction;
+  if (fraction !== undefined && (typeof fraction !== 'number' || !(fraction > 0 && fraction <= 1)))
+    c.fail(
+      'engine.max_failed_fraction',
+      `must be a number in (0, 1] (1 never stops the job), not ${JSON.stringify(fraction)}`,
+    );
   if (typeof engine.window === 'number' && engine.window > 500) {
     c.fail(
       'engine.window',

@@ -83,16 +83,20 @@ export async function ingestJob(...[config, carry]: IngestJobInput): Promise<Job
     if (!wf.isCancellation(err)) throw failJob(state, rootMessage(err));
     return stopped(state);
   }
-  const window = new BatchWindow(engineSettings(plan.job.config).window, state.progress, state.failures);
+  const settings = engineSettings(plan.job.config);
+  const window = new BatchWindow(settings.window, state.progress, state.failures, settings.failureStop);
   try {
-    await work.run(() => runBatches(plan, engineSettings(plan.job.config), state, window));
+    await work.run(() => runBatches(plan, settings, state, window));
   } catch (err) {
     if (!wf.isCancellation(err)) throw err;
     // Let in-flight batches stop and report what they wrote, so the counts match the volume.
     await wf.CancellationScope.nonCancellable(() => wf.condition(() => window.drained));
     return stopped(state);
   }
-  if (window.fatal) throw failJob(state, window.fatal);
+  if (window.fatal) {
+    const hint = `; what was written stays: fix the cause, then resume with -j ${wf.workflowInfo().workflowId}`;
+    throw failJob(state, window.stoppedEarly ? window.fatal + hint : window.fatal);
+  }
   if (state.next < plan.totalChunks) {
     await wf.condition(wf.allHandlersFinished);
     const next: JobCarry = { plan, next: state.next, progress: state.progress, failures: state.failures };
@@ -154,7 +158,10 @@ async function runBatch(
   const summary = `chunks ${range.first}-${range.end - 1} of ${plan.totalChunks}`;
   try {
     const result = await ingestBatch.executeWithOptions({ summary }, [{ job: plan.job, ...range }]);
-    window.onResult(range, result, new Date());
+    if (window.onResult(range, result, new Date())) {
+      wf.log.warn('the job stops: its chunks keep failing', { ...range, reason: window.fatal });
+      batches.cancel();
+    }
   } catch (err) {
     if (wf.isCancellation(err)) {
       window.onCancelled(range);

@@ -5,6 +5,7 @@
  */
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { FAILURE } from '../errors.js';
+import { failureStopReason, type FailureStopRule } from '../job/failure-stop.js';
 import { recordBatch, recordBatchFailure } from '../job/progress.js';
 import type { BatchResult, ChunkFailure, Progress } from '../job/types.js';
 
@@ -34,11 +35,14 @@ export class BatchWindow {
   private inFlight = 0;
   /** Set by the first failure that ends the job: no batch starts after it. */
   fatal: string | undefined;
+  /** The job ends because its chunks kept failing, not because of one error. */
+  stoppedEarly = false;
 
   constructor(
     readonly size: number,
     private readonly progress: Progress,
     private readonly failures: ChunkFailure[],
+    private readonly failureStop: FailureStopRule,
   ) {}
 
   get hasRoom(): boolean {
@@ -53,9 +57,21 @@ export class BatchWindow {
     this.inFlight++;
   }
 
-  onResult(_range: BatchRange, result: BatchResult, now: Date): void {
+  /** Returns true when the job must stop: its chunks keep failing (see failure-stop.ts). */
+  onResult(_range: BatchRange, result: BatchResult, now: Date): boolean {
     this.inFlight--;
     recordBatch(this.progress, this.failures, result, now);
+    const p = this.progress;
+    const stop = failureStopReason(
+      p.doneChunks + p.skippedChunks,
+      p.failedChunks,
+      this.failures,
+      this.failureStop,
+    );
+    if (stop === undefined || this.fatal !== undefined) return false;
+    this.fatal = stop;
+    this.stoppedEarly = true;
+    return true;
   }
 
   /** Returns true when the failure ends the job; otherwise the batch's chunks are counted as failed. */
