@@ -17,7 +17,13 @@ import {
   writeZarrChunk,
   type ZarrVolume,
 } from '../src/destinations/zarr.js';
-import { wholeChunk, type ChunkBox, type ChunkCoord, type ChunkShape, type Extent } from '../src/extent/grid.js';
+import {
+  wholeChunk,
+  type ChunkBox,
+  type ChunkCoord,
+  type ChunkShape,
+  type Extent,
+} from '../src/extent/grid.js';
 import { voxel } from './fixtures/stack.js';
 
 const CHUNK: ChunkShape = { x: 8, y: 6, z: 4 };

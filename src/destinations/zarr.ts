@@ -145,7 +145,9 @@ export async function openZarrVolume(volume: ZarrVolume, extent: Extent): Promis
     await writeAtomically(arrayFile, JSON.stringify(arrayMetadata(volume, shape), null, 2));
     const written = storedShape((await readJson<ZarrArrayMetadata>(arrayFile)) ?? {});
     if (shape.some((n, i) => (written[i] ?? 0) < n))
-      throw new VolumeError(`${arrayFile}: another writer changed it while it was locked; shape is ${JSON.stringify(written)}`);
+      throw new VolumeError(
+        `${arrayFile}: another writer changed it while it was locked; shape is ${JSON.stringify(written)}`,
+      );
   });
 }
 
