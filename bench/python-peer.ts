@@ -1,4 +1,4 @@
-/** The Python peer (bench/peers/pillow_zarr.py) run in the venv .ci/run sets up. */
+/** The Python peers (bench/peers/*.py) run in the venv .ci/run sets up. */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -8,7 +8,21 @@ import { promisify } from 'node:util';
 import { venvPython } from '../test/harness/env.js';
 import type { BenchStack } from './stack.js';
 
-const SCRIPT = fileURLToPath(new URL('../../bench/peers/pillow_zarr.py', import.meta.url));
+const PEERS = fileURLToPath(new URL('../../bench/peers/', import.meta.url));
+
+async function runPeer(script: string, args: string[]): Promise<{ seconds: number; bytes: number }> {
+  try {
+    const { stdout } = await promisify(execFile)(venvPython(), [path.join(PEERS, script), ...args], {
+      maxBuffer: 1 << 20,
+    });
+    return JSON.parse(stdout) as { seconds: number; bytes: number };
+  } catch (err) {
+    throw new Error(
+      `the Python peer ${script} failed (${venvPython()}; .ci/run sets up its venv): ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
 
 /** Pillow + numpy + zarr-python on `processes` processes; decodeOnly: Pillow decoding alone. */
 export async function pythonPeer(
@@ -17,7 +31,6 @@ export async function pythonPeer(
 ): Promise<{ seconds: number; bytes: number }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-peer-'));
   const args = [
-    SCRIPT,
     stack.root,
     stack.format ?? 'png',
     ...[stack.width, stack.height, stack.depth, stack.tile].map(String),
@@ -27,13 +40,27 @@ export async function pythonPeer(
     ...(options.decodeOnly ? ['--decode-only'] : []),
   ];
   try {
-    const { stdout } = await promisify(execFile)(venvPython(), args, { maxBuffer: 1 << 20 });
-    return JSON.parse(stdout) as { seconds: number; bytes: number };
-  } catch (err) {
-    throw new Error(
-      `the Python peer failed (${venvPython()}; .ci/run sets up its venv): ${(err as Error).message}`,
-      { cause: err },
-    );
+    return await runPeer('pillow_zarr.py', args);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** tifffile + zarr-python: a time series of one multipage TIFF per z slice into (t, z, y, x). */
+export async function tifffilePeer(
+  files: string[],
+  pages: number,
+): Promise<{ seconds: number; bytes: number }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-peer-'));
+  try {
+    const processes = String(os.availableParallelism());
+    return await runPeer('tifffile_zarr.py', [
+      path.join(dir, 'peer.zarr'),
+      String(pages),
+      ...files,
+      '--processes',
+      processes,
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -360,7 +360,7 @@ async function main(): Promise<void> {
       const ts = await benchTimeSeries(server, pages);
       say(
         `time series 512x512, 4 z x ${pages} uint16 pages: ingest`,
-        `${ts.mibPerSec.toFixed(1)} MiB/s, worker peak RSS ${ts.peakRssMiB.toFixed(0)} MiB`,
+        `${ts.mibPerSec.toFixed(1)} MiB/s (${(ts.mibPerSec / ts.peerMibPerSec).toFixed(2)} of tifffile + zarr-python, target >= 1), worker peak RSS ${ts.peakRssMiB.toFixed(0)} MiB`,
       );
     }
     const startup = await runStartup(u8!.config);
