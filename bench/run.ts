@@ -1,24 +1,31 @@
 /**
- * `npm run bench`: ingest throughput beside the limit it approaches, measured in one run.
- *   (a) decode ceiling: sharp decoding every tile with all cores, nothing else;
- *   (b) ingest into a local OME-Zarr volume (default settings), server and worker already up;
- *   (c) the same split across two worker processes;
- *   plus zstd, a uint16 stack, and the start-up time of `boss-ingest run` with its embedded server.
- * `npm run bench -- --config JOB.json` measures another stack (any tile job config) instead.
+ * `npm run bench`: ingest throughput beside the limit it approaches and the script a user would
+ * write, measured in one run, interleaved, several repetitions (min and median), on 8-bit PNG,
+ * 16-bit PNG and JPEG tile stacks:
+ *   python: Pillow + numpy + zarr-python on a process pool (bench/peers/pillow_zarr.py);
+ *   Pillow decode: that script decoding only;
+ *   decoders: boss-ingest's exact decoders on all cores, nothing else (the limit);
+ *   ingest: a job into a local OME-Zarr volume (defaults), server and worker warm.
+ * Then where a chunk's time goes, and single figures: two worker processes, zstd, the Boss
+ * emulator, time series, `boss-ingest run` start-up.
+ * `npm run bench -- --config JOB.json` measures another stack (any tile job config) instead;
+ * `--reps N` sets the repetitions (default 3).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
 import { jobExtent } from '../src/config/job.js';
 import type { JobConfig } from '../src/config/types.js';
 import { validateConfig } from '../src/config/validate.js';
-import { extentVoxels } from '../src/extent/grid.js';
+import { BOSS_CUBOID, chunkCount, extentVoxels } from '../src/extent/grid.js';
 import { indices, tileRange } from '../src/extent/tiles.js';
 import { createSource } from '../src/plugins/index.js';
 import { startBossEmulator } from '../test/boss-emulator/index.js';
-import { ensureStack, stackConfig } from './stack.js';
+import { decodeLimit } from './decode-limit.js';
+import { profileChunks, type ChunkProfile } from './profile.js';
+import { pythonPeer } from './python-peer.js';
+import { ensureStack, stackConfig, type BenchStack } from './stack.js';
 import { benchTimeSeries } from './timeseries.js';
 import { MAIN, MiB, startBenchServer, startWorker, timeJob, type BenchServer } from './workers.js';
 
@@ -41,39 +48,13 @@ function tileFiles(config: JobConfig): Promise<string[]> {
   });
 }
 
-/** (a) every tile decoded to raw grey samples, `cores` decodes in flight. */
-async function decodeCeiling(config: JobConfig): Promise<{ seconds: number; bytes: number }> {
-  const files = await tileFiles(config);
-  sharp.concurrency(1);
-  sharp.cache(false);
-  let bytes = 0;
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: cores }, async () => {
-      while (next < files.length) {
-        const file = files[next++]!;
-        const meta = await sharp(file).metadata();
-        const img =
-          meta.depth === 'ushort'
-            ? sharp(file).toColourspace('grey16').raw({ depth: 'ushort' })
-            : sharp(file).extractChannel(0).raw();
-        // Not `bytes += await ...`: that reads `bytes` before the await and loses concurrent updates.
-        const decoded = await img.toBuffer();
-        bytes += decoded.length;
-      }
-    }),
-  );
-  return { seconds: (performance.now() - t0) / 1000, bytes };
-}
-
 interface IngestFigure {
   seconds: number;
   bytes: number;
   state: string;
 }
 
-/** (b), (c): job submission to completion, the server and the worker(s) already running. */
+/** Job submission to completion in worker process(es) started for it (not timed). */
 async function ingest(
   server: BenchServer,
   config: JobConfig,
@@ -81,20 +62,35 @@ async function ingest(
   bytesPerVoxel: number,
   env: NodeJS.ProcessEnv = {},
 ): Promise<IngestFigure> {
+  const worker = await startWorker(server, processes, env);
+  try {
+    return await ingestWarm(server, config, bytesPerVoxel);
+  } finally {
+    await worker.stop();
+  }
+}
+
+/** A job into a fresh volume with the worker already running; `depth` limits the extent's z. */
+async function ingestWarm(
+  server: BenchServer,
+  config: JobConfig,
+  bytesPerVoxel: number,
+  depth?: number,
+): Promise<IngestFigure> {
   const out = mkdtempSync(path.join(os.tmpdir(), 'bench-out-'));
+  const e = config.ingest_job.extent;
   const job = {
     ...config,
     client: {
       ...config.client,
       backend: { ...config.client.backend, path: path.join(out, 'bench.ome.zarr') },
     },
+    ingest_job: { ...config.ingest_job, extent: { ...e, z: depth ? [e.z[0], e.z[0] + depth] : e.z } },
   } as JobConfig;
-  const worker = await startWorker(server, processes, env);
   try {
     const { seconds, result } = await timeJob(server, job, `bench-${Date.now()}`);
     return { seconds, bytes: extentVoxels(jobExtent(job)) * bytesPerVoxel, state: result.state };
   } finally {
-    await worker.stop();
     rmSync(out, { recursive: true, force: true });
   }
 }
@@ -179,93 +175,195 @@ function rate(f: { seconds: number; bytes: number }): number {
   return f.bytes / MiB / f.seconds;
 }
 
-async function main(): Promise<void> {
-  const configFile = arg('--config');
-  let config: JobConfig;
-  let config16: JobConfig | undefined;
-  if (configFile) {
-    config = validateConfig(JSON.parse(readFileSync(configFile, 'utf8')), configFile);
-    config = { ...config, client: { ...config.client, backend: { name: 'zarr', path: 'set-per-run' } } };
-  } else {
-    const stack = await ensureStack('catmaid-u8-2048x2048x256', {
-      width: 2048,
-      height: 2048,
-      depth: 256,
-      tile: 512,
-      bits: 8,
-    });
-    config = validateConfig(stackConfig(stack, { name: 'zarr', path: 'set-per-run' }));
-    const stack16 = await ensureStack('catmaid-u16-2048x2048x64-v2', {
-      width: 2048,
-      height: 2048,
-      depth: 64,
-      tile: 512,
-      bits: 16,
-    });
-    config16 = validateConfig(stackConfig(stack16, { name: 'zarr', path: 'set-per-run' }));
+interface Stack {
+  label: string;
+  stack: BenchStack;
+  config: JobConfig;
+  bytesPerVoxel: number;
+}
+
+type Contender = 'python' | 'Pillow decode' | 'decoders' | 'ingest';
+const CONTENDERS: Contender[] = ['python', 'Pillow decode', 'decoders', 'ingest'];
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+async function benchStacks(): Promise<Stack[]> {
+  const shapes: [string, string, Omit<BenchStack, 'root'>][] = [
+    ['8-bit PNG', 'catmaid-u8-2048x2048x64', { width: 2048, height: 2048, depth: 64, tile: 512, bits: 8 }],
+    ['16-bit PNG', 'catmaid-u16-2048x2048x32', { width: 2048, height: 2048, depth: 32, tile: 512, bits: 16 }],
+    [
+      'JPEG',
+      'catmaid-jpg-2048x2048x64',
+      { width: 2048, height: 2048, depth: 64, tile: 512, bits: 8, format: 'jpg' },
+    ],
+  ];
+  const stacks: Stack[] = [];
+  for (const [label, name, shape] of shapes) {
+    const stack = await ensureStack(name, shape);
+    const config = validateConfig(stackConfig(stack, { name: 'zarr', path: 'set-per-run' }));
+    stacks.push({ label, stack, config, bytesPerVoxel: shape.bits / 8 });
   }
-  const server = await startBenchServer();
-  const rows: [string, string][] = [];
-  const say = (label: string, value: string) => {
-    rows.push([label, value]);
-    console.log(`${label.padEnd(58)} ${value}`);
-  };
-  try {
-    const voxels = extentVoxels(jobExtent(config));
-    console.log(
-      `\nboss-ingest bench: ${os.cpus()[0]?.model ?? 'cpu'}, ${cores} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
-    );
-    console.log(
-      `stack: ${configFile ?? 'generated CATMAID 2048x2048x256 uint8 PNG, 512x512 tiles'} (${(voxels / MiB).toFixed(0)} MiB of voxels)\n`,
-    );
-    const a = await decodeCeiling(config);
-    say('(a) decode ceiling, sharp on all cores', `${rate(a).toFixed(1)} MiB/s (${a.seconds.toFixed(1)} s)`);
-    const b = await ingest(server, config, 1, 1);
-    say(
-      '(b) ingest to OME-Zarr, defaults, 1 worker process',
-      `${rate(b).toFixed(1)} MiB/s (${b.seconds.toFixed(1)} s, ${b.state})`,
-    );
-    const c = await ingest(server, config, 2, 1);
-    say(
-      '(c) same, split across 2 worker processes',
-      `${rate(c).toFixed(1)} MiB/s (${c.seconds.toFixed(1)} s, ${c.state})`,
-    );
-    const zstd = {
-      ...config,
-      client: { ...config.client, backend: { name: 'zarr', path: 'set-per-run', compressor: 'zstd' } },
-    } as JobConfig;
-    const z = await ingest(server, zstd, 1, 1);
-    say(
-      'ingest with zstd compression, 1 worker process',
-      `${rate(z).toFixed(1)} MiB/s (${z.seconds.toFixed(1)} s, ${z.state})`,
-    );
-    if (config16) {
-      const a16 = await decodeCeiling(config16);
-      say('uint16 2048x2048x64: decode ceiling', `${rate(a16).toFixed(1)} MiB/s`);
-      const b16 = await ingest(server, config16, 1, 2);
-      say(
-        'uint16 2048x2048x64: ingest, 1 worker process',
-        `${rate(b16).toFixed(1)} MiB/s (${b16.seconds.toFixed(1)} s, ratio ${(rate(b16) / rate(a16)).toFixed(2)})`,
-      );
+  return stacks;
+}
+
+/** One measurement of one contender on one stack; seconds and bytes of voxels. */
+async function measure(
+  who: Contender,
+  s: Stack,
+  server: BenchServer,
+): Promise<{ seconds: number; bytes: number }> {
+  switch (who) {
+    case 'python':
+      return pythonPeer(s.stack);
+    case 'Pillow decode':
+      return pythonPeer(s.stack, { decodeOnly: true });
+    case 'decoders':
+      return decodeLimit(await tileFiles(s.config), cores);
+    case 'ingest': {
+      const f = await ingestWarm(server, s.config, s.bytesPerVoxel);
+      if (f.state !== 'completed') throw new Error(`the bench job ended ${f.state}`);
+      return f;
     }
-    const boss = await bossFigure(server, config);
-    say(
-      'ingest into the Boss emulator on localhost, 1 worker process',
-      `${rate(boss).toFixed(1)} MiB/s (${boss.seconds.toFixed(1)} s, ${boss.state}, ${(rate(boss) / rate(b)).toFixed(2)} of (b); the emulator itself used ${boss.emulatorCpuSeconds.toFixed(1)} CPU-s of the same cores)`,
+  }
+}
+
+function printProfile(label: string, p: ChunkProfile, ingestSeconds: number, chunks: number): void {
+  // The warm ingest's wall time on `cores` threads beyond the row work is orchestration and hand-off.
+  const handoff = Math.max(0, (ingestSeconds * 1000 * cores) / chunks - p.row);
+  const total = p.row + handoff;
+  const part = (name: string, ms: number) =>
+    `${name} ${ms.toFixed(1)} ms (${((100 * ms) / total).toFixed(0)}%)`;
+  console.log(
+    `${label}, per chunk on one thread: ` +
+      [
+        part('read', p.read),
+        part('decode', p.decode),
+        part('assemble', p.assemble),
+        part('compress', p.compress),
+        part('write', p.write),
+        part('orchestration + hand-off', handoff),
+      ].join(', '),
+  );
+}
+
+async function main(): Promise<void> {
+  const reps = Number(arg('--reps') ?? 3);
+  const configFile = arg('--config');
+  const server = await startBenchServer();
+  const say = (label: string, value: string) => console.log(`${label.padEnd(58)} ${value}`);
+  try {
+    console.log(
+      `\nboss-ingest bench: ${os.cpus()[0]?.model ?? 'cpu'}, ${cores} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${new Date().toISOString().slice(0, 10)}, load average ${os.loadavg()[0]!.toFixed(1)}`,
     );
-    if (!configFile) {
-      for (const pages of [100, 1000]) {
-        const ts = await benchTimeSeries(server, pages);
-        say(
-          `time series 512x512, 4 z x ${pages} uint16 pages: ingest`,
-          `${ts.mibPerSec.toFixed(1)} MiB/s, worker peak RSS ${ts.peakRssMiB.toFixed(0)} MiB`,
+    if (configFile) {
+      let config = validateConfig(JSON.parse(readFileSync(configFile, 'utf8')), configFile);
+      config = { ...config, client: { ...config.client, backend: { name: 'zarr', path: 'set-per-run' } } };
+      const limit = await decodeLimit(await tileFiles(config), cores);
+      say('decoders on all cores', `${rate(limit).toFixed(1)} MiB/s`);
+      const b = await ingest(server, config, 1, 1);
+      say(
+        'ingest, 1 worker process',
+        `${rate(b).toFixed(1)} MiB/s (${b.state}, ${(rate(b) / rate(limit)).toFixed(2)} of the decoders)`,
+      );
+      return;
+    }
+    const stacks = await benchStacks();
+    const seconds = new Map<string, number[]>();
+    const bytes = new Map<string, number>();
+    const worker = await startWorker(server, 1);
+    try {
+      for (const s of stacks) await ingestWarm(server, s.config, s.bytesPerVoxel, 16); // warm-up
+      console.log(
+        `\n${reps} repetitions, interleaved; voxels: ${stacks.map((s) => `${s.label} ${((extentVoxels(jobExtent(s.config)) * s.bytesPerVoxel) / MiB).toFixed(0)} MiB`).join(', ')}`,
+      );
+      for (let rep = 0; rep < reps; rep++) {
+        for (const s of stacks) {
+          // Each repetition starts with another contender, so none always runs on a cooler machine.
+          const order = CONTENDERS.map((_, i) => CONTENDERS[(i + rep) % CONTENDERS.length]!);
+          for (const who of order) {
+            const f = await measure(who, s, server);
+            process.stdout.write(`  ${rep + 1}/${reps} ${s.label} ${who}: ${f.seconds.toFixed(2)} s\n`);
+            const key = `${s.label}|${who}`;
+            seconds.set(key, [...(seconds.get(key) ?? []), f.seconds]);
+            bytes.set(key, f.bytes);
+          }
+        }
+      }
+    } finally {
+      await worker.stop();
+    }
+
+    console.log(
+      `\n${'stack'.padEnd(12)}${'pipeline'.padEnd(16)}${'min s'.padStart(8)}${'median s'.padStart(10)}${'MiB/s'.padStart(9)}`,
+    );
+    const best = (s: Stack, who: Contender) => {
+      const key = `${s.label}|${who}`;
+      const min = Math.min(...seconds.get(key)!);
+      return { min, median: median(seconds.get(key)!), mibs: bytes.get(key)! / MiB / min };
+    };
+    for (const s of stacks) {
+      for (const who of CONTENDERS) {
+        const b = best(s, who);
+        console.log(
+          `${s.label.padEnd(12)}${who.padEnd(16)}${b.min.toFixed(2).padStart(8)}${b.median.toFixed(2).padStart(10)}${b.mibs.toFixed(0).padStart(9)}`,
         );
       }
     }
-    const startup = await runStartup(config);
+    console.log('\nratios (best of each):');
+    for (const s of stacks) {
+      const ours = best(s, 'ingest').mibs;
+      const limit = Math.max(best(s, 'decoders').mibs, best(s, 'Pillow decode').mibs);
+      say(
+        `  ${s.label}`,
+        `ingest / fastest exact decoder ${(ours / limit).toFixed(2)} (target >= 0.8), ingest / python ${(ours / best(s, 'python').mibs).toFixed(2)} (target >= 2)`,
+      );
+    }
+
+    console.log("\nwhere a chunk's time goes (16 x 512 x 512 chunks):");
+    for (const s of stacks) {
+      const profile = await profileChunks(s.stack, s.config);
+      printProfile(
+        `  ${s.label}`,
+        profile,
+        best(s, 'ingest').min,
+        chunkCount({ extent: jobExtent(s.config), chunk: BOSS_CUBOID }),
+      );
+    }
+
+    console.log('');
+    const [u8] = stacks;
+    const c = await ingest(server, u8!.config, 2, 1);
+    say(
+      '8-bit PNG split across 2 worker processes',
+      `${rate(c).toFixed(1)} MiB/s (${c.seconds.toFixed(1)} s, ${c.state})`,
+    );
+    const zstd = {
+      ...u8!.config,
+      client: { ...u8!.config.client, backend: { name: 'zarr', path: 'set-per-run', compressor: 'zstd' } },
+    } as JobConfig;
+    const z = await ingest(server, zstd, 1, 1);
+    say(
+      '8-bit PNG with zstd compression, 1 worker process',
+      `${rate(z).toFixed(1)} MiB/s (${z.seconds.toFixed(1)} s, ${z.state})`,
+    );
+    const boss = await bossFigure(server, u8!.config);
+    say(
+      '8-bit PNG into the Boss emulator on localhost',
+      `${rate(boss).toFixed(1)} MiB/s (${boss.seconds.toFixed(1)} s, ${boss.state}; the emulator itself used ${boss.emulatorCpuSeconds.toFixed(1)} CPU-s of the same cores)`,
+    );
+    for (const pages of [100, 1000]) {
+      const ts = await benchTimeSeries(server, pages);
+      say(
+        `time series 512x512, 4 z x ${pages} uint16 pages: ingest`,
+        `${ts.mibPerSec.toFixed(1)} MiB/s (${(ts.mibPerSec / ts.peerMibPerSec).toFixed(2)} of tifffile + zarr-python, target >= 1), worker peak RSS ${ts.peakRssMiB.toFixed(0)} MiB`,
+      );
+    }
+    const startup = await runStartup(u8!.config);
     say('`boss-ingest run` start-up (embedded server, 1-chunk job)', `${startup.toFixed(1)} s`);
-    console.log(`\nratio (b)/(a) = ${(rate(b) / rate(a)).toFixed(2)}   (target >= 0.7)`);
-    console.log(`ratio (c)/(a) = ${(rate(c) / rate(a)).toFixed(2)}`);
   } finally {
     await server.stop();
   }

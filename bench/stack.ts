@@ -1,6 +1,6 @@
 /**
- * The benchmark stacks: CATMAID type-1 PNG tiles of textured grey images, generated once with
- * sharp into the cache and reused.
+ * The benchmark stacks: CATMAID type-1 PNG or JPEG tiles of textured grey images, generated once
+ * with sharp into the cache and reused.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,6 +14,8 @@ export interface BenchStack {
   depth: number;
   tile: number;
   bits: 8 | 16;
+  /** png by default; jpg tiles are 8-bit, quality 90. */
+  format?: 'png' | 'jpg';
 }
 
 export const CACHE = process.env.BOSS_INGEST_CACHE ?? path.join(os.homedir(), '.cache', 'boss-ingest');
@@ -39,7 +41,7 @@ function tileSamples(s: BenchStack, xi: number, yi: number, z: number): Uint8Arr
 }
 
 export function tilePath(s: BenchStack, xi: number, yi: number, z: number): string {
-  return path.join(s.root, `${z}`, `${yi}_${xi}_0.png`);
+  return path.join(s.root, `${z}`, `${yi}_${xi}_0.${s.format ?? 'png'}`);
 }
 
 /** Generates the stack unless a complete one with the same shape is in the cache. */
@@ -65,10 +67,10 @@ export async function ensureStack(name: string, shape: Omit<BenchStack, 'root'>)
         };
         writes.push(
           // A Uint16Array tells sharp the samples are 16-bit; a Buffer of the same bytes would be read as 8-bit.
-          sharp(samples, { raw })
-            .toColourspace(colourspace)
-            .png({ compressionLevel: 6 })
-            .toFile(tilePath(stack, xi, yi, z)),
+          (shape.format === 'jpg'
+            ? sharp(samples, { raw }).toColourspace(colourspace).jpeg({ quality: 90 })
+            : sharp(samples, { raw }).toColourspace(colourspace).png({ compressionLevel: 6 })
+          ).toFile(tilePath(stack, xi, yi, z)),
         );
       }
     }
@@ -85,11 +87,11 @@ export function stackConfig(stack: BenchStack, backend: Record<string, unknown>)
       backend,
       path_processor: {
         class: 'ingest.plugins.catmaid.CatmaidFileImageStackPathProcessor',
-        params: { root_dir: stack.root, filetype: 'png' },
+        params: { root_dir: stack.root, filetype: stack.format ?? 'png' },
       },
       tile_processor: {
         class: 'ingest.plugins.catmaid.CatmaidFileImageStackTileProcessor',
-        params: { filetype: 'png' },
+        params: { filetype: stack.format ?? 'png' },
       },
     },
     database: { collection: 'bench', experiment: 'bench', channel: 'bench' },

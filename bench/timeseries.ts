@@ -2,7 +2,8 @@
  * The time-series bench: a calcium-imaging series (512 x 512, 4 z slices, one uint16 multipage
  * TIFF per slice) ingested into a local OME-Zarr volume by one worker process, server already up.
  * Reports MiB/s and the worker's peak resident memory, which must not grow with the number of
- * pages. `node dist/bench/timeseries.js` runs it at 100 and at 1,000 pages.
+ * pages, beside the tifffile + zarr-python script (bench/peers/tifffile_zarr.py) on the same files.
+ * `node dist/bench/timeseries.js` runs it at 100 and at 1,000 pages.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { JobConfig } from '../src/config/types.js';
 import { validateConfig } from '../src/config/validate.js';
 import { writeMultipageTiff } from '../test/fixtures/tiff.js';
+import { tifffilePeer } from './python-peer.js';
 import { CACHE } from './stack.js';
 import { MiB, startBenchServer, startWorker, timeJob, type BenchServer } from './workers.js';
 
@@ -80,8 +82,10 @@ function seriesConfig(files: string[], pages: number, out: string): JobConfig {
 export async function benchTimeSeries(
   server: BenchServer,
   pages = 1000,
-): Promise<{ mibPerSec: number; peakRssMiB: number; pages: number }> {
+): Promise<{ mibPerSec: number; peakRssMiB: number; pages: number; peerMibPerSec: number }> {
   const files = ensureSeries(pages);
+  const bytes = pages * SLICES * SIZE * SIZE * 2;
+  const peer = await tifffilePeer(files, pages);
   const out = mkdtempSync(path.join(os.tmpdir(), 'bench-ts-out-'));
   const worker = await startWorker(server);
   try {
@@ -89,9 +93,10 @@ export async function benchTimeSeries(
     const { seconds, result } = await timeJob(server, config, `bench-ts-${pages}-${Date.now()}`);
     if (result.state !== 'completed') throw new Error(`the time-series job ended ${result.state}`);
     return {
-      mibPerSec: (pages * SLICES * SIZE * SIZE * 2) / MiB / seconds,
+      mibPerSec: bytes / MiB / seconds,
       peakRssMiB: worker.peakRssMiB(),
       pages,
+      peerMibPerSec: bytes / MiB / peer.seconds,
     };
   } finally {
     await worker.stop();
@@ -109,7 +114,7 @@ async function main(): Promise<void> {
     for (const pages of [100, 1000]) {
       const r = await benchTimeSeries(server, pages);
       console.log(
-        `${String(r.pages).padStart(5)} pages: ${r.mibPerSec.toFixed(1)} MiB/s, worker peak RSS ${r.peakRssMiB.toFixed(0)} MiB`,
+        `${String(r.pages).padStart(5)} pages: ${r.mibPerSec.toFixed(1)} MiB/s (tifffile + zarr-python ${r.peerMibPerSec.toFixed(1)}), worker peak RSS ${r.peakRssMiB.toFixed(0)} MiB`,
       );
     }
   } finally {

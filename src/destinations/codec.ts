@@ -1,18 +1,20 @@
 /**
- * Chunk compression for the Zarr v3 codec chain (`bytes`, then an optional compressor). The wasm
- * codecs run on the calling thread, which is why chunks are encoded in the chunk thread pool.
+ * Chunk compression for the Zarr v3 codec chain (`bytes`, then an optional compressor). Blosc
+ * frames are written natively (blosc.ts); zstd and all decoding use the wasm codecs. Both run on
+ * the calling thread, which is why chunks are encoded in the chunk thread pool.
  */
 import type { Compressor } from '../config/types.js';
 import type { ZarrCodec } from './zarr-metadata.js';
+import { encodeBloscLz4 } from './blosc.js';
 
 interface Codec {
   encode(data: Uint8Array): Promise<Uint8Array>;
   decode(data: Uint8Array): Promise<Uint8Array>;
 }
 
-// lz4 at level 1 without shuffle: the wasm blosc always frames 4-byte elements, so shuffling
-// only scrambles uint8/uint16 samples, and higher levels cost encode time (the hot path) for
-// little gain on microscopy data.
+// lz4 without shuffle: shuffling pays for wide samples of smooth data, not for uint8/uint16
+// microscopy, and encode time is the hot path. The level is a hint to encoders; blosc.ts uses
+// LZ4's fastest setting, and readers only need the frame.
 const BLOSC = { cname: 'lz4', clevel: 1, shuffle: 0, blocksize: 0 } as const;
 const ZSTD = { level: 3 } as const;
 
@@ -25,6 +27,7 @@ async function load(): Promise<Record<Compressor, Codec>> {
 }
 
 export async function encodeChunk(compressor: Compressor, data: Uint8Array): Promise<Uint8Array> {
+  if (compressor === 'blosc') return encodeBloscLz4(data);
   codecs ??= load();
   return (await codecs)[compressor].encode(data);
 }

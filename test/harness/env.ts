@@ -121,15 +121,20 @@ export interface ZarrRead {
   data: Buffer;
 }
 
-/** Reads the volume with zarr-python 3: BOSS_INGEST_PYTHON, else the venv .ci/run sets up, else python3. */
-export function readWithZarrPython(volume: string): Promise<ZarrRead> {
+/** BOSS_INGEST_PYTHON, else the venv .ci/run sets up (zarr-python, Pillow), else python3. */
+export function venvPython(): string {
   const cached = path.join(
     process.env.BOSS_INGEST_CACHE ?? path.join(os.homedir(), '.cache', 'boss-ingest'),
     'venv',
     'bin',
     'python',
   );
-  const python = process.env.BOSS_INGEST_PYTHON ?? (existsSync(cached) ? cached : 'python3');
+  return process.env.BOSS_INGEST_PYTHON ?? (existsSync(cached) ? cached : 'python3');
+}
+
+/** Reads the volume with zarr-python 3 (see venvPython). */
+export function readWithZarrPython(volume: string): Promise<ZarrRead> {
+  const python = venvPython();
   const out = path.join(tempDir('read'), 'data.bin');
   return new Promise((resolve, reject) => {
     execFile(

@@ -1,0 +1,121 @@
+// Exactness of the tile decoders (src/tiles/decode.ts and the PNG and JPEG paths beside it): every
+// image decodes to the very samples Pillow gives a user's Python script for the same file.
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { decodeGreyImage } from '../src/tiles/decode.js';
+import { REPO, tempDir, venvPython } from './harness/env.js';
+
+interface Case {
+  name: string;
+  file: string;
+  expected: string;
+  width: number;
+  height: number;
+  datatype: 'uint8' | 'uint16';
+  channel?: number;
+}
+
+/** '' when the decode equals Pillow's samples, else what differs (for the failure message). */
+async function difference(c: Case): Promise<string> {
+  const tile = await decodeGreyImage(c.file, c.channel === undefined ? {} : { channel: c.channel });
+  const got = [tile.width, tile.height, tile.datatype].join(' ');
+  const want = [c.width, c.height, c.datatype].join(' ');
+  if (got !== want) return `${c.name}: decoded ${got}, Pillow ${want}`;
+  const expected = readFileSync(c.expected);
+  const samples =
+    c.datatype === 'uint16'
+      ? new Uint16Array(expected.buffer, expected.byteOffset, expected.length / 2)
+      : new Uint8Array(expected);
+  let differing = 0;
+  let first = -1;
+  for (let i = 0; i < samples.length; i++) {
+    if (tile.data[i] !== samples[i]) {
+      differing++;
+      if (first < 0) first = i;
+    }
+  }
+  if (differing === 0) return '';
+  const x = first % c.width;
+  const y = Math.floor(first / c.width);
+  return `${c.name}: ${differing} voxels differ, first (x ${x}, y ${y}) ${tile.data[first]} vs Pillow ${samples[first]}`;
+}
+
+describe('tile decoders against Pillow', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let cases: Case[] = [];
+
+  before(async () => {
+    dir = tempDir('pillow');
+    const script = path.join(REPO, 'test', 'harness', 'pillow_images.py');
+    const { stdout } = await promisify(execFile)(venvPython(), [script, dir], { maxBuffer: 1 << 20 }).catch(
+      (err: Error) => {
+        throw new Error(
+          `Pillow could not write the test images (${venvPython()}; .ci/run installs it): ${err.message}`,
+        );
+      },
+    );
+    cases = JSON.parse(stdout) as Case[];
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const groups: [string, RegExp, number][] = [
+    [
+      '8-bit grey PNGs: each filter type alone, all five mixed, Adam7 interlaced, odd sizes',
+      /^png-grey8-/,
+      14,
+    ],
+    [
+      '16-bit grey PNGs: each filter type alone, all five mixed, Adam7 interlaced, odd sizes',
+      /^png-grey16-/,
+      14,
+    ],
+    [
+      'a picked channel of RGB, RGBA and grey+alpha PNGs, 8-bit, plain and interlaced',
+      /^png-(rgb|rgba|greyalpha)8-/,
+      18,
+    ],
+    [
+      'a picked channel of RGB, RGBA and grey+alpha PNGs, 16-bit, plain and interlaced',
+      /^png-(rgb|rgba|greyalpha)16-/,
+      18,
+    ],
+    [
+      "PNGs Pillow writes itself: its own filters, 8 and 16-bit, and a palette's channels",
+      /^pillow-.*-png/,
+      5,
+    ],
+    [
+      'grey JPEGs (baseline, odd size, progressive): as libjpeg-turbo decodes them by default',
+      /^pillow-grey.*-jpg/,
+      3,
+    ],
+    ['the channels of a colour JPEG with 4:2:0 chroma', /^pillow-colour420-jpg/, 3],
+    ['TIFFs, 8 and 16-bit, uncompressed, LZW and deflate', /-tif$/, 4],
+  ];
+  for (const [title, pattern, count] of groups) {
+    it(title, async () => {
+      const group = cases.filter((c) => pattern.test(c.name));
+      assert.equal(group.length, count, `cases matching ${pattern}: ${group.map((c) => c.name).join(', ')}`);
+      const differences = (await Promise.all(group.map(difference))).filter(Boolean);
+      assert.deepEqual(differences, []);
+    });
+  }
+
+  it('a truncated PNG is an error that names the file', async () => {
+    const whole = cases.find((c) => c.name === 'png-grey8-512x512-mixed')!;
+    const file = path.join(dir, 'truncated.png');
+    const bytes = readFileSync(whole.file);
+    await import('node:fs/promises').then((fs) => fs.writeFile(file, bytes.subarray(0, bytes.length >> 1)));
+    await assert.rejects(decodeGreyImage(file), (err: Error) => {
+      assert.match(
+        err.message,
+        new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot be decoded`),
+      );
+      return true;
+    });
+  });
+});
