@@ -24,7 +24,7 @@ export function asJobFailure(err: unknown): unknown {
   if (fatal.some((type) => err instanceof type)) {
     return ApplicationFailure.nonRetryable((err as Error).message, (err as Error).name);
   }
-  if (err instanceof BossError && !err.transient)
+  if (err instanceof BossError && err.endsJob)
     return ApplicationFailure.nonRetryable(err.message, 'BossError');
   return err;
 }

@@ -35,7 +35,7 @@ export default async function runRowTask(task: RowTask): Promise<RowOutcome> {
       err instanceof VolumeError ||
       err instanceof ConfigError ||
       err instanceof MissingTokenError ||
-      (err instanceof BossError && !err.transient);
+      (err instanceof BossError && err.endsJob);
     const kind = fatal ? 'job' : 'retry';
     return { error: { kind, message: (err as Error).message ?? String(err), transient: isTransient(err) } };
   }

@@ -145,8 +145,10 @@ export async function ingestRow(job: JobSpec, first: number, end: number): Promi
         try {
           await writeChunk(destination, c.box, c.samples);
         } catch (err) {
-          // The server refused this chunk's data (400, 413): the chunk fails, the job goes on.
-          if (!(err instanceof BossError) || (err.status !== 400 && err.status !== 413)) throw err;
+          // The server refused this chunk's data (400, 413): the chunk fails, the job goes on. Its
+          // storage layer failing (400 code 9001) is not a refusal: the batch is retried.
+          if (!(err instanceof BossError) || err.transient || (err.status !== 400 && err.status !== 413))
+            throw err;
           failed.set(c.index, { chunk: c.index, reason: err.message });
           return;
         }

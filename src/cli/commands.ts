@@ -14,11 +14,9 @@ import {
 } from '../server/embedded.js';
 import { validateTiles } from '../tiles/validate.js';
 import { BossError } from '../boss/api.js';
-import { PreflightError } from '../boss/preflight.js';
+import { bossPreflight, PreflightError } from '../boss/preflight.js';
 import { loadResources, prepResources } from '../boss/prep.js';
 import { MissingTokenError } from '../boss/token.js';
-import { jobExtent } from '../config/job.js';
-import { resolveDestination } from '../destinations/index.js';
 import { spawnWorkers } from '../worker/processes.js';
 import { runWorker } from '../worker/worker.js';
 import { EXIT, UsageError } from './exit.js';
@@ -47,6 +45,7 @@ interface JobOpts extends ConnectionOpts {
   taskQueue: string;
   apiToken?: string;
   force?: boolean;
+  downsample?: boolean;
 }
 
 function setUpLog(opts: ConnectionOpts): string {
@@ -68,11 +67,19 @@ function processCount(value: string): number {
   return n;
 }
 
-/** The config as it will be submitted: `--output` replaces the destination. */
-async function jobConfig(file: string, opts: { output?: string; datatype?: Datatype }): Promise<JobConfig> {
+/** The config as it will be submitted: `--output` replaces the destination, `--downsample` sets the Boss's. */
+async function jobConfig(
+  file: string,
+  opts: { output?: string; datatype?: Datatype; downsample?: boolean },
+): Promise<JobConfig> {
   let config = await loadConfigFile(file);
   if (opts.output) config = withZarrOutput(config, opts.output, opts.datatype);
   else if (opts.datatype) throw new UsageError('--datatype goes with --output');
+  if (opts.downsample) {
+    const backend = config.client.backend;
+    if (backend.name !== 'boss') throw new UsageError('--downsample needs a Boss destination');
+    config = { ...config, client: { ...config.client, backend: { ...backend, downsample: true } } };
+  }
   return config;
 }
 
@@ -276,7 +283,9 @@ export async function validateCommand(
   if (config.client.backend.name === 'boss') {
     if (opts.apiToken) process.env.INTERN_TOKEN = opts.apiToken;
     try {
-      const { checks } = await resolveDestination(config, report.datatype, jobExtent(config));
+      // Reads only: a write would reset the channel's downsample status and count against the quota.
+      const source = report.datatype === 'uint64' ? undefined : report.datatype;
+      const { checks } = await bossPreflight(config, source, { writeProbe: false });
       console.log(`Boss preflight passed: ${checks.join(', ')}`);
     } catch (err) {
       if (!(err instanceof PreflightError || err instanceof BossError || err instanceof MissingTokenError))

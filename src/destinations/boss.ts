@@ -1,6 +1,6 @@
 /**
- * The Boss destination: one cutout POST per chunk, aligned to the 512x512x16 cuboid grid, body
- * blosc-compressed C-order (z, y, x) or (t, z, y, x) in the channel's datatype.
+ * The Boss destination: one cutout POST per chunk, aligned to the 512x512x16 cuboid grid, with its
+ * time range [t, t + 1), body blosc-compressed C-order (z, y, x) in the channel's datatype.
  */
 import type { Datatype } from '../config/types.js';
 import { BossApi, type CutoutBox } from '../boss/api.js';
@@ -19,8 +19,6 @@ export interface BossChannel {
   resolution: number;
   datatype: Datatype;
   chunk: ChunkShape;
-  /** Writes carry a time range (a (t, z, y, x) body) when the job spans several time points. */
-  timeRange: boolean;
   skipZeroChunks: boolean;
 }
 
@@ -30,7 +28,7 @@ const apis = new Map<string, BossApi>();
 export function bossApi(baseUrl: string): BossApi {
   let api = apis.get(baseUrl);
   if (!api) {
-    api = new BossApi(baseUrl, requireToken());
+    api = new BossApi(baseUrl, requireToken(baseUrl));
     apis.set(baseUrl, api);
   }
   return api;
@@ -71,7 +69,8 @@ export async function writeBossChunk(
     x: box.x,
     y: box.y,
     z: box.z,
-    ...(spec.timeRange ? { t: [box.t, box.t + 1] as [number, number] } : {}),
+    // Always: without a time range the Boss writes to the channel's default_time_sample.
+    t: [box.t, box.t + 1],
   };
   await bossApi(spec.baseUrl).postCutout(cutout, await encodeChunk('blosc', body));
   return true;

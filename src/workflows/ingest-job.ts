@@ -9,6 +9,7 @@ import type { JobConfig } from '../config/types.js';
 import { addBatch, finalState, initialProgress, progressMarkdown, toResult, touch } from '../job/progress.js';
 import type { ChunkFailure, JobPlan, JobResult, Progress } from '../job/types.js';
 import { MAX_LISTED_FAILURES } from '../job/types.js';
+import { downsampleChannel, wantsDownsample } from './downsample.js';
 
 export const cancelSignal = wf.defineSignal<[string?]>('cancel');
 export const progressQuery = wf.defineQuery<JobResult>('progress');
@@ -146,15 +147,18 @@ export async function ingestJob(config: JobConfig, carry?: JobCarry): Promise<Jo
 
   if (fatal) {
     progress.state = 'failed';
-    progress.error = fatal;
+    // Such errors (the Boss's quota, a revoked token) pass or get fixed outside the job.
+    progress.error = `${fatal}; what was written is kept: once this is resolved, run the job again with -j ${info.workflowId}`;
     publish();
-    throw wf.ApplicationFailure.nonRetryable(fatal, 'JobFailed');
+    throw wf.ApplicationFailure.nonRetryable(progress.error, 'JobFailed');
   }
   if (!cancelled && next < plan.totalChunks) {
     await wf.condition(wf.allHandlersFinished);
     return wf.continueAsNew<typeof ingestJob>(config, { plan, next, progress, failures });
   }
   progress.state = finalState(progress, cancelled);
+  if (progress.state === 'completed' && wantsDownsample(plan.job))
+    await downsampleChannel(plan.job, progress, publish, batches);
   publish();
   if (cancelledByTemporal) throw new wf.CancelledFailure(progress.cancelReason ?? 'cancelled');
   return toResult(progress, failures);
