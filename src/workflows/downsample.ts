@@ -10,7 +10,7 @@ import type { JobSpec, Progress } from '../job/types.js';
 const { bossDownsample } = wf.proxyActivities<typeof activities>({
   // A large channel takes the Boss hours or days; the heartbeat, not this, notices a lost worker.
   startToCloseTimeout: '7 days',
-  heartbeatTimeout: '30s',
+  heartbeatTimeout: '10s',
   // The activity cancels the Boss's downsample before it ends.
   cancellationType: wf.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: {
