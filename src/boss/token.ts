@@ -14,9 +14,9 @@ import path from 'node:path';
 export class MissingTokenError extends Error {
   constructor(host?: string) {
     super(
-      `no Boss API token${host ? ` for ${host}` : ''}: pass -a/--api-token, set INTERN_TOKEN, put \`token = ...\` ` +
-        '(and `host = ...`) under [Volume Service], [Project Service] or [Default] in ~/.intern/intern.cfg, ' +
-        'or write {"token": "..."} to token.json in the working directory',
+      'no Boss API token: pass -a/--api-token, set INTERN_TOKEN, put `token = ...` (and `host = ...`) ' +
+        'under [Volume Service], [Project Service] or [Default] in ~/.intern/intern.cfg, ' +
+        `or write {"token": "..."} to token.json in the working directory${host ? ` (looked for one for ${host})` : ''}`,
     );
     this.name = 'MissingTokenError';
   }
