@@ -1,6 +1,8 @@
 /**
  * An in-memory emulator of the Boss REST API as described in /work/shared/reference/boss-api.md (resources,
- * cutout write/read with blosc bodies, token auth, error bodies), plus deterministic fault injection, request
+ * cutout write/read with blosc bodies, the default time sample, write resolutions, the frame at resolution 0,
+ * zeros that never overwrite, token auth, both error body shapes, downsampling, the http -> https redirect),
+ * plus deterministic fault injection (5xx, 400/9001, 429 with Retry-After, the quota 429, drops), request
  * counters and a request log for tests. node:http only; listens on 127.0.0.1 on a free port.
  */
 import http from 'node:http';
