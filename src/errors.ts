@@ -118,13 +118,17 @@ export class PreflightError extends IngestError {
 export class MissingTokenError extends IngestError {
   static override readonly tag = 'MissingTokenError';
   readonly kind = 'job';
-  constructor() {
+  constructor(host?: string) {
     super(
-      'no Boss API token: pass -a/--api-token, set INTERN_TOKEN, put `token = ...` under [Default] in ~/.intern/intern.cfg, ' +
-        'or write {"token": "..."} to token.json in the working directory',
+      'no Boss API token: pass -a/--api-token, set INTERN_TOKEN, put `token = ...` (and `host = ...`) ' +
+        'under [Volume Service], [Project Service] or [Default] in ~/.intern/intern.cfg, ' +
+        `or write {"token": "..."} to token.json in the working directory${host ? ` (looked for one for ${host})` : ''}`,
     );
   }
 }
+
+/** The Boss's error code for any failure of its storage layer, answered with status 400. */
+export const BOSS_STORAGE_FAILURE = 9001;
 
 export class BossError extends IngestError {
   static override readonly tag = 'BossError';
@@ -133,22 +137,41 @@ export class BossError extends IngestError {
     /** HTTP status, or 0 when no answer came. */
     readonly status: number,
     readonly code?: number,
+    /** From a Retry-After header: the server said when to come back. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
 
-  /** 5xx, 429 and no answer at all may pass; any other answer will be the same next time. */
+  /**
+   * May pass: no answer, 5xx, the storage layer failing (400 code 9001: "Resource Locked", cache
+   * trouble) and a 429 that says when to come back. Any other answer will be the same next time.
+   */
   get transient(): boolean {
-    return this.status === 0 || this.status === 429 || this.status >= 500;
+    return (
+      this.status === 0 ||
+      this.status >= 500 ||
+      (this.status === 400 && this.code === BOSS_STORAGE_FAILURE) ||
+      (this.status === 429 && this.retryAfterMs !== undefined)
+    );
   }
 
+  /** The Boss's monthly quota (429 without Retry-After): nothing helps before it resets. */
+  get quota(): boolean {
+    return this.status === 429 && this.retryAfterMs === undefined;
+  }
+
+  /**
+   * Transient errors are retried; any other answer ends the job (quota, token, permission,
+   * redirect, a missing resource), except a refused chunk, which the row catches first.
+   */
   get kind(): ErrorKind {
     return this.transient ? 'transient' : 'job';
   }
 
-  /** The server refused one chunk's data (400, 413): that chunk fails, the job goes on. */
+  /** The server refused one chunk's data (a 400 other than 9001, 413): that chunk fails, the job goes on. */
   get refusedChunk(): boolean {
-    return this.status === 400 || this.status === 413;
+    return (this.status === 400 && this.code !== BOSS_STORAGE_FAILURE) || this.status === 413;
   }
 }
 

@@ -95,7 +95,8 @@ describe('Boss emulator', function () {
       for (const token of [null, 'wrong']) {
         const res = await call(boss, '/v1/collection/coll/', { token });
         assert.equal(res.status, 401);
-        assert.equal((res.json() as { status: number }).status, 401);
+        // Raised by the REST framework itself: {"detail"}, not a Boss error body.
+        assert.equal(typeof (res.json() as { detail: unknown }).detail, 'string');
       }
       const bearer = await call(boss, '/v1/collection/coll/', {
         token: null,
@@ -206,6 +207,8 @@ describe('Boss emulator', function () {
         sources: [],
         related: [],
         public: false,
+        storage_type: 'spdb',
+        downsample_status: 'NOT_DOWNSAMPLED',
       });
     });
 
@@ -347,22 +350,27 @@ describe('Boss emulator', function () {
       assert.equal((wide.json() as { code: number }).code, 2001);
     });
 
-    it('answers 400 code 1006 to boxes outside the frame and malformed cutout URLs', async () => {
-      const paths = [
-        '/v1/cutout/coll/exp/u8/0/990:1010/0:1/0:1/',
-        '/v1/cutout/coll/exp/u8/0/0:1/0:1/39:41/',
-        '/v1/cutout/coll/exp/u8/0/5:5/0:1/0:1/',
-        '/v1/cutout/coll/exp/u8/0/6:5/0:1/0:1/',
-        '/v1/cutout/coll/exp/u8/0/0:1/0:1/0:1/2:4/',
-        '/v1/cutout/coll/exp/u8/1/0:1/0:1/0:1/',
-        '/v1/cutout/coll/exp/u8/10/0:1/0:1/0:1/',
-        '/v1/cutout/coll/exp/u8/0/0-1/0:1/0:1/',
-        '/v1/cutout/coll/exp/u8/0/0:1/0:1/',
+    it('answers 400 code 1001 outside the frame (or time samples, lenient by one), 1002 at a resolution outside the hierarchy, 1006 to malformed URLs', async () => {
+      const codes: Array<[string, number]> = [
+        ['/v1/cutout/coll/exp/u8/0/990:1010/0:1/0:1/', 1001],
+        ['/v1/cutout/coll/exp/u8/0/0:1/0:1/39:41/', 1001],
+        ['/v1/cutout/coll/exp/u8/0/5:5/0:1/0:1/', 1001],
+        ['/v1/cutout/coll/exp/u8/0/6:5/0:1/0:1/', 1001],
+        ['/v1/cutout/coll/exp/u8/0/0:1/0:1/0:1/3:5/', 1001],
+        ['/v1/cutout/coll/exp/u8/1/0:1/0:1/0:1/', 1002],
+        ['/v1/cutout/coll/exp/u8/10/0:1/0:1/0:1/', 1006],
+        ['/v1/cutout/coll/exp/u8/0/0-1/0:1/0:1/', 1006],
+        ['/v1/cutout/coll/exp/u8/0/0:1/0:1/', 1006],
       ];
-      for (const path of paths) {
+      for (const [path, code] of codes) {
         const res = await postCutout(boss, path, new Uint8Array(1));
-        assert.deepEqual([res.status, (res.json() as { code: number }).code], [400, 1006], path);
+        assert.deepEqual([res.status, (res.json() as { code: number }).code], [400, code], path);
       }
+      // The server's time check is lenient by one: t_stop may be num_time_samples + 1.
+      assert.equal(
+        (await postCutout(boss, '/v1/cutout/coll/exp/u8/0/0:1/0:1/0:1/3:4/', new Uint8Array([5]))).status,
+        201,
+      );
       const missing = await postCutout(boss, '/v1/cutout/coll/exp/none/0/0:1/0:1/0:1/', new Uint8Array(1));
       assert.deepEqual([missing.status, (missing.json() as { code: number }).code], [404, 4000]);
       const notBlosc = await call(boss, '/v1/cutout/coll/exp/u8/0/0:1/0:1/0:1/', {
@@ -371,6 +379,38 @@ describe('Boss emulator', function () {
         body: new Uint8Array([1, 2, 3]),
       });
       assert.deepEqual([notBlosc.status, (notBlosc.json() as { code: number }).code], [400, 1006]);
+    });
+
+    it('never overwrites stored voxels with 0, and drops rewrites of a uint64 image channel', async () => {
+      const first = new Uint16Array([1, 2, 3, 4]);
+      await postCutout(boss, '/v1/cutout/coll/exp/u16/0/0:4/0:1/0:1/0:1/', first);
+      await postCutout(boss, '/v1/cutout/coll/exp/u16/0/0:4/0:1/0:1/0:1/', new Uint16Array([0, 9, 0, 256]));
+      const back = boss.readCutout('coll', 'exp', 'u16', 0, [0, 4], [0, 1], [0, 1], [0, 1]);
+      assert.deepEqual(Array.from(back as Uint16Array), [1, 9, 3, 256]);
+      // uint64 image: the first write into an empty cuboid lands, a rewrite of it is dropped.
+      await postCutout(boss, '/v1/cutout/coll/exp/u64/0/0:2/0:1/0:1/', new BigUint64Array([5n, 6n]));
+      const rewrite = await postCutout(
+        boss,
+        '/v1/cutout/coll/exp/u64/0/0:2/0:1/0:1/',
+        new BigUint64Array([7n, 8n]),
+      );
+      assert.equal(rewrite.status, 201);
+      const u64 = boss.readCutout('coll', 'exp', 'u64', 0, [0, 2], [0, 1], [0, 1]) as BigUint64Array;
+      assert.deepEqual(Array.from(u64), [5n, 6n]);
+    });
+
+    it('writes only at base_resolution or base + 1 (else 400/9001 Resolution Mismatch) and checks every resolution against the frame at 0', async () => {
+      boss.createExperiment('coll', 'deep', { coord_frame: 'cf', num_hierarchy_levels: 4 });
+      boss.createChannel('coll', 'deep', 'b1', { datatype: 'uint8', base_resolution: 1 });
+      const post = (res: number, x = '0:4') =>
+        postCutout(boss, `/v1/cutout/coll/deep/b1/${res}/${x}/0:1/0:1/`, new Uint8Array(4).fill(3));
+      assert.deepEqual([(await post(1)).status, (await post(2)).status], [201, 201]);
+      const low = await post(3);
+      assert.deepEqual(low.json(), { status: 400, code: 9001, message: 'Resolution Mismatch' });
+      assert.equal(((await post(0)).json() as { code: number }).code, 1002);
+      // x 996:1000 is outside the frame at resolution 2 (x/4 < 250) but inside at 0: accepted.
+      assert.equal((await post(2, '996:1000')).status, 201);
+      assert.equal(((await post(2, '998:1002')).json() as { code: number }).code, 1001);
     });
 
     it('answers 413 code 2000 above the configured uncompressed limit', async () => {
@@ -451,6 +491,27 @@ describe('Boss emulator', function () {
       assert.deepEqual(boss.stats.faultsByKind, { '503': 1, '429': 1 });
     });
 
+    it("injects the storage layer's 400/9001 and, after N writes, the quota 429 with {detail} and no Retry-After", async () => {
+      boss.faults = { script: ['storage', 'ok'], quotaAfterWrites: 2 };
+      const post = () => postCutout(boss, '/v1/cutout/coll/exp/u8/0/0:2/0:1/0:1/', new Uint8Array([1, 2]));
+      const locked = await post();
+      assert.equal(locked.status, 400);
+      assert.equal((locked.json() as { code: number }).code, 9001);
+      assert.equal((await post()).status, 201);
+      assert.equal((await post()).status, 201);
+      const quota = await post();
+      assert.equal(quota.status, 429);
+      assert.equal(quota.headers.get('retry-after'), null);
+      assert.match((quota.json() as { detail: string }).detail, /quota/);
+      assert.equal((await post()).status, 429);
+      assert.deepEqual(boss.stats.faultsByKind, { '9001': 1, quota: 2 });
+      // A proxy's 429 says when to come back.
+      boss.faults = { script: [429], retryAfter: 2 };
+      const throttled = await post();
+      assert.equal(throttled.headers.get('retry-after'), '2');
+      assert.equal(typeof (throttled.json() as { detail: unknown }).detail, 'string');
+    });
+
     it('drops connections without an answer: the client sees a socket error', async () => {
       boss.faults = { dropRate: 1, delayMs: 20 };
       const started = Date.now();
@@ -468,5 +529,46 @@ describe('Boss emulator', function () {
       assert.equal(boss.stats.faultsByKind.drop, 1);
       assert.equal(boss.requests.at(-1)?.status, 'dropped');
     });
+  });
+
+  describe('downsample', () => {
+    const url = '/v1/downsample/coll/exp/u8/';
+    const status = async () => ((await call(boss, url)).json() as { status: string }).status;
+
+    it('goes NOT_DOWNSAMPLED -> IN_PROGRESS -> DOWNSAMPLED; a write resets it; DELETE cancels', async () => {
+      boss.downsample = { durationMs: 150 };
+      assert.equal(await status(), 'NOT_DOWNSAMPLED');
+      assert.equal((await call(boss, url, { method: 'POST' })).status, 201);
+      assert.equal(await status(), 'IN_PROGRESS');
+      assert.equal((await call(boss, url, { method: 'POST' })).status, 400);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(await status(), 'DOWNSAMPLED');
+      await postCutout(boss, '/v1/cutout/coll/exp/u8/0/0:1/0:1/0:1/', new Uint8Array([1]));
+      assert.equal(await status(), 'NOT_DOWNSAMPLED');
+      boss.downsample = { durationMs: 60_000 };
+      await call(boss, url, { method: 'POST' });
+      assert.equal((await call(boss, url, { method: 'DELETE' })).status, 204);
+      assert.equal(await status(), 'NOT_DOWNSAMPLED');
+      assert.equal((await call(boss, url, { method: 'POST', token: READER })).status, 403);
+      assert.deepEqual([boss.stats.downsamplesStarted, boss.stats.downsamplesCancelled], [2, 1]);
+    });
+
+    it('can end FAILED', async () => {
+      boss.downsample = { durationMs: 50, outcome: 'FAILED' };
+      await call(boss, url, { method: 'POST' });
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(await status(), 'FAILED');
+    });
+  });
+
+  it("redirects every request like the load balancer's http -> https redirect", async () => {
+    const lb = await startBossEmulator({ tokens: TOKENS, redirectTo: 'https://boss.example/' });
+    try {
+      const res = await fetch(`${lb.url}/v1/collection/coll/`, { redirect: 'manual' });
+      assert.equal(res.status, 301);
+      assert.equal(res.headers.get('location'), 'https://boss.example/v1/collection/coll/');
+    } finally {
+      await lb.stop();
+    }
   });
 });

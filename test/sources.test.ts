@@ -213,7 +213,7 @@ describe('CATMAID sources', () => {
     };
 
     for (const { type, Processor } of CATMAID) {
-      it(`type ${type} refuses t != 0`, () => {
+      it(`type ${type} is written at the job's one time point, any k of extent.t = [k, k+1]`, () => {
         const p = new Processor();
         p.setup({ root_dir: '/data', filetype: 'png', ingest_job: job });
         assert.throws(
@@ -221,6 +221,22 @@ describe('CATMAID sources', () => {
           (err: unknown) => err instanceof PluginParamError && /t=1/.test(err.rule),
         );
         assert.doesNotThrow(() => p.process(0, 0, 3, 0));
+        const later = new Processor();
+        later.setup({
+          root_dir: '/data',
+          filetype: 'png',
+          ingest_job: { ...job, extent: { ...job.extent, t: [2, 3] } },
+        });
+        assert.equal(later.process(0, 0, 3, 2), p.process(0, 0, 3, 0));
+        assert.throws(
+          () =>
+            new Processor().setup({
+              root_dir: '/data',
+              filetype: 'png',
+              ingest_job: { ...job, extent: { ...job.extent, t: [0, 2] } },
+            }),
+          (err: unknown) => err instanceof PluginParamError && err.path === 'ingest_job.extent.t',
+        );
       });
 
       it(`type ${type} refuses tile indices outside the extent`, () => {
@@ -324,10 +340,25 @@ describe('z-index stacks', () => {
       assert.equal(p.process(0, 0, 1, 0), '/data/sections/3254_my_stack_section001.png');
     });
 
-    it('refuses t != 0 (a z-index stack has a single time point)', () => {
+    it("has a single time point: the job's own [k, k+1], never a wider extent.t", () => {
       const p: PathProcessor = new ZindexStackPathProcessor();
       p.setup({ root_dir: '/data', extension: 'png', base_filename: '<p:4>', ingest_job: job });
       assert.throws(() => p.process(0, 0, 0, 1));
+      const later: PathProcessor = new ZindexStackPathProcessor();
+      const at3 = { ...job, extent: { ...job.extent, t: [3, 4] as [number, number] } };
+      later.setup({ root_dir: '/data', extension: 'png', base_filename: '<p:4>', ingest_job: at3 });
+      assert.equal(later.process(0, 0, 0, 3), p.process(0, 0, 0, 0));
+      const wide = { ...job, extent: { ...job.extent, t: [0, 2] as [number, number] } };
+      assert.throws(
+        () =>
+          new ZindexStackPathProcessor().setup({
+            root_dir: '/d',
+            extension: 'png',
+            base_filename: '<>',
+            ingest_job: wide,
+          }),
+        (err: unknown) => err instanceof PluginParamError && err.path === 'ingest_job.extent.t',
+      );
     });
 
     it('requires root_dir, extension and base_filename', () => {

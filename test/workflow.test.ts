@@ -171,14 +171,15 @@ describe('the job workflow with stub activities (in-process worker)', function (
     const err = await withWorker(stub, plan(c, 10), async (q) => {
       const handle = await start(q, c);
       const failed = await failureOf(handle.result());
-      return { failed, progress: await handle.query(progressQuery) };
+      return { failed, progress: await handle.query(progressQuery), id: handle.workflowId };
     });
     assert.ok(err.failed instanceof WorkflowFailedError, String(err.failed));
     assert.ok(err.failed.cause instanceof ApplicationFailure);
     assert.equal(err.failed.cause.type, FAILURE.jobFailed);
-    assert.equal(err.failed.cause.message, 'the volume is uint8');
+    const hint = `; what was written stays: once this is resolved, run the job again with -j ${err.id}`;
+    assert.equal(err.failed.cause.message, `the volume is uint8${hint}`);
     assert.equal(err.progress.state, 'failed');
-    assert.equal(err.progress.error, 'the volume is uint8');
+    assert.equal(err.progress.error, `the volume is uint8${hint}`);
     assert.deepEqual(
       stub.calls.map((b) => b.first),
       [0, 2, 4],
@@ -230,7 +231,7 @@ describe('the job workflow with stub activities (in-process worker)', function (
       out.progress.error ?? '',
       /every tile so far is missing, e\.g\. \/wrong\/root\/0\/0_\d+_0\.png: check root_dir/,
     );
-    assert.ok(out.progress.error?.endsWith(`resume with -j ${out.id}`), out.progress.error);
+    assert.ok(out.progress.error?.endsWith(`run the job again with -j ${out.id}`), out.progress.error);
     const processed = out.progress.failedChunks;
     assert.ok(processed >= 16 && processed <= 16 + 2 * 4, `${processed} chunks processed before stopping`);
   });

@@ -1,3 +1,4 @@
 /** The activities a boss-ingest worker serves. */
+export { bossDownsample } from './boss-downsample.js';
 export { ingestBatch } from './ingest-batch.js';
 export { prepareJob } from './prepare-job.js';

@@ -1,8 +1,10 @@
 /**
- * The Boss REST API as boss-ingest uses it: resources and the cutout service. Transient failures
- * (5xx, 429, timeouts, dropped connections) are retried here with backoff and jitter, honouring
- * Retry-After; 4xx answers are not. Messages carry the method, path and the server's message,
- * never the request's headers (the token).
+ * The Boss REST API as boss-ingest uses it: resources, the cutout service and downsampling.
+ * Transient failures (5xx, the storage layer's 400/9001, timeouts, dropped connections, a 429
+ * with Retry-After) are retried here with backoff and jitter; other answers are not. A 429
+ * without Retry-After is the Boss's monthly quota: thrown at once. Redirects are never followed
+ * (a redirected POST turns into a GET and loses its body). Messages carry the method, path and
+ * the server's message, never the request's headers (the token).
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -34,7 +36,10 @@ export interface CutoutBox {
   x: [number, number];
   y: [number, number];
   z: [number, number];
-  /** Omitted: the channel's default time sample. */
+  /**
+   * Omitted: the channel's `default_time_sample`, which is rarely what a job means; boss-ingest's
+   * writes always carry it.
+   */
   t?: [number, number];
 }
 
@@ -48,6 +53,43 @@ export function cutoutPath(box: CutoutBox): string {
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** Retry-After in seconds or as an HTTP date; undefined when absent or unreadable. */
+function retryAfterMs(header: unknown): number | undefined {
+  if (typeof header !== 'string' || header.trim() === '') return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
+}
+
+/** The text of an error body: a Boss error's `message` (and `code`), or the REST framework's `detail`. */
+function errorText(data: Buffer): { text?: string; code?: number } {
+  try {
+    const parsed = JSON.parse(data.toString('utf8')) as {
+      message?: unknown;
+      detail?: unknown;
+      code?: unknown;
+    };
+    const text =
+      typeof parsed.message === 'string'
+        ? parsed.message
+        : typeof parsed.detail === 'string'
+          ? parsed.detail
+          : undefined;
+    return { text, code: typeof parsed.code === 'number' ? parsed.code : undefined };
+  } catch {
+    // Not JSON (a proxy's or Django's HTML page): the status says enough.
+    return {};
+  }
+}
+
+type Method = 'GET' | 'POST' | 'DELETE';
+
+/** What success is: a write answers exactly 201 (as intern insists), a read 200, a cancel 204. */
+const SUCCESS: Record<Method, number[]> = { GET: [200], POST: [201], DELETE: [204, 200] };
+
+export type DownsampleStatus = 'NOT_DOWNSAMPLED' | 'IN_PROGRESS' | 'DOWNSAMPLED' | 'FAILED';
 
 export class BossApi {
   private readonly http: AxiosInstance;
@@ -71,11 +113,12 @@ export class BossApi {
       maxContentLength: Infinity,
       responseType: 'arraybuffer',
       proxy: false,
+      maxRedirects: 0,
     });
   }
 
   private async request(
-    method: 'GET' | 'POST',
+    method: Method,
     url: string,
     body?: Uint8Array | object,
     accept = 'application/json',
@@ -85,7 +128,6 @@ export class BossApi {
     if (body !== undefined) headers['Content-Type'] = blosc ? 'application/blosc' : 'application/json';
     for (let attempt = 1; ; attempt++) {
       let error: BossError;
-      let retryAfterMs: number | undefined;
       try {
         const res = await this.http.request({
           method,
@@ -94,27 +136,15 @@ export class BossApi {
           headers,
         });
         const data = Buffer.from(res.data as ArrayBuffer);
-        if (res.status >= 200 && res.status < 300) return data;
-        let message = `${res.status}`;
-        let code: number | undefined;
-        try {
-          const parsed = JSON.parse(data.toString('utf8')) as { message?: string; code?: number };
-          message =
-            `${res.status}${parsed.code ? ` (code ${parsed.code})` : ''} ${parsed.message ?? ''}`.trim();
-          code = parsed.code;
-        } catch {
-          // Not a Boss error body (a proxy's page): the status says enough.
-        }
-        error = new BossError(`${method} ${url}: ${message}`, res.status, code);
-        const retryAfter = Number(res.headers['retry-after']);
-        if (Number.isFinite(retryAfter)) retryAfterMs = retryAfter * 1000;
+        if (SUCCESS[method].includes(res.status)) return data;
+        error = answerError(method, url, res.status, data, res.headers as Record<string, unknown>);
       } catch (err) {
         const e = err as { code?: string; message?: string };
         error = new BossError(`${method} ${url}: no answer (${e.code ?? e.message ?? 'network error'})`, 0);
       }
       if (!error.transient || attempt >= this.attempts) throw error;
       const backoff = this.backoffMs * 2 ** (attempt - 1);
-      const waitMs = Math.max(retryAfterMs ?? 0, backoff / 2 + Math.random() * backoff);
+      const waitMs = Math.max(error.retryAfterMs ?? 0, backoff / 2 + Math.random() * backoff);
       // The message names the method, path and status: never a header, so never the token.
       fileLog('DEBUG', 'Boss request failed; retrying', {
         error: error.message,
@@ -142,6 +172,60 @@ export class BossApi {
   async getCutout(box: CutoutBox): Promise<Buffer> {
     return this.request('GET', `${cutoutPath(box)}?access-mode=no-cache`, undefined, 'application/blosc');
   }
+
+  /** The channel's downsample status, with the server's text when it gives one (a FAILED's reason). */
+  async downsampleStatus(channel: ChannelName): Promise<{ status: DownsampleStatus; message?: string }> {
+    const data = await this.request('GET', downsamplePath(channel));
+    const { status } = JSON.parse(data.toString('utf8')) as { status?: unknown };
+    const { text } = errorText(data);
+    return { status: String(status) as DownsampleStatus, ...(text ? { message: text } : {}) };
+  }
+
+  async startDownsample(channel: ChannelName): Promise<void> {
+    await this.request('POST', downsamplePath(channel), {});
+  }
+
+  async cancelDownsample(channel: ChannelName): Promise<void> {
+    await this.request('DELETE', downsamplePath(channel));
+  }
+}
+
+export interface ChannelName {
+  collection: string;
+  experiment: string;
+  channel: string;
+}
+
+function downsamplePath(c: ChannelName): string {
+  return `/v1/downsample/${c.collection}/${c.experiment}/${c.channel}/`;
+}
+
+/** The error for an answer that is not the request's success. */
+function answerError(
+  method: Method,
+  url: string,
+  status: number,
+  data: Buffer,
+  headers: Record<string, unknown>,
+): BossError {
+  const where = `${method} ${url}`;
+  if (status >= 300 && status < 400) {
+    const location = typeof headers.location === 'string' ? headers.location : '';
+    const hint = location.startsWith('https:')
+      ? 'use protocol https in client.backend'
+      : 'check client.backend host and protocol';
+    return new BossError(
+      `${where}: the Boss answered ${status}, a redirect${location ? ` to ${location}` : ''}, which is never followed: ${hint}`,
+      status,
+    );
+  }
+  const { text, code } = errorText(data);
+  const retryAfter = retryAfterMs(headers['retry-after']);
+  let message = `${status}${code ? ` (code ${code})` : ''}${text ? ` ${text}` : ''}`;
+  if (status >= 200 && status < 300) message = `answered ${status}, not ${SUCCESS[method].join(' or ')}`;
+  if (status === 429 && retryAfter === undefined)
+    message += ' (the Boss quota of this user is used up: no retry helps before it resets)';
+  return new BossError(`${where}: ${message}`, status, code, retryAfter);
 }
 
 export function resourcePaths(collection: string, experiment: string, channel: string) {

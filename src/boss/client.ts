@@ -13,7 +13,7 @@ export function bossApi(baseUrl: string, token?: string): BossApi {
   if (token) return new BossApi(baseUrl, token);
   let api = apis.get(baseUrl);
   if (!api) {
-    api = new BossApi(baseUrl, requireToken());
+    api = new BossApi(baseUrl, requireToken(baseUrl));
     apis.set(baseUrl, api);
   }
   return api;

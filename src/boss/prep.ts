@@ -1,6 +1,8 @@
 /**
  * `boss-ingest prep RESOURCES.json`: creates the collection, coordinate frame, experiment and
  * channel a job writes to, in that order, reusing whatever exists (like the original's helper).
+ * A uint64 channel is created as `annotation`: the Boss's store drops rewrites of uint64 `image`
+ * channels.
  */
 import { readFile } from 'node:fs/promises';
 import { BossApi, BossError, resourcePaths } from './api.js';
@@ -58,6 +60,10 @@ export async function loadResources(file: string): Promise<ResourcesFile> {
   for (const key of ['collection', 'coord_frame', 'experiment', 'channel'] as const) {
     if (typeof raw[key].name !== 'string') throw new Error(`${file}: ${key}.name is required`);
   }
+  if (raw.channel.datatype === 'uint64' && raw.channel.type === 'image')
+    throw new Error(
+      `${file}: channel.type image cannot hold uint64 data (the Boss drops rewrites of uint64 image channels); use annotation`,
+    );
   return raw;
 }
 
@@ -85,7 +91,8 @@ export async function prepResources(
   token: string | undefined,
   onStep?: (step: PrepStep) => void,
 ): Promise<PrepStep[]> {
-  const api = new BossApi(`${r.protocol ?? 'https'}://${r.host}`, token || requireToken());
+  const baseUrl = `${r.protocol ?? 'https'}://${r.host}`;
+  const api = new BossApi(baseUrl, token || requireToken(baseUrl, 'project'));
   const paths = resourcePaths(r.collection.name, r.experiment.name, r.channel.name);
   const steps: PrepStep[] = [];
   const record = (fn: () => Promise<void>) => fn().then(() => onStep?.(steps[steps.length - 1]!));
@@ -142,7 +149,7 @@ export async function prepResources(
       `channel ${r.collection.name}/${r.experiment.name}/${r.channel.name}`,
       {
         description: '',
-        type: 'image',
+        type: r.channel.datatype === 'uint64' ? 'annotation' : 'image',
         base_resolution: 0,
         default_time_sample: 0,
         sources: [],

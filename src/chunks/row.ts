@@ -131,7 +131,8 @@ async function writeChunks(
         try {
           outcome = await destination.write(c.box, c.samples);
         } catch (err) {
-          // The server refused this chunk's data (400, 413): the chunk fails, the job goes on.
+          // The server refused this chunk's data (400, 413): the chunk fails, the job goes on. Its
+          // storage layer failing (400 code 9001) is not a refusal: the batch is retried.
           if (!(err instanceof BossError && err.refusedChunk)) throw err;
           failed.set(c.index, { chunk: c.index, reason: err.message });
           return;

@@ -14,11 +14,10 @@ import {
 } from '../server/embedded.js';
 import { validateTiles } from '../validate/tiles.js';
 import { BossError } from '../boss/api.js';
-import { PreflightError } from '../boss/preflight.js';
+import { bossPreflight, PreflightError } from '../boss/preflight.js';
 import { loadResources, prepResources } from '../boss/prep.js';
 import { MissingTokenError } from '../boss/token.js';
 import { jobExtent } from '../config/job.js';
-import { resolveDestination } from '../destinations/index.js';
 import { tileCount, tileRange } from '../extent/tiles.js';
 import { spawnWorkers } from '../worker/processes.js';
 import { runWorker } from '../worker/worker.js';
@@ -49,6 +48,7 @@ interface JobOpts extends ConnectionOpts {
   taskQueue: string;
   apiToken?: string;
   force?: boolean;
+  downsample?: boolean;
 }
 
 function setUpLog(opts: ConnectionOpts): string {
@@ -70,11 +70,19 @@ function processCount(value: string): number {
   return n;
 }
 
-/** The config as it will be submitted: `--output` replaces the destination. */
-async function jobConfig(file: string, opts: { output?: string; datatype?: Datatype }): Promise<JobConfig> {
+/** The config as it will be submitted: `--output` replaces the destination, `--downsample` sets the Boss's. */
+async function jobConfig(
+  file: string,
+  opts: { output?: string; datatype?: Datatype; downsample?: boolean },
+): Promise<JobConfig> {
   let config = await loadConfigFile(file);
   if (opts.output) config = withZarrOutput(config, opts.output, opts.datatype);
   else if (opts.datatype) throw new UsageError('--datatype goes with --output');
+  if (opts.downsample) {
+    const backend = config.client.backend;
+    if (backend.name !== 'boss') throw new UsageError('--downsample needs a Boss destination');
+    config = { ...config, client: { ...config.client, backend: { ...backend, downsample: true } } };
+  }
   return config;
 }
 
@@ -272,10 +280,11 @@ export async function validateCommand(
   let ok = report.problems.length === 0;
   if (config.client.backend.name === 'boss') {
     try {
-      const { checks } = await resolveDestination(config, {
-        extent: jobExtent(config),
-        sourceDatatype: report.datatype === 'uint64' ? undefined : report.datatype,
+      // Reads only: a write would reset the channel's downsample status and count against the quota.
+      const source = report.datatype === 'uint64' ? undefined : report.datatype;
+      const { checks } = await bossPreflight(config, config.client.backend, jobExtent(config), source, {
         token: opts.apiToken,
+        writeProbe: false,
       });
       console.log(`Boss preflight passed: ${checks.join(', ')}`);
     } catch (err) {

@@ -48,6 +48,7 @@ function jobOptions(cmd: Command): Command {
     .option('--task-queue <queue>', 'Temporal task queue', DEFAULT_TASK_QUEUE)
     .option('-a, --api-token <token>', 'Boss API token (handed to local workers only, never to Temporal)')
     .option('-f, --force', 'do not ask for confirmation before creating the job')
+    .option('--downsample', "after the last chunk, run the Boss's downsample and wait for it")
     .option(
       '-m, --manual-complete',
       'accepted for compatibility with the original client; jobs complete on their own',

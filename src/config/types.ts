@@ -20,8 +20,13 @@ export interface BossBackendConfig {
   protocol: 'http' | 'https';
   /** Ours: requests per second to this Boss across all workers. */
   rate_limit?: number;
-  /** Ours: skip all-zero chunks (like intern); off so that a re-ingest can overwrite with zeros. */
+  /**
+   * Ours: skip all-zero chunks (like intern). Default true: the Boss never overwrites stored voxels
+   * with 0, so writing them would only spend quota and time.
+   */
   skip_zero_chunks?: boolean;
+  /** Ours: after the last chunk, with no failures, run the Boss's downsample and wait for it. */
+  downsample?: boolean;
 }
 
 /** Our local destination: an OME-Zarr 0.5 volume. */

@@ -199,11 +199,9 @@ function checkBackend(c: Checker, client: Json): void {
         `must be a number of requests per second > 0, not ${JSON.stringify(backend.rate_limit)}`,
       );
     }
-    if (backend.skip_zero_chunks !== undefined && typeof backend.skip_zero_chunks !== 'boolean') {
-      c.fail(
-        'client.backend.skip_zero_chunks',
-        `must be true or false, not ${JSON.stringify(backend.skip_zero_chunks)}`,
-      );
+    for (const key of ['skip_zero_chunks', 'downsample']) {
+      if (backend[key] !== undefined && typeof backend[key] !== 'boolean')
+        c.fail(`client.backend.${key}`, `must be true or false, not ${JSON.stringify(backend[key])}`);
     }
   } else if (name === 'zarr' || name === 'discard') {
     c.knownKeys(backend, 'client.backend', BACKEND_KEYS[name]);

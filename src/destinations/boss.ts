@@ -1,6 +1,6 @@
 /**
- * The Boss destination: one cutout POST per chunk, aligned to the 512x512x16 cuboid grid, body
- * blosc-compressed C-order (z, y, x) or (t, z, y, x) in the channel's datatype.
+ * The Boss destination: one cutout POST per chunk, aligned to the 512x512x16 cuboid grid, with its
+ * time range [t, t + 1), body blosc-compressed C-order (z, y, x) in the channel's datatype.
  */
 import type { CutoutBox } from '../boss/api.js';
 import { bossApi } from '../boss/client.js';
@@ -19,8 +19,6 @@ export interface BossChannel extends DestinationSpecBase {
   experiment: string;
   channel: string;
   resolution: number;
-  /** Writes carry a time range (a (t, z, y, x) body) when the job spans several time points. */
-  timeRange: boolean;
   skipZeroChunks: boolean;
 }
 
@@ -39,13 +37,7 @@ export const bossDestination: Destination<BossChannel> = {
   async resolve(config, { extent, sourceDatatype, token }) {
     const backend = config.client.backend;
     if (backend.name !== 'boss') throw new PreflightError(`client.backend.name is ${backend.name}, not boss`);
-    const { datatype, timeRange, checks } = await bossPreflight(
-      config,
-      backend,
-      extent,
-      sourceDatatype,
-      token,
-    );
+    const { datatype, checks } = await bossPreflight(config, backend, extent, sourceDatatype, { token });
     const { collection, experiment, channel } = config.database;
     const spec: BossChannel = {
       name: 'boss',
@@ -56,8 +48,8 @@ export const bossDestination: Destination<BossChannel> = {
       resolution: config.ingest_job.resolution,
       datatype,
       chunk: BOSS_CUBOID,
-      timeRange,
-      skipZeroChunks: backend.skip_zero_chunks ?? false,
+      // The Boss never overwrites stored voxels with 0, so writing an all-zero block changes nothing.
+      skipZeroChunks: backend.skip_zero_chunks ?? true,
     };
     return { spec, checks };
   },
@@ -76,7 +68,8 @@ export const bossDestination: Destination<BossChannel> = {
       x: box.x,
       y: box.y,
       z: box.z,
-      ...(spec.timeRange ? { t: [box.t, box.t + 1] as [number, number] } : {}),
+      // Always: without a time range the Boss writes to the channel's default_time_sample.
+      t: [box.t, box.t + 1],
     };
     await bossApi(spec.baseUrl).postCutout(cutout, await encodeChunk('blosc', body));
     return { written: true };

@@ -120,6 +120,7 @@ export function progressLine(p: Progress): string {
   return (
     `${p.state}: ${finished}/${p.totalChunks} chunks (${pct}%), ${formatCount(p.voxelsWritten)} voxels, ` +
     `${formatCount(p.rate)} voxels/s, ${p.failedChunks} failed${skippedText(p)}, ` +
+    (p.downsample ? `downsample ${p.downsample}, ` : '') +
     (p.state === 'running'
       ? `ETA ${formatDuration(p.etaSeconds)}`
       : `took ${formatDuration((Date.parse(p.updatedAt) - Date.parse(p.startedAt)) / 1000)}`)
@@ -143,6 +144,7 @@ export function progressMarkdown(p: Progress, failures: ChunkFailure[]): string 
     `| destination | ${p.destination} |`,
     `| extent | ${p.extent} |`,
   ];
+  if (p.downsample) lines.push(`| downsample | ${p.downsample} |`);
   if (failures.length > 0) {
     lines.push('', `**Failures** (first ${Math.min(failures.length, 10)} of ${p.failedChunks}):`, '');
     for (const f of failures.slice(0, 10))

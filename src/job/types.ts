@@ -45,7 +45,9 @@ export interface BatchResult {
   cancelled?: boolean;
 }
 
-export type JobState = 'running' | 'completed' | 'completed_with_errors' | 'cancelled' | 'failed';
+/** `downsampling`: every chunk is written and the Boss is building the lower resolutions. */
+export type JobState =
+  'running' | 'downsampling' | 'completed' | 'completed_with_errors' | 'cancelled' | 'failed';
 
 export interface Progress {
   jobId: string;
@@ -71,6 +73,8 @@ export interface Progress {
   extent: string;
   cancelReason?: string;
   error?: string;
+  /** The Boss's downsample status (NOT_DOWNSAMPLED, IN_PROGRESS, DOWNSAMPLED), when the job asked for one. */
+  downsample?: string;
   /** Workflow runs so far (the job continues as new to keep its history small). */
   run: number;
 }

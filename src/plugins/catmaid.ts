@@ -8,7 +8,7 @@ import type { Tile } from '../tiles/tile.js';
 import { greyOptions } from './colour.js';
 import {
   choiceParam,
-  PluginParamError,
+  checkSingleTimePoint,
   stringParam,
   type PathProcessor,
   type PluginParams,
@@ -27,15 +27,12 @@ abstract class CatmaidPathProcessor implements PathProcessor {
     this.root = stringParam(params, 'root_dir', 'client.path_processor');
     this.filetype = choiceParam(params, 'filetype', 'client.path_processor', IMAGE_FILETYPES);
     this.job = params.ingest_job;
+    checkSingleTimePoint(this.job, 'CATMAID stacks');
   }
 
   process(x: number, y: number, z: number, t: number): string {
     const { extent, tile_size: size } = this.job;
-    if (t !== 0)
-      throw new PluginParamError(
-        'ingest_job.extent.t',
-        `CATMAID stacks have a single time point; t=${t} was asked for`,
-      );
+    checkSingleTimePoint(this.job, 'CATMAID stacks', t);
     const tiles = size && tileRange(extent, size);
     if (!tiles || !inRange(x, tiles.x) || !inRange(y, tiles.y) || !inRange(z, tiles.z)) {
       throw new TileOutsideExtentError(`tile (x ${x}, y ${y}, z ${z}) lies outside the extent`);

@@ -41,6 +41,25 @@ export interface Source {
 
 export { PluginParamError };
 
+/**
+ * A source without time (a CATMAID or z-index stack) is one time point: a job may write it at any
+ * time point k (`extent.t = [k, k + 1]`), one job per time point, as the original allowed. Throws
+ * when the job spans several time points or `t` lies outside the job's.
+ */
+export function checkSingleTimePoint(job: IngestJobSection, source: string, t?: number): void {
+  const [t0, t1] = job.extent.t ?? [0, 1];
+  if (t1 - t0 > 1)
+    throw new PluginParamError(
+      'ingest_job.extent.t',
+      `${source} have a single time point: the extent may span one time point [k, k+1], not [${t0}, ${t1})`,
+    );
+  if (t !== undefined && t !== t0)
+    throw new PluginParamError(
+      'ingest_job.extent.t',
+      `${source} have a single time point, written at t=${t0}; t=${t} was asked for`,
+    );
+}
+
 export function stringParam(params: PluginParams, key: string, where: string): string {
   const v = params[key];
   if (typeof v !== 'string' || v.length === 0) {

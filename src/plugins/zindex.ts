@@ -7,6 +7,7 @@ import { expandBaseFilename } from './base-filename.js';
 import { greyOptions } from './colour.js';
 import {
   choiceParam,
+  checkSingleTimePoint,
   PluginParamError,
   stringParam,
   type PathProcessor,
@@ -18,19 +19,18 @@ export class ZindexStackPathProcessor implements PathProcessor {
   private root = '';
   private extension = '';
   private base = '';
+  private job!: IngestJobSection;
 
   setup(params: PluginParams): void {
     this.root = stringParam(params, 'root_dir', 'client.path_processor');
     this.extension = stringParam(params, 'extension', 'client.path_processor');
     this.base = stringParam(params, 'base_filename', 'client.path_processor');
+    this.job = params.ingest_job;
+    checkSingleTimePoint(this.job, 'z-index stacks');
   }
 
   process(x: number, y: number, z: number, t: number): string {
-    if (t !== 0)
-      throw new PluginParamError(
-        'ingest_job.extent.t',
-        `z-index stacks have a single time point; t=${t} was asked for`,
-      );
+    checkSingleTimePoint(this.job, 'z-index stacks', t);
     return path.join(this.root, `${expandBaseFilename(this.base, x, y, z)}.${this.extension}`);
   }
 }

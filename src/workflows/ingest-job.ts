@@ -18,6 +18,7 @@ import {
 import type { ChunkFailure, JobPlan, JobResult, Progress } from '../job/types.js';
 import { cancelSignal, progressQuery } from './messages.js';
 import { BatchWindow, rootMessage, type BatchRange } from './window.js';
+import { downsampleChannel, wantsDownsample } from './downsample.js';
 
 export { cancelSignal, progressQuery };
 
@@ -94,8 +95,12 @@ export async function ingestJob(...[config, carry]: IngestJobInput): Promise<Job
     return stopped(state);
   }
   if (window.fatal) {
-    const hint = `; what was written stays: fix the cause, then resume with -j ${wf.workflowInfo().workflowId}`;
-    throw failJob(state, window.stoppedEarly ? window.fatal + hint : window.fatal);
+    // What ends a job mid-run (the Boss's quota, a revoked token, chunks that keep failing) passes
+    // or gets fixed outside the job; the chunks written stay.
+    throw failJob(
+      state,
+      `${window.fatal}; what was written stays: once this is resolved, run the job again with -j ${wf.workflowInfo().workflowId}`,
+    );
   }
   if (state.next < plan.totalChunks) {
     await wf.condition(wf.allHandlersFinished);
@@ -103,6 +108,14 @@ export async function ingestJob(...[config, carry]: IngestJobInput): Promise<Job
     return wf.continueAsNew<typeof ingestJob>(config, next);
   }
   state.progress.state = finalState(state.progress, false);
+  if (state.progress.state === 'completed' && wantsDownsample(plan.job)) {
+    try {
+      await work.run(() => downsampleChannel(plan.job, state.progress, () => publish(state)));
+    } catch (err) {
+      if (!wf.isCancellation(err)) throw err;
+      return stopped(state);
+    }
+  }
   publish(state);
   wf.log.info('job finished', { state: state.progress.state, failedChunks: state.progress.failedChunks });
   return toResult(state.progress, state.failures);

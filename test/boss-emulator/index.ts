@@ -1,11 +1,21 @@
 /**
  * An in-memory emulator of the Boss REST API as described in /work/shared/reference/boss-api.md (resources,
- * cutout write/read with blosc bodies, token auth, error bodies), plus deterministic fault injection, request
+ * cutout write/read with blosc bodies, the default time sample, write resolutions, the frame at resolution 0,
+ * zeros that never overwrite, token auth, both error body shapes, downsampling, the http -> https redirect),
+ * plus deterministic fault injection (5xx, 400/9001, 429 with Retry-After, the quota 429, drops), request
  * counters and a request log for tests. node:http only; listens on 127.0.0.1 on a free port.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FaultInjector, faultReply, type Fault, type FaultConfig, type RequestKind } from './faults.js';
+import {
+  FaultInjector,
+  faultLabel,
+  faultReply,
+  quotaReply,
+  type Fault,
+  type FaultConfig,
+  type RequestKind,
+} from './faults.js';
 import {
   bad,
   BossError,
@@ -17,13 +27,22 @@ import {
   type Channel,
   type Collection,
   type CoordFrame,
+  type DownsampleStatus,
   type Experiment,
   type Range,
   type VoxelArray,
 } from './model.js';
 
 export { BossError, type FaultConfig, type VoxelArray, type Range };
-export type { Box, Channel, Collection, CoordFrame, Datatype, Experiment } from './model.js';
+export type {
+  Box,
+  Channel,
+  Collection,
+  CoordFrame,
+  Datatype,
+  DownsampleStatus,
+  Experiment,
+} from './model.js';
 
 export interface TokenPermissions {
   token: string;
@@ -42,6 +61,17 @@ export interface BossEmulatorOptions {
   maxCutoutBytes?: number;
   /** nginx client_max_body_size: larger request bodies get nginx's HTML 413; default 550 MiB. */
   maxBodyBytes?: number;
+  /** The load balancer's http -> https redirect: every request is answered 301 to this base URL. */
+  redirectTo?: string;
+  /** How the downsample service behaves (may be changed later through `downsample`). */
+  downsample?: DownsampleBehaviour;
+}
+
+export interface DownsampleBehaviour {
+  /** Time from IN_PROGRESS to the end; default 1000 ms. */
+  durationMs?: number;
+  /** The status it ends in; default DOWNSAMPLED. */
+  outcome?: 'DOWNSAMPLED' | 'FAILED';
 }
 
 export interface RequestLogEntry {
@@ -74,6 +104,10 @@ export interface EmulatorStats {
   bytesReceived: number;
   /** Uncompressed voxel bytes stored by cutout POSTs. */
   voxelBytesStored: number;
+  /** Downsample POSTs that started a downsample. */
+  downsamplesStarted: number;
+  /** Downsample DELETEs that cancelled one in progress. */
+  downsamplesCancelled: number;
 }
 
 export interface BossEmulator {
@@ -82,6 +116,8 @@ export interface BossEmulator {
   stop(): Promise<void>;
   /** Current fault configuration; assign a new object at any time (a `seed` in it restarts the PRNG). */
   faults: FaultConfig;
+  /** The downsample service's behaviour; assign at any time. */
+  downsample: DownsampleBehaviour;
   stats: EmulatorStats;
   requests: RequestLogEntry[];
   resetStats(): void;
@@ -135,10 +171,14 @@ const MiB = 1024 * 1024;
 function json(status: number, value: unknown): Reply {
   return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) };
 }
+/** A Boss error body, or the REST framework's `{"detail"}` for what it raises itself (401). */
 function errorReply(e: BossError): Reply {
-  const reply = json(e.status, { status: e.status, code: e.code, message: e.message });
-  if (e.status === 401) reply.headers!['www-authenticate'] = 'Token';
-  return reply;
+  if (e.status === 401) {
+    const reply = json(401, { detail: e.message });
+    reply.headers!['www-authenticate'] = 'Token';
+    return reply;
+  }
+  return json(e.status, { status: e.status, code: e.code, message: e.message });
 }
 const unauthorized = (message: string) => new BossError(401, 0, message);
 const forbidden = () => new BossError(403, 3001, 'This user does not have the required permission');
@@ -161,6 +201,7 @@ type Route =
   | { kind: 'coord'; name: string }
   | { kind: 'experiment'; coll: string; exp: string }
   | { kind: 'channel'; coll: string; exp: string; chan: string }
+  | { kind: 'downsample'; coll: string; exp: string; chan: string }
   | { kind: 'cutout'; parts: string[] };
 
 function route(pathname: string): Route | undefined {
@@ -175,6 +216,8 @@ function route(pathname: string): Route | undefined {
   });
   if (d[1] === 'cutout' && d.length > 2) return { kind: 'cutout', parts: d.slice(2) };
   if (d[1] === 'coord' && d.length === 3) return { kind: 'coord', name: d[2] };
+  if (d[1] === 'downsample' && d.length === 5)
+    return { kind: 'downsample', coll: d[2], exp: d[3], chan: d[4] };
   if (d[1] !== 'collection') return undefined;
   if (d.length === 3) return { kind: 'collection', coll: d[2] };
   if (d.length === 5 && d[3] === 'experiment') return { kind: 'experiment', coll: d[2], exp: d[4] };
@@ -200,6 +243,8 @@ export async function startBossEmulator(options: BossEmulatorOptions = {}): Prom
     faultsByKind: {},
     bytesReceived: 0,
     voxelBytesStored: 0,
+    downsamplesStarted: 0,
+    downsamplesCancelled: 0,
   });
   const stats = freshStats();
 
@@ -228,8 +273,57 @@ export async function startBossEmulator(options: BossEmulatorOptions = {}): Prom
     if (who.canRead === false) throw forbidden();
   }
 
+  let downsampleBehaviour: DownsampleBehaviour = options.downsample ?? {};
+  /** The pending end of each channel's downsample in progress, by `coll/exp/chan`. */
+  const downsampling = new Map<string, NodeJS.Timeout>();
+  const setDownsampleStatus = (coll: string, exp: string, chan: string, status: DownsampleStatus) => {
+    const key = `${coll}/${exp}/${chan}`;
+    clearTimeout(downsampling.get(key));
+    downsampling.delete(key);
+    model.channel(coll, exp, chan).fields.downsample_status = status;
+  };
+
+  /** `/v1/downsample/{coll}/{exp}/{chan}/`: GET the status, POST starts, DELETE cancels. */
+  function downsample(
+    r: Extract<Route, { kind: 'downsample' }>,
+    method: string,
+    headers: http.IncomingHttpHeaders,
+  ) {
+    const who = authenticate(headers.authorization);
+    const channel = () => model.channel(r.coll, r.exp, r.chan).fields;
+    const status = () => ({
+      status: channel().downsample_status,
+      num_hierarchy_levels: model.experiment(r.coll, r.exp).fields.num_hierarchy_levels,
+    });
+    if (method === 'GET') {
+      checkRead(who, channel);
+      return json(200, status());
+    }
+    if (method !== 'POST' && method !== 'DELETE')
+      return json(405, { detail: `Method "${method}" not allowed.` });
+    if (!who) throw unauthorized('Authentication credentials were not provided.');
+    const fields = channel();
+    if (!who.canWrite) throw forbidden();
+    if (method === 'DELETE') {
+      if (fields.downsample_status !== 'IN_PROGRESS') throw bad('The channel is not being downsampled');
+      setDownsampleStatus(r.coll, r.exp, r.chan, 'NOT_DOWNSAMPLED');
+      stats.downsamplesCancelled++;
+      return { status: 204 };
+    }
+    if (fields.downsample_status === 'IN_PROGRESS') throw bad('The channel is already being downsampled');
+    setDownsampleStatus(r.coll, r.exp, r.chan, 'IN_PROGRESS');
+    stats.downsamplesStarted++;
+    const key = `${r.coll}/${r.exp}/${r.chan}`;
+    const end = setTimeout(() => {
+      downsampling.delete(key);
+      fields.downsample_status = downsampleBehaviour.outcome ?? 'DOWNSAMPLED';
+    }, downsampleBehaviour.durationMs ?? 1000);
+    downsampling.set(key, end);
+    return { status: 201 };
+  }
+
   function resource(
-    r: Exclude<Route, { kind: 'cutout' }>,
+    r: Exclude<Route, { kind: 'cutout' } | { kind: 'downsample' }>,
     method: string,
     headers: http.IncomingHttpHeaders,
     body: Buffer,
@@ -304,7 +398,8 @@ export async function startBossEmulator(options: BossEmulatorOptions = {}): Prom
       if (!m) throw bad(`Range '${s}' must be start:stop`);
       return [Number(m[1]), Number(m[2])] as Range;
     });
-    const box = model.box(coll, exp, chan, Number(resText), spans[0], spans[1], spans[2], spans[3]);
+    const [x, y, z, t] = spans;
+    const box = model.box(coll, exp, chan, Number(resText), { x, y, z, t }, method === 'POST');
     const datatype = model.datatype(coll, exp, chan);
     const bytes = boxBytes(box, datatype);
     if (bytes > maxCutoutBytes)
@@ -354,6 +449,7 @@ export async function startBossEmulator(options: BossEmulatorOptions = {}): Prom
     }
     if (data.byteLength !== nbytes) throw bad('Could not decompress the blosc body');
     model.transfer(coll, exp, chan, box, data, true);
+    setDownsampleStatus(coll, exp, chan, 'NOT_DOWNSAMPLED');
     stats.stored++;
     stats.voxelBytesStored += bytes;
     return { status: 201 };
@@ -369,6 +465,7 @@ export async function startBossEmulator(options: BossEmulatorOptions = {}): Prom
     try {
       if (!r) throw new BossError(404, 4004, `Not found: ${url.pathname}`);
       if (r.kind === 'cutout') return await cutout(r.parts, method, url, req.headers, body);
+      if (r.kind === 'downsample') return downsample(r, method, req.headers);
       return resource(r, method, req.headers, body);
     } catch (e) {
       if (e instanceof BossError) return errorReply(e);
@@ -384,7 +481,7 @@ export async function startBossEmulator(options: BossEmulatorOptions = {}): Prom
   }
 
   function inject(req: http.IncomingMessage, res: http.ServerResponse, entry: RequestLogEntry, fault: Fault) {
-    const kind = fault.kind === 'drop' ? 'drop' : String(fault.status);
+    const kind = faultLabel(fault);
     stats.faultsInjected++;
     stats.faultsByKind[kind] = (stats.faultsByKind[kind] ?? 0) + 1;
     entry.fault = kind;
@@ -393,7 +490,7 @@ export async function startBossEmulator(options: BossEmulatorOptions = {}): Prom
       req.socket.destroy();
       return;
     }
-    send(res, entry, faultReply(fault.status, injector.config.retryAfter ?? 1));
+    send(res, entry, faultReply(fault, injector.config.retryAfter ?? 1, stats.faultsInjected));
   }
 
   /** Reads the body; undefined when it exceeds maxBodyBytes (nginx answers 413 before the app sees it). */
@@ -419,6 +516,12 @@ export async function startBossEmulator(options: BossEmulatorOptions = {}): Prom
     };
     requests.push(entry);
     stats.requests++;
+    if (options.redirectTo) {
+      await readBody(req);
+      const location = new URL(req.url ?? '/', options.redirectTo).href;
+      send(res, entry, { status: 301, headers: { location, 'content-type': 'text/html' }, body: '' });
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://boss.invalid');
     const r = route(url.pathname);
     const kind: RequestKind =
@@ -440,6 +543,14 @@ export async function startBossEmulator(options: BossEmulatorOptions = {}): Prom
     }
     stats.bytesReceived += body.length;
 
+    const quota = injector.config.quotaAfterWrites;
+    if (kind === 'cutout-post' && quota !== undefined && stats.stored >= quota) {
+      stats.faultsInjected++;
+      stats.faultsByKind.quota = (stats.faultsByKind.quota ?? 0) + 1;
+      entry.fault = 'quota';
+      send(res, entry, quotaReply());
+      return;
+    }
     let fault: Fault | undefined;
     if (injector.applies(kind)) {
       const delay = injector.config.delayMs ?? 0;
@@ -466,22 +577,12 @@ export async function startBossEmulator(options: BossEmulatorOptions = {}): Prom
   });
   const port = (server.address() as AddressInfo).port;
 
-  const hostBox = (
-    coll: string,
-    exp: string,
-    chan: string,
-    res: number,
-    x: Range,
-    y: Range,
-    z: Range,
-    t?: Range,
-  ) => model.box(coll, exp, chan, res, x, y, z, t);
-
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     stop: () =>
       new Promise<void>((resolve) => {
+        for (const end of downsampling.values()) clearTimeout(end);
         server.close(() => resolve());
         server.closeAllConnections();
       }),
@@ -491,6 +592,12 @@ export async function startBossEmulator(options: BossEmulatorOptions = {}): Prom
     set faults(config: FaultConfig) {
       injector.config = config;
     },
+    get downsample() {
+      return downsampleBehaviour;
+    },
+    set downsample(behaviour: DownsampleBehaviour) {
+      downsampleBehaviour = behaviour;
+    },
     stats,
     requests,
     resetStats: () => void Object.assign(stats, freshStats()),
@@ -499,14 +606,14 @@ export async function startBossEmulator(options: BossEmulatorOptions = {}): Prom
     createExperiment: (coll, name, fields) => model.createExperiment(coll, name, fields),
     createChannel: (coll, exp, name, fields) => model.createChannel(coll, exp, name, fields),
     readCutout(coll, exp, chan, res, x, y, z, t) {
-      const box = hostBox(coll, exp, chan, res, x, y, z, t);
+      const box = model.box(coll, exp, chan, res, { x, y, z, t });
       const datatype = model.datatype(coll, exp, chan);
       const data = new Uint8Array(boxBytes(box, datatype));
       model.transfer(coll, exp, chan, box, data, false);
       return typed(data, datatype);
     },
     writeCutout(coll, exp, chan, res, x, y, z, data, t) {
-      const box = hostBox(coll, exp, chan, res, x, y, z, t);
+      const box = model.box(coll, exp, chan, res, { x, y, z, t });
       const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       if (bytes.byteLength !== boxBytes(box, model.datatype(coll, exp, chan)))
         throw new Error('writeCutout: data does not match the box and channel datatype');

@@ -14,6 +14,10 @@ export class BossError extends Error {
 }
 
 export const bad = (message: string): BossError => new BossError(400, 1006, message);
+const outOfRange = (message: string): BossError => new BossError(400, 1001, message);
+const badResolution = (message: string): BossError => new BossError(400, 1002, message);
+/** What the cutout POST turns any failure of its storage layer into. */
+export const storageFailure = (message: string): BossError => new BossError(400, 9001, message);
 const notFound = (message: string): BossError => new BossError(404, 4000, message);
 
 export type Datatype = 'uint8' | 'uint16' | 'uint64';
@@ -52,6 +56,8 @@ export interface Experiment {
   time_step_unit: string | null;
   public: boolean;
 }
+export type DownsampleStatus = 'NOT_DOWNSAMPLED' | 'IN_PROGRESS' | 'DOWNSAMPLED' | 'FAILED';
+
 export interface Channel {
   name: string;
   description: string;
@@ -62,6 +68,9 @@ export interface Channel {
   sources: string[];
   related: string[];
   public: boolean;
+  /** 'spdb' (the cuboid store) or 'cloudvol' (reads come from CloudVolume, writes go to spdb). */
+  storage_type: string;
+  downsample_status: DownsampleStatus;
 }
 
 interface ChannelNode {
@@ -79,6 +88,13 @@ interface CollectionNode {
 }
 
 export type Range = [number, number];
+/** A cutout's ranges as asked for; without `t`, the channel's default time sample. */
+export interface Ranges {
+  x: Range;
+  y: Range;
+  z: Range;
+  t?: Range;
+}
 /** A validated cutout box: half-open ranges at resolution `res`. */
 export interface Box {
   res: number;
@@ -238,6 +254,8 @@ export class BossModel {
       sources: [...field<string[]>(body, 'sources', isNames, 'a list of channel names', [])],
       related: [...field<string[]>(body, 'related', isNames, 'a list of channel names', [])],
       public: field(body, 'public', isBool, 'a boolean', false),
+      storage_type: field(body, 'storage_type', oneOf(['spdb', 'cloudvol']), 'spdb|cloudvol', 'spdb'),
+      downsample_status: 'NOT_DOWNSAMPLED',
     };
     if (fields.base_resolution >= parent.fields.num_hierarchy_levels)
       throw bad('base_resolution must be below the experiment num_hierarchy_levels');
@@ -249,17 +267,22 @@ export class BossModel {
     return fields;
   }
 
-  /** Validates resolution and ranges against the coordinate frame (400 code 1006 otherwise). */
-  box(coll: string, exp: string, chan: string, res: number, x: Range, y: Range, z: Range, t?: Range): Box {
+  /**
+   * Validates resolution and ranges as the Boss does: reads at base_resolution <= res < base +
+   * num_hierarchy_levels (else 400/1002); writes only at base or base + 1 (else the storage layer's
+   * 400/9001 "Resolution Mismatch"); the ranges against the coordinate frame at resolution 0,
+   * whatever `res` (400/1001).
+   */
+  box(coll: string, exp: string, chan: string, res: number, ranges: Ranges, write = false): Box {
+    const { x, y, z, t } = ranges;
     const experiment = this.experiment(coll, exp).fields;
     const channel = this.channel(coll, exp, chan).fields;
     const frame = this.coord(experiment.coord_frame);
-    if (!Number.isInteger(res) || res < 0 || res >= experiment.num_hierarchy_levels)
-      throw bad(
-        `Resolution ${res} is not available (num_hierarchy_levels ${experiment.num_hierarchy_levels})`,
+    const base = channel.base_resolution;
+    if (!Number.isInteger(res) || res < base || res >= base + experiment.num_hierarchy_levels)
+      throw badResolution(
+        `Invalid resolution ${res}: base_resolution ${base}, num_hierarchy_levels ${experiment.num_hierarchy_levels}`,
       );
-    const f = 2 ** res;
-    const fz = experiment.hierarchy_method === 'isotropic' ? f : 1;
     const check = (axis: string, r: Range, lo: number, hi: number) => {
       if (!(
         Number.isSafeInteger(r[0]) &&
@@ -268,20 +291,26 @@ export class BossModel {
         r[0] >= lo &&
         r[1] <= hi
       ))
-        throw bad(`${axis} range ${r[0]}:${r[1]} is empty or outside ${lo}:${hi}`);
+        throw outOfRange(`${axis} range ${r[0]}:${r[1]} is empty or outside ${lo}:${hi}`);
     };
-    check('x', x, Math.floor(frame.x_start / f), Math.ceil(frame.x_stop / f));
-    check('y', y, Math.floor(frame.y_start / f), Math.ceil(frame.y_stop / f));
-    check('z', z, Math.floor(frame.z_start / fz), Math.ceil(frame.z_stop / fz));
+    check('x', x, frame.x_start, frame.x_stop);
+    check('y', y, frame.y_start, frame.y_stop);
+    check('z', z, frame.z_start, frame.z_stop);
     const time: Range = t ?? [channel.default_time_sample, channel.default_time_sample + 1];
-    check('time', time, 0, experiment.num_time_samples);
+    // The server's own check is lenient by one.
+    check('time', time, 0, experiment.num_time_samples + 1);
+    if (write && res !== base && res !== base + 1) throw storageFailure('Resolution Mismatch');
     return { res, x, y, z, t: time };
   }
 
-  /** Copies between a (t, z, y, x) buffer of the box and the channel's blocks. */
+  /**
+   * Copies between a (t, z, y, x) buffer of the box and the channel's blocks. A write stores only
+   * non-zero voxels over stored data; on a uint64 `image` channel it drops blocks that hold data.
+   */
   transfer(coll: string, exp: string, chan: string, box: Box, data: Uint8Array, write: boolean): void {
     const node = this.channel(coll, exp, chan);
     const bpv = BYTES[node.fields.datatype];
+    const dropsRewrites = node.fields.datatype === 'uint64' && node.fields.type === 'image';
     const [x0, x1] = box.x;
     const [y0, y1] = box.y;
     const [z0, z1] = box.z;
@@ -292,25 +321,44 @@ export class BossModel {
           for (let bx = Math.floor(x0 / BX); bx * BX < x1; bx++) {
             const key = `${box.res}/${t}/${bx}/${by}/${bz}`;
             let block = node.blocks.get(key);
+            // A fresh block is all zero, so copying into it equals merging.
+            const fresh = !block;
             if (!block) {
               if (!write) continue; // never written: the read buffer is already zero
               block = new Uint8Array(BX * BY * BZ * bpv);
               node.blocks.set(key, block);
-            }
+            } else if (write && dropsRewrites) continue;
             const xs = Math.max(x0, bx * BX);
             const rowBytes = (Math.min(x1, (bx + 1) * BX) - xs) * bpv;
             for (let z = Math.max(z0, bz * BZ); z < Math.min(z1, (bz + 1) * BZ); z++)
               for (let y = Math.max(y0, by * BY); y < Math.min(y1, (by + 1) * BY); y++) {
                 const b = (((z - bz * BZ) * BY + (y - by * BY)) * BX + (xs - bx * BX)) * bpv;
                 const d = ((((t - box.t[0]) * nz + (z - z0)) * ny + (y - y0)) * nx + (xs - x0)) * bpv;
-                if (write) block.set(data.subarray(d, d + rowBytes), b);
-                else data.set(block.subarray(b, b + rowBytes), d);
+                if (!write) data.set(block.subarray(b, b + rowBytes), d);
+                else if (fresh) block.set(data.subarray(d, d + rowBytes), b);
+                else mergeNonZero(block, b, data, d, rowBytes, bpv);
               }
           }
   }
 
   datatype(coll: string, exp: string, chan: string): Datatype {
     return this.channel(coll, exp, chan).fields.datatype;
+  }
+}
+
+/** Copies the non-zero voxels of a row: the Boss never overwrites stored data with 0. */
+function mergeNonZero(
+  block: Uint8Array,
+  b: number,
+  data: Uint8Array,
+  d: number,
+  rowBytes: number,
+  bpv: number,
+): void {
+  for (let i = 0; i < rowBytes; i += bpv) {
+    let zero = true;
+    for (let k = 0; k < bpv; k++) if (data[d + i + k] !== 0) zero = false;
+    if (!zero) for (let k = 0; k < bpv; k++) block[b + i + k] = data[d + i + k]!;
   }
 }
 
