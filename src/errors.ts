@@ -109,6 +109,12 @@ export class VolumeError extends IngestError {
   readonly kind = 'job';
 }
 
+/** The source has no data in part of the job's extent: found before any chunk is written. */
+export class ExtentError extends IngestError {
+  static override readonly tag = 'ExtentError';
+  readonly kind = 'job';
+}
+
 /** The Boss cannot take this job as configured: the job fails with this message. */
 export class PreflightError extends IngestError {
   static override readonly tag = 'PreflightError';

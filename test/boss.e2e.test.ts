@@ -316,7 +316,9 @@ describe('ingest into a Boss (emulated) on a real Temporal dev server', function
       ] as const)
         writeFileSync(tileFile(spec, xi, 0, z), encodePng(width, 300, new Uint8Array(width * 300)));
     const stored = (x: number, y: number, z: number) => (z < 16 ? 0 : voxel(spec, x, y, z));
-    const cuboids = (zs: string[]) => zs.flatMap((z) => [`0:512/0:300/${z}`, `512:600/0:300/${z}`]).sort();
+    // Every write carries its time range, here the one time point [0, 1).
+    const cuboids = (zs: string[]) =>
+      zs.flatMap((z) => [`0:512/0:300/${z}/0:1`, `512:600/0:300/${z}/0:1`]).sort();
 
     for (const [experiment, skip] of [
       ['zeros_skipped', true],

@@ -524,7 +524,10 @@ describe('job config validation', () => {
           'engine.windw',
           /is not a known key/,
         );
-        assert.match(p.rule, /known: chunks_per_batch, window, batches_per_run$/);
+        assert.match(
+          p.rule,
+          /known: chunks_per_batch, window, batches_per_run, max_failed_fraction, failure_check_after$/,
+        );
         assertProblem(
           zarr({ chunk_size: { x: 64, y: 64, z: 8, w: 2 } }),
           'client.backend.chunk_size.w',

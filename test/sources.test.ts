@@ -727,7 +727,7 @@ describe('validateTiles', () => {
     fs.rmSync(missing);
     fs.writeFileSync(corrupt, fs.readFileSync(corrupt).subarray(0, 60));
     const progress: number[] = [];
-    const report = await validateTiles(configOf(spec), (checked) => progress.push(checked));
+    const report = await validateTiles(configOf(spec), { onProgress: (checked) => progress.push(checked) });
     assert.equal(report.tiles, 3 * 2 * 2);
     assert.equal(report.datatype, 'uint8');
     const problems = [...report.problems].sort((a, b) => a.file.localeCompare(b.file));
@@ -774,6 +774,13 @@ describe('validateTiles', () => {
     };
     await writeStack(spec);
     const report = await validateTiles(configOf(spec));
-    assert.deepEqual(report, { tiles: 12, datatype: 'uint16', problems: [] });
+    assert.deepEqual(report, {
+      tiles: 12,
+      checked: 12,
+      datatype: 'uint16',
+      problems: [],
+      problemCount: 0,
+      gaps: [],
+    });
   });
 });

@@ -11,6 +11,7 @@ import {
 import { classify, FAILURE } from '../errors.js';
 import { chunkCount, extentVoxels, formatExtent, type Grid } from '../extent/grid.js';
 import type { JobPlan } from '../job/types.js';
+import { checkCoverage } from '../plugins/coverage.js';
 import { createSource, firstTileDatatype } from '../plugins/index.js';
 
 /** Errors that retrying cannot cure: the job fails at once with the message. */
@@ -27,6 +28,8 @@ export async function prepareJob(raw: JobConfig): Promise<JobPlan> {
     const extent = jobExtent(config);
     const datatype = await resolveDatatype(config, () => firstTileDatatype(source, config));
     const { spec: destination, checks } = await resolveDestination(config, { ...datatype, extent });
+    // After the destination's own checks (a Boss's frame), before anything is written.
+    await checkCoverage(source, config);
     await prepareDestination(destination, extent);
     const grid: Grid = { extent, chunk: destination.chunk };
     return {

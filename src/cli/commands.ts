@@ -269,15 +269,38 @@ export async function validateCommand(
   let config = await loadConfigFile(file);
   if (opts.output) config = withZarrOutput(config, opts.output, opts.datatype);
   console.log(`${file}: config OK`);
-  const report = await validateTiles(config, (checked, total) => {
+  let shown = 0;
+  const progress = (checked: number, total: number) => {
+    // A line every few seconds off a terminal, so a long validate shows it is alive in a log too.
+    const now = Date.now();
     if (process.stderr.isTTY) process.stderr.write(`\rchecked ${checked}/${total} tiles`);
+    else if (now - shown > 5000 || checked === total) {
+      shown = now;
+      process.stderr.write(`checked ${checked}/${total} tiles\n`);
+    }
+  };
+  const report = await validateTiles(config, {
+    onProblem: (p) => {
+      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+      console.log(`${p.file}: ${p.reason}`);
+    },
+    onProgress: progress,
   });
   if (process.stderr.isTTY) process.stderr.write('\n');
-  for (const p of report.problems) console.log(`${p.file}: ${p.reason}`);
+  for (const gap of report.gaps) console.log(gap);
+  if (report.gaps.length > 0) {
+    console.log(
+      `ingest_job.extent does not fit the source: ${report.tiles} tiles in the extent, not read one by one; ` +
+        'check ingest_job.extent and root_dir (for a sparse stack set engine.max_failed_fraction to 1)',
+    );
+    return EXIT.errors;
+  }
+  const more = report.problemCount - report.problems.length;
+  if (more > 0) console.log(`... and ${more} more problem(s) not listed`);
   console.log(
-    `${report.tiles} tiles checked, datatype ${report.datatype ?? 'unknown'}, ${report.problems.length} problem(s)`,
+    `${report.tiles} tiles checked, datatype ${report.datatype ?? 'unknown'}, ${report.problemCount} problem(s)`,
   );
-  let ok = report.problems.length === 0;
+  let ok = report.problemCount === 0;
   if (config.client.backend.name === 'boss') {
     try {
       // Reads only: a write would reset the channel's downsample status and count against the quota.

@@ -232,6 +232,7 @@ function checkIngestJob(
   if (extent) {
     for (const axis of ['x', 'y', 'z']) c.range(extent, axis, `ingest_job.extent.${axis}`);
     c.range(extent, 't', 'ingest_job.extent.t', false);
+    checkExtentSize(c, extent);
   }
   if (type === 'tile') {
     const tile = c.object(job, 'tile_size', 'ingest_job.tile_size');
@@ -259,6 +260,26 @@ function checkIngestJob(
     }
   }
   return type;
+}
+
+/**
+ * An extent past 2^53 voxels (9 PB of uint8, beyond any source) is a typo, often zeros too many;
+ * past it, chunk counts are no longer exact integers either.
+ */
+function checkExtentSize(c: Checker, extent: Json): void {
+  const spans = ['x', 'y', 'z', 't'].map((axis) => {
+    const r = extent[axis];
+    if (r === undefined && axis === 't') return 1;
+    return Array.isArray(r) && r.length === 2 && r.every(Number.isSafeInteger) ? r[1] - r[0] : NaN;
+  });
+  if (spans.some((n) => !(n > 0))) return;
+  const voxels = spans.reduce((a, b) => a * b, 1);
+  if (voxels > Number.MAX_SAFE_INTEGER)
+    c.fail(
+      'ingest_job.extent',
+      `spans ${spans.join(' x ')} (x, y, z, t) = ${voxels.toExponential(2)} voxels, more than 2^53 ` +
+        `(${Number.MAX_SAFE_INTEGER.toExponential(2)}) that no source holds; check the extent for zeros too many`,
+    );
 }
 
 function checkEngine(c: Checker, engine: Json): void {

@@ -31,6 +31,9 @@ export type AxisScale = Record<Axis, number>;
 
 const SAMPLES = 6;
 
+/** How a hole inside an extent whose edges read is reported: the extent itself may be right. */
+export const INSIDE = 'part of the extent has no data: ';
+
 function corners(span: TileSpan): TileIndex[] {
   let points: TileIndex[] = [{ x: span.x[0], y: span.y[0], z: span.z[0], t: span.t[0] }];
   for (const axis of AXES) {
@@ -103,7 +106,7 @@ export async function coverageProblems(
   }
   if (problems.length === 0) {
     // The edges read, but a corner or a sample inside does not: name the first one.
-    problems.push(`part of the extent has no data: ${failed[0]!.problem!}`);
+    problems.push(`${INSIDE}${failed[0]!.problem!}`);
   }
   return problems;
 }
