@@ -6,27 +6,25 @@
  * and the volume read back with zarr-python, voxel for voxel against the synthetic source.
  */
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { JobResult } from '../src/job/types.js';
-import { syntheticVoxel } from '../src/plugins/synthetic.js';
 import { batchWorkers } from './harness/history.js';
 import {
-  assertVolume,
-  cli,
-  readWithZarrPython,
-  startTestServer,
-  tempDir,
-  type RunningCli,
-  type TestServer,
-} from './harness/env.js';
+  assertCompleted,
+  assertSameAsSource,
+  BATCHES_PER_WORKER,
+  chunkTotal,
+  syntheticConfig,
+  type SyntheticJob,
+} from './harness/synthetic-job.js';
+import { cli, startTestServer, tempDir, type TestServer } from './harness/env.js';
+import { Nodes, output } from './harness/nodes.js';
 import {
   batchAttempts,
   chunkFiles,
   identityOf,
   isAlive,
   JobProbe,
-  Processes,
   RestartableServer,
   sleep,
   waitFor,
@@ -34,196 +32,32 @@ import {
   within,
 } from './harness/durability.js';
 
-/** Chunk threads per worker process (BOSS_INGEST_THREADS), fixed so the bounds below do not depend on the machine. */
-const THREADS = 2;
-/** Batch activities one worker process runs at once: src/worker/worker.ts, max(2, ceil(threads / 2)). */
-const BATCHES_PER_WORKER = Math.max(2, Math.ceil(THREADS / 2));
 /** src/worker/worker.ts SHUTDOWN_GRACE. */
 const GRACE_MS = 20_000;
-
-type Range = [number, number];
-interface Extent {
-  x: Range;
-  y: Range;
-  z: Range;
-}
-
-interface SyntheticJob {
-  out: string;
-  extent: Extent;
-  tile: { x: number; y: number };
-  chunk: { x: number; y: number; z: number };
-  bits: 8 | 16;
-  delayMs: number;
-  engine: { chunks_per_batch: number; window?: number; batches_per_run?: number };
-  flaky?: { tiles: number[][]; markerDir: string };
-}
-
-function syntheticConfig(job: SyntheticJob): Record<string, unknown> {
-  return {
-    schema: { name: 'boss-v0.2-schema', validator: 'BossValidatorV02' },
-    client: {
-      backend: { name: 'zarr', path: job.out, chunk_size: job.chunk },
-      path_processor: { class: 'boss_ingest.plugins.synthetic.SyntheticPathProcessor' },
-      tile_processor: {
-        class: 'boss_ingest.plugins.synthetic.SyntheticTileProcessor',
-        params: {
-          bits: job.bits,
-          delay_ms: job.delayMs,
-          ...(job.flaky ? { flaky_tiles: job.flaky.tiles, flaky_marker_dir: job.flaky.markerDir } : {}),
-        },
-      },
-    },
-    database: { collection: 'dur', experiment: 'e', channel: 'ch' },
-    ingest_job: {
-      resolution: 0,
-      ingest_type: 'tile',
-      extent: { ...job.extent, t: [0, 1] },
-      tile_size: { x: job.tile.x, y: job.tile.y, z: 1, t: 1 },
-    },
-    engine: job.engine,
-  };
-}
-
-function chunkTotal(job: SyntheticJob): number {
-  const n = (r: Range, size: number) => Math.ceil(r[1] / size) - Math.floor(r[0] / size);
-  return n(job.extent.x, job.chunk.x) * n(job.extent.y, job.chunk.y) * n(job.extent.z, job.chunk.z);
-}
-
-function voxelTotal(e: Extent): number {
-  return (e.x[1] - e.x[0]) * (e.y[1] - e.y[0]) * (e.z[1] - e.z[0]);
-}
-
-async function assertSameAsSource(job: SyntheticJob): Promise<void> {
-  const read = await readWithZarrPython(job.out);
-  assert.deepEqual(read.shape, [job.extent.z[1], job.extent.y[1], job.extent.x[1]]);
-  assert.equal(read.dtype, job.bits === 16 ? 'uint16' : 'uint8');
-  assertVolume(read, job.extent, (x, y, z) => syntheticVoxel(job.bits, x, y, z, 0));
-}
-
-interface Status {
-  status: string;
-  progress: JobResult;
-}
-
-function output(p: RunningCli): string {
-  return `--- stdout\n${p.stdout()}\n--- stderr\n${p.stderr()}`;
-}
-
-/** A user's checks of a finished job that ran cleanly: every chunk written once, nothing failed. */
-function assertCompleted(status: Status, job: SyntheticJob): void {
-  const p = status.progress;
-  assert.equal(status.status, 'COMPLETED', JSON.stringify(status));
-  assert.equal(p.state, 'completed', JSON.stringify(p));
-  assert.equal(p.totalChunks, chunkTotal(job));
-  assert.equal(p.failedChunks, 0, JSON.stringify(p.failures));
-  assert.equal(
-    p.doneChunks,
-    p.totalChunks,
-    `doneChunks ${p.doneChunks} of ${p.totalChunks} (rewrittenChunks ${p.rewrittenChunks}): every chunk is counted exactly once`,
-  );
-  assert.equal(p.voxelsWritten, voxelTotal(job.extent), 'voxelsWritten is the extent, counted once');
-  assert.equal(p.totalVoxels, voxelTotal(job.extent));
-}
 
 describe('durable at scale: jobs survive killed workers, server restarts and flaky sources', function () {
   this.timeout(120_000);
   let server: TestServer;
   let probe: JobProbe;
   let dir: string;
-  const procs = new Processes();
-  /** The home directory of each worker a test started, for its log when something times out. */
-  const homes = new Map<RunningCli, string>();
+  /** Worker nodes and clients on the shared server. */
+  let nodes: Nodes;
 
   before(async () => {
     server = await startTestServer();
     probe = new JobProbe(server.address);
     dir = tempDir('durability');
+    nodes = new Nodes(dir, server.address);
   });
   afterEach(async () => {
-    await procs.killAll();
-    homes.clear();
+    await nodes.killAll();
   });
   after(async () => {
-    await procs.killAll();
+    await nodes?.killAll();
     await probe?.close();
     await server?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
-
-  /** A fresh directory under the test file's own, removed with it. */
-  function subdir(name: string): string {
-    return mkdtempSync(path.join(dir, `${name}-`));
-  }
-
-  function writeConfig(name: string, config: Record<string, unknown>): string {
-    const file = path.join(dir, `${name}.json`);
-    writeFileSync(file, JSON.stringify(config, null, 2));
-    return file;
-  }
-
-  /** `boss-ingest worker` with a home (and working directory) of its own. */
-  function startWorker(address: string, name: string): RunningCli {
-    const home = subdir(name);
-    const worker = procs.spawn(['worker', '--address', address, '-v', 'info'], home, {
-      BOSS_INGEST_THREADS: String(THREADS),
-    });
-    homes.set(worker, home);
-    return worker;
-  }
-
-  /** What the workers said: their output and the end of their log files. */
-  function workerReport(): string {
-    return [...homes]
-      .map(([w, home]) => {
-        const logs = readdirSync(home)
-          .filter((f) => f.endsWith('.log'))
-          .map((f) => readFileSync(path.join(home, f), 'utf8').split('\n').slice(-15).join('\n'));
-        return `worker ${identityOf(w)} (${isAlive(w) ? 'running' : `exited ${w.child.exitCode ?? w.child.signalCode}`})\n${output(w)}\n--- log\n${logs.join('\n')}`;
-      })
-      .join('\n');
-  }
-
-  /** `boss-ingest start CONFIG --wait`: submits the job and follows it; exits with the job's code. */
-  function startJob(address: string, config: string): RunningCli {
-    return procs.spawn(['start', config, '--wait', '-f', '--address', address], subdir('client'));
-  }
-
-  /** The CLI's exit code; on a timeout, the error shows its output and where the job stands. */
-  async function exitOf(p: RunningCli, ms: number, what: string, address: string, jobId: string) {
-    try {
-      return await within(p.exited, ms, what);
-    } catch (err) {
-      const q = new JobProbe(address);
-      const [progress, pending] = [await q.progress(jobId), await q.pendingBatches(jobId)];
-      await q.close();
-      throw new Error(
-        `${(err as Error).message}\nprogress: ${JSON.stringify(progress)}\npending: ${JSON.stringify(pending)}\n${output(p)}\n${workerReport()}`,
-        { cause: err },
-      );
-    }
-  }
-
-  async function status(address: string, jobId: string): Promise<Status> {
-    const res = await cli(['status', '-j', jobId, '--json', '--address', address], subdir('status'));
-    assert.equal(res.code, 0, res.stderr);
-    return JSON.parse(res.stdout) as Status;
-  }
-
-  /** Waits until the job has written chunks but is not done: the middle of the job. */
-  async function midJob(p: JobProbe, jobId: string, total: number): Promise<JobResult> {
-    let last: JobResult | undefined;
-    const progress = await waitFor(`job ${jobId} to write its first chunks`, 60_000, async () => {
-      last = (await p.progress(jobId)) ?? last;
-      return last && last.doneChunks > 0 ? last : undefined;
-    }).catch((err: Error) => {
-      throw new Error(`${err.message}\nlast progress: ${JSON.stringify(last)}\n${workerReport()}`, {
-        cause: err,
-      });
-    });
-    assert.ok(progress.doneChunks < total, `the job is still running (${progress.doneChunks}/${total})`);
-    return progress;
-  }
 
   it('a worker killed with SIGKILL mid-job: a new worker finishes the job voxel-exact, redoing at most what the killed one held', async function () {
     this.timeout(100_000);
@@ -239,21 +73,21 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
     };
     const total = chunkTotal(job);
     assert.equal(total, 128);
-    const first = startWorker(server.address, 'kill-a');
-    const waiting = startJob(server.address, writeConfig('kill', syntheticConfig(job)));
+    const first = nodes.startWorker('kill-a');
+    const waiting = nodes.startJob(nodes.writeConfig('kill', syntheticConfig(job)));
     const jobId = await waitForJobId(waiting);
-    const before = await midJob(probe, jobId, total);
+    const before = await nodes.midJob(probe, jobId, total);
     first.child.kill('SIGKILL');
     await first.exited;
     const onDisk = chunkFiles(job.out).length;
     assert.ok(onDisk > 0 && onDisk < total, `chunks on disk when the worker was killed: ${onDisk}`);
 
-    const second = startWorker(server.address, 'kill-b');
-    const code = await exitOf(waiting, 80_000, 'the job after the kill', server.address, jobId);
+    const second = nodes.startWorker('kill-b');
+    const code = await nodes.exitOf(waiting, 80_000, 'the job after the kill', jobId);
     assert.equal(code, 0, `start --wait exits 0\n${output(waiting)}`);
     assert.match(waiting.stdout(), new RegExp(`completed: ${total}/${total} chunks`));
 
-    const s = await status(server.address, jobId);
+    const s = await nodes.status(jobId);
     assertCompleted(s, job);
     // The killed worker held at most BATCHES_PER_WORKER batches; only those can be redone.
     const bound = BATCHES_PER_WORKER * job.engine.chunks_per_batch;
@@ -280,6 +114,7 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
     this.timeout(150_000);
     const own = await RestartableServer.start();
     const ownProbe = new JobProbe(own.address);
+    const ownNodes = new Nodes(dir, own.address);
     try {
       const job: SyntheticJob = {
         out: path.join(dir, 'restart.ome.zarr'),
@@ -292,10 +127,10 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
         engine: { chunks_per_batch: 4, window: 4, batches_per_run: 6 },
       };
       const total = chunkTotal(job);
-      const worker = startWorker(own.address, 'restart-w');
-      const waiting = startJob(own.address, writeConfig('restart', syntheticConfig(job)));
+      const worker = ownNodes.startWorker('restart-w');
+      const waiting = ownNodes.startJob(ownNodes.writeConfig('restart', syntheticConfig(job)));
       const jobId = await waitForJobId(waiting);
-      const before = await midJob(ownProbe, jobId, total);
+      const before = await ownNodes.midJob(ownProbe, jobId, total);
 
       const stopped = Date.now();
       await own.stop();
@@ -307,9 +142,9 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
       assert.ok(isAlive(worker), `the worker survived the ${outage} ms outage\n${output(worker)}`);
       assert.ok(isAlive(waiting), `start --wait survived the ${outage} ms outage\n${output(waiting)}`);
 
-      const code = await exitOf(waiting, 100_000, 'the job after the restart', own.address, jobId);
+      const code = await ownNodes.exitOf(waiting, 100_000, 'the job after the restart', jobId);
       assert.equal(code, 0, `start --wait exits 0 after a ${outage} ms outage\n${output(waiting)}`);
-      const s = await status(own.address, jobId);
+      const s = await ownNodes.status(jobId);
       assertCompleted(s, job);
       assert.ok(s.progress.run > 1, `the job continued as new (run ${s.progress.run})`);
       assert.ok(isAlive(worker), 'the worker still serves after the job');
@@ -318,7 +153,7 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
       );
       await assertSameAsSource(job);
     } finally {
-      await procs.killAll();
+      await ownNodes.killAll();
       await ownProbe.close();
       await own.dispose();
     }
@@ -341,10 +176,10 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
       engine: { chunks_per_batch: 8 },
       flaky: { tiles: flakyTiles, markerDir },
     };
-    startWorker(server.address, 'flaky-w');
-    const waiting = startJob(server.address, writeConfig('flaky', syntheticConfig(job)));
+    nodes.startWorker('flaky-w');
+    const waiting = nodes.startJob(nodes.writeConfig('flaky', syntheticConfig(job)));
     const jobId = await waitForJobId(waiting);
-    const code = await exitOf(waiting, 60_000, 'the flaky job', server.address, jobId);
+    const code = await nodes.exitOf(waiting, 60_000, 'the flaky job', jobId);
     assert.equal(code, 0, `start --wait exits 0\n${output(waiting)}`);
     for (const t of flakyTiles)
       assert.ok(existsSync(path.join(markerDir, t.join('_'))), `tile ${t} was read (and failed once)`);
@@ -354,7 +189,7 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
     const retried = (await batchAttempts(server.address, jobId)).filter((a) => a.attempt > 1);
     assert.ok(retried.length > 0 && retried.length <= flakyTiles.length, JSON.stringify(retried));
     for (const r of retried) assert.equal(r.lastFailure, 'ChunkWriteError', JSON.stringify(r));
-    const s = await status(server.address, jobId);
+    const s = await nodes.status(jobId);
     assert.deepEqual(s.progress.failures, []);
     assert.ok(s.progress.rewrittenChunks > 0, 'the batches hit by the failures were retried');
     assertCompleted(s, job);
@@ -371,18 +206,18 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
       engine: { chunks_per_batch: 2, window: 16 },
     };
     const total = chunkTotal(job);
-    const a = startWorker(server.address, 'join-a');
-    const waiting = startJob(server.address, writeConfig('join', syntheticConfig(job)));
+    const a = nodes.startWorker('join-a');
+    const waiting = nodes.startJob(nodes.writeConfig('join', syntheticConfig(job)));
     const jobId = await waitForJobId(waiting);
-    await midJob(probe, jobId, total);
-    const b = startWorker(server.address, 'join-b');
-    const code = await exitOf(waiting, 60_000, 'the joined job', server.address, jobId);
+    await nodes.midJob(probe, jobId, total);
+    const b = nodes.startWorker('join-b');
+    const code = await nodes.exitOf(waiting, 60_000, 'the joined job', jobId);
     assert.equal(code, 0, `start --wait exits 0\n${output(waiting)}`);
 
     const workers = await batchWorkers(server.address, jobId);
     assert.ok((workers.get(identityOf(a)) ?? 0) > 0, `worker A ran batches: ${JSON.stringify([...workers])}`);
     assert.ok((workers.get(identityOf(b)) ?? 0) > 0, `worker B ran batches: ${JSON.stringify([...workers])}`);
-    const s = await status(server.address, jobId);
+    const s = await nodes.status(jobId);
     assertCompleted(s, job);
     assert.equal(s.progress.rewrittenChunks, 0, 'no chunk was written twice');
     assert.deepEqual(
@@ -406,10 +241,10 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
       engine: { chunks_per_batch: 4, window: 16 },
     };
     const total = chunkTotal(job);
-    const workers = [startWorker(server.address, 'cancel-a'), startWorker(server.address, 'cancel-b')];
-    const waiting = startJob(server.address, writeConfig('cancel', syntheticConfig(job)));
+    const workers = [nodes.startWorker('cancel-a'), nodes.startWorker('cancel-b')];
+    const waiting = nodes.startJob(nodes.writeConfig('cancel', syntheticConfig(job)));
     const jobId = await waitForJobId(waiting);
-    await midJob(probe, jobId, total);
+    await nodes.midJob(probe, jobId, total);
     // Batches running on both workers at the moment of the cancel.
     await waitFor('batches running on both workers', 30_000, async () => {
       const pending = await probe.pendingBatches(jobId);
@@ -420,15 +255,15 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
     const t0 = Date.now();
     const cancel = await cli(
       ['cancel', '-j', jobId, '--reason', 'durability test', '--address', server.address],
-      subdir('cancel'),
+      nodes.subdir('cancel'),
     );
     assert.equal(cancel.code, 0, cancel.stderr);
-    const code = await exitOf(waiting, 30_000, 'start --wait after the cancel', server.address, jobId);
+    const code = await nodes.exitOf(waiting, 30_000, 'start --wait after the cancel', jobId);
     const ended = Date.now();
     assert.equal(code, 3, `start --wait exits 3 for a cancelled job\n${output(waiting)}`);
     assert.ok(ended - t0 < 15_000, `the job took ${ended - t0} ms to stop`);
 
-    const s = await status(server.address, jobId);
+    const s = await nodes.status(jobId);
     assert.equal(s.status, 'CANCELLED');
     assert.equal(s.progress.state, 'cancelled');
     assert.equal(s.progress.cancelReason, 'durability test');
@@ -454,7 +289,7 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
     // And they still serve: a small job runs to completion on them.
     const next: SyntheticJob = { ...job, out: path.join(dir, 'after-cancel.ome.zarr'), delayMs: 0 };
     next.extent = { x: [0, 256], y: [0, 128], z: [0, 8] };
-    const later = startJob(server.address, writeConfig('after-cancel', syntheticConfig(next)));
+    const later = nodes.startJob(nodes.writeConfig('after-cancel', syntheticConfig(next)));
     assert.equal(await within(later.exited, 30_000, 'a job after the cancel'), 0, output(later));
     console.log(`      cancelled at ${s.progress.doneChunks}/${total} chunks, stopped in ${ended - t0} ms`);
   });
@@ -474,8 +309,8 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
     };
     const total = chunkTotal(job);
     assert.equal(total, 120);
-    const first = startWorker(server.address, 'term-a');
-    const waiting = startJob(server.address, writeConfig('sigterm', syntheticConfig(job)));
+    const first = nodes.startWorker('term-a');
+    const waiting = nodes.startJob(nodes.writeConfig('sigterm', syntheticConfig(job)));
     const jobId = await waitForJobId(waiting);
     // Mid-job: chunks of both in-flight batches are on disk.
     await waitFor('chunks on disk', 60_000, () => chunkFiles(job.out).length >= 2);
@@ -493,10 +328,10 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
     assert.equal(exitCode, 0, `the worker exits 0 after SIGTERM\n${output(first)}`);
     assert.ok(isAlive(waiting), 'the job goes on without workers');
 
-    const second = startWorker(server.address, 'term-b');
-    const code = await exitOf(waiting, 80_000, 'the job after SIGTERM', server.address, jobId);
+    const second = nodes.startWorker('term-b');
+    const code = await nodes.exitOf(waiting, 80_000, 'the job after SIGTERM', jobId);
     assert.equal(code, 0, `start --wait exits 0\n${output(waiting)}`);
-    const s = await status(server.address, jobId);
+    const s = await nodes.status(jobId);
     assertCompleted(s, job);
     const bound = BATCHES_PER_WORKER * job.engine.chunks_per_batch;
     assert.ok(

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { serverAnswers } from '../server/embedded.js';
-import { freePort, portFree } from '../server/ports.js';
+import { freePort, freePortBelow, portFree } from '../server/ports.js';
 import { temporalPrograms, uiPrograms, type TemporalPrograms, type UiPrograms } from './components.js';
 import { Daemon } from './daemon.js';
 import { Postgres, POSTGRES_PASSWORD, POSTGRES_USER } from './postgres.js';
@@ -49,9 +49,10 @@ async function choosePorts(frontend?: number, anyFree = false): Promise<Ports> {
   };
   const all = [...Object.values(defaults.server), defaults.postgres, defaults.ui];
   if (!anyFree && (await Promise.all(all.map(portFree))).every(Boolean)) return defaults;
-  const server = Object.fromEntries(
-    await Promise.all(Object.keys(DEFAULT_SERVER_PORTS).map(async (k) => [k, await freePort()])),
-  ) as ServerPorts;
+  // The server stores its membership ports in a smallint column: below 32768, unlike the OS's picks.
+  const server = {} as ServerPorts;
+  for (const k of Object.keys(DEFAULT_SERVER_PORTS) as (keyof ServerPorts)[])
+    server[k] = await freePortBelow(32768, Object.values(server));
   if (frontend) server.frontend = frontend;
   return { server, postgres: await freePort(), ui: await freePort() };
 }

@@ -90,9 +90,13 @@ export class Daemon {
     }
   }
 
-  /** The end of the log, for error messages. */
-  tail(lines = 30): string {
+  /** The end of the log, for error messages: its last lines, each cut short (stack traces are long). */
+  tail(lines = 8): string {
     if (!existsSync(this.logFile)) return '';
-    return readFileSync(this.logFile, 'utf8').split('\n').slice(-lines).join('\n');
+    const all = readFileSync(this.logFile, 'utf8').trimEnd().split('\n');
+    return all
+      .slice(-lines)
+      .map((l) => (l.length > 400 ? `${l.slice(0, 400)}...` : l))
+      .join('\n');
   }
 }

@@ -13,6 +13,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A free port in [10000, `limit`), not one of `taken`. */
+export async function freePortBelow(limit: number, taken: number[] = []): Promise<number> {
+  for (let tries = 0; tries < 1000; tries++) {
+    const port = 10_000 + Math.floor(Math.random() * (limit - 10_000));
+    if (!taken.includes(port) && (await portFree(port))) return port;
+  }
+  throw new Error(`no free TCP port below ${limit}`);
+}
+
 export async function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = createServer();
