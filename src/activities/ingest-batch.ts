@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { rowPool } from '../chunks/pool.js';
 import type { RowResult } from '../chunks/row.js';
 import { chunkRows } from '../extent/grid.js';
+import { count } from '../metrics/counters.js';
 import { MAX_LISTED_FAILURES, type BatchInput, type BatchResult } from '../job/types.js';
 
 /** Heartbeat details: where a retry of this batch resumes, and what was done before that point. */
@@ -31,6 +32,7 @@ export async function ingestBatch(input: BatchInput): Promise<BatchResult> {
     failures: [],
   };
   const retry = ctx.info.attempt > 1;
+  if (previous) count('boss_ingest_batch_resumes_total');
   const rows = chunkRows(input.job.grid, previous?.next ?? input.first, input.end, ROW_LENGTH);
   const outcomes = new Array<RowResult | undefined>(rows.length);
   // The checkpoint holds the rows before `next` only: rows finished out of order beyond it are

@@ -7,6 +7,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
+import { count, countBossRequest } from '../metrics/counters.js';
 
 export class BossError extends Error {
   constructor(
@@ -106,6 +107,7 @@ export class BossApi {
           data: blosc ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : body,
           headers,
         });
+        countBossRequest(res.status);
         const data = Buffer.from(res.data as ArrayBuffer);
         if (res.status >= 200 && res.status < 300) return data;
         let message = `${res.status}`;
@@ -122,10 +124,12 @@ export class BossApi {
         const retryAfter = Number(res.headers['retry-after']);
         if (Number.isFinite(retryAfter)) retryAfterMs = retryAfter * 1000;
       } catch (err) {
+        countBossRequest(undefined);
         const e = err as { code?: string; message?: string };
         error = new BossError(`${method} ${url}: no answer (${e.code ?? e.message ?? 'network error'})`, 0);
       }
       if (!error.transient || attempt >= this.attempts) throw error;
+      count('boss_ingest_boss_retries_total');
       const backoff = this.backoffMs * 2 ** (attempt - 1);
       await sleep(Math.max(retryAfterMs ?? 0, backoff / 2 + Math.random() * backoff));
     }

@@ -12,6 +12,7 @@ import { createSource } from '../plugins/index.js';
 import type { Source } from '../plugins/types.js';
 import type { ChunkFailure, JobSpec } from '../job/types.js';
 import { isTransient, TileError, type Tile } from '../tiles/tile.js';
+import { count } from '../metrics/counters.js';
 
 export interface RowResult {
   written: number;
@@ -122,6 +123,8 @@ export async function ingestRow(job: JobSpec, first: number, end: number): Promi
           try {
             file = source.path.process(xi, yi, z, row.t);
             const tile = await source.tile.process(file, xi, yi, z, row.t);
+            count('boss_ingest_tiles_decoded_total');
+            count('boss_ingest_source_bytes_read_total', tile.data.byteLength);
             checkTile(tile, file, config.ingest_job, datatype, xi, yi);
             for (const c of targets) copyTile(tile, xi, yi, z, c.box, grid, size, datatype, c.samples);
           } catch (err) {
@@ -152,7 +155,10 @@ export async function ingestRow(job: JobSpec, first: number, end: number): Promi
         }
         written++;
         voxels += boxVoxels(c.box);
+        count('boss_ingest_chunks_written_total');
+        count('boss_ingest_destination_bytes_written_total', boxVoxels(c.box) * BYTES_PER_VOXEL[datatype]);
       }),
   );
+  count('boss_ingest_chunks_failed_total', failed.size);
   return { written, voxels, failures: [...failed.values()] };
 }

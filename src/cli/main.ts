@@ -18,6 +18,10 @@ import {
 import { normaliseArgs } from './args.js';
 import { EXIT, UsageError } from './exit.js';
 
+const METRICS_OPTION = '--metrics-port <port>';
+const METRICS_HELP =
+  "serve Prometheus metrics (ours and the Temporal SDK's) at :PORT/metrics; with -p N, PORT..PORT+N-1";
+
 function connectionOptions(cmd: Command): Command {
   return cmd
     .addOption(
@@ -65,6 +69,7 @@ function program(): Command {
   )
     .description('submit (or join) a job and run worker processes on this node until it ends')
     .option('-p, --processes <n>', 'worker processes on this node', '1')
+    .option(METRICS_OPTION, METRICS_HELP)
     .action(async (config: string, opts) => {
       process.exitCode = await runCommand(config, opts);
     });
@@ -80,6 +85,7 @@ function program(): Command {
     .description('serve every job on the task queue from this node until SIGINT/SIGTERM')
     .option('-p, --processes <n>', 'worker processes on this node', '1')
     .option('--task-queue <queue>', 'Temporal task queue', 'boss-ingest')
+    .option(METRICS_OPTION, METRICS_HELP)
     .action(async (opts) => {
       process.exitCode = await workerCommand(opts);
     });

@@ -43,11 +43,16 @@ function write(entry: LogEntry): void {
   appendFileSync(logFile, `${when} pid${process.pid} ${entry.level} ${entry.message}${meta}\n`);
 }
 
-/** Sends this process's log (ours and the Temporal SDK's) to `file` at `level` and above. */
-export function installLogger(file: string, level: LogLevel): DefaultLogger {
+/**
+ * Sends this process's log (ours and the Temporal SDK's) to `file` at `level` and above, and the
+ * SDK's metrics to a Prometheus exporter at `metricsAddress` if given (the runtime is installed
+ * once, before any connection, so both are set here).
+ */
+export function installLogger(file: string, level: LogLevel, metricsAddress?: string): DefaultLogger {
   mkdirSync(path.dirname(file), { recursive: true });
   logFile = file;
   const logger = new DefaultLogger(level, write);
-  Runtime.install({ logger });
+  const metrics = metricsAddress ? { metrics: { prometheus: { bindAddress: metricsAddress } } } : undefined;
+  Runtime.install({ logger, ...(metrics ? { telemetryOptions: metrics } : {}) });
   return logger;
 }
