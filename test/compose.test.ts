@@ -5,6 +5,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { DEFAULT_POSTGRES_PORT, DEFAULT_UI_PORT, NAMESPACE } from '../src/cluster/cluster.js';
+import { POSTGRES_MAJOR, TEMPORAL_SERVER_VERSION, TEMPORAL_UI_VERSION } from '../src/cluster/components.js';
+import { POSTGRES_PASSWORD, POSTGRES_USER } from '../src/cluster/postgres.js';
+import { DEFAULT_SERVER_PORTS, serverEnvironment } from '../src/cluster/server-config.js';
+import { COUNTERS } from '../src/metrics/counters.js';
+import { TEMPORAL_CLI_VERSION } from '../src/server/temporal-cli.js';
 
 // The compiled test lives in dist/test/, so the repo root is two levels up.
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -270,5 +276,93 @@ describe('Dockerfile (static checks)', function () {
     assert.ok(existsSync(main), 'src/cli/main.ts exists');
     const first = readFileSync(main, 'utf8').split('\n', 1)[0];
     assert.equal(first, '#!/usr/bin/env node', 'src/cli/main.ts must start with "#!/usr/bin/env node"');
+  });
+});
+
+describe('docker-compose.yml matches the cluster the tests run (npm run cluster)', function () {
+  const tag = (svc: Service) => (svc.image ?? '').split(':').pop() ?? '';
+
+  it('runs the versions the cluster builds: server, admin tools, UI, PostgreSQL major', function () {
+    const { services } = loadCompose();
+    assert.equal(
+      tag(services.temporal),
+      TEMPORAL_SERVER_VERSION,
+      'temporal image tag vs src/cluster/components.ts',
+    );
+    assert.equal(tag(services['temporal-ui']), TEMPORAL_UI_VERSION, 'temporal-ui image tag');
+    for (const [name, svc] of Object.entries(services).filter(([, s]) =>
+      s.image?.startsWith('temporalio/admin-tools'),
+    ))
+      assert.ok(tag(svc).startsWith(`${TEMPORAL_SERVER_VERSION}-`), `${name} runs admin-tools ${tag(svc)}`);
+    assert.equal(
+      tag(services.postgresql).split('.')[0],
+      String(POSTGRES_MAJOR),
+      'postgres image major version',
+    );
+    assert.match(TEMPORAL_CLI_VERSION, /^1\.5\./, 'the CLI whose dev server embeds server 1.29');
+  });
+
+  it("gives the server the cluster's database settings (x-temporal-db-env)", function () {
+    const { services } = loadCompose();
+    const composeEnv = envOf(services.temporal);
+    const ours = serverEnvironment(DEFAULT_POSTGRES_PORT);
+    // Only the addresses differ: compose names its services, the cluster runs on 127.0.0.1.
+    for (const key of ['DB', 'DB_PORT', 'POSTGRES_USER', 'POSTGRES_PWD'] as const)
+      assert.equal(composeEnv[key], ours[key], `temporal ${key}`);
+    assert.equal(composeEnv.POSTGRES_SEEDS, 'postgresql');
+    const db = envOf(services.postgresql);
+    assert.equal(db.POSTGRES_USER, POSTGRES_USER);
+    assert.equal(db.POSTGRES_PASSWORD, POSTGRES_PASSWORD);
+  });
+
+  it('applies the schema as the cluster does and registers the same namespace', function () {
+    const { services } = loadCompose();
+    const script = commandWords(services['temporal-admin-tools'].command).join(' ');
+    for (const step of ['--plugin postgres12', 'create', 'setup-schema -v 0.0', 'update-schema -d'])
+      assert.ok(script.includes(step), `the schema job runs ${step}, as src/cluster/cluster.ts does`);
+    assert.match(script, /postgresql\/v12/, 'the v12 PostgreSQL schemas the cluster copies');
+    assert.equal(envOf(services['temporal-create-namespace']).NAMESPACE, NAMESPACE);
+    assert.equal(envOf(services.worker).TEMPORAL_NAMESPACE, NAMESPACE);
+  });
+
+  it("publishes the cluster's default ports", function () {
+    const { services } = loadCompose();
+    const published = (svc: Service) => (svc.ports ?? []).map((p) => Number(String(p).split(':')[0]));
+    assert.deepEqual(published(services.temporal), [DEFAULT_SERVER_PORTS.frontend]);
+    assert.deepEqual(published(services['temporal-ui']), [DEFAULT_UI_PORT]);
+    assert.equal(envOf(services.temporal).DB_PORT, String(DEFAULT_POSTGRES_PORT));
+  });
+
+  it('workers expose metrics that Prometheus scrapes and the mounted Grafana dashboard shows', function () {
+    const { services } = loadCompose();
+    const words = commandWords(services.worker.command);
+    const port = words[words.indexOf('--metrics-port') + 1];
+    assert.ok(
+      words.includes('--metrics-port') && port,
+      `worker runs with --metrics-port: ${words.join(' ')}`,
+    );
+    const prometheus = parse(readRepoFile('prometheus/prometheus.yml')) as {
+      scrape_configs: { dns_sd_configs?: { names: string[]; port: number }[] }[];
+    };
+    const targets = prometheus.scrape_configs.flatMap((c) => c.dns_sd_configs ?? []);
+    assert.ok(
+      targets.some((t) => t.names.includes('worker') && String(t.port) === port),
+      `Prometheus scrapes worker:${port}: ${JSON.stringify(targets)}`,
+    );
+    const mounts = (services.grafana.volumes ?? []).map(parseVolume);
+    assert.ok(
+      mounts.some((m) => m.source === './grafana/dashboard.json'),
+      'grafana mounts grafana/dashboard.json',
+    );
+    const dashboard = JSON.parse(readRepoFile('grafana/dashboard.json')) as {
+      panels: { targets: { expr: string }[] }[];
+    };
+    const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
+    for (const name of new Set(exprs.match(/\bboss_ingest_[a-z_]+\b/g)))
+      assert.ok(
+        name in COUNTERS,
+        `the dashboard queries ${name}, which src/metrics/counters.ts does not define`,
+      );
+    for (const name of Object.keys(COUNTERS)) assert.ok(exprs.includes(name), `the dashboard shows ${name}`);
   });
 });

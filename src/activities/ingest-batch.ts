@@ -5,6 +5,7 @@ import type { RowResult } from '../chunks/row.js';
 import type { RowOutcome } from '../chunks/row-task.js';
 import { FAILURE } from '../errors.js';
 import { chunkRows } from '../extent/grid.js';
+import { count } from '../metrics/counters.js';
 import { MAX_LISTED_FAILURES, type BatchInput, type BatchResult } from '../job/types.js';
 
 /** Heartbeat details: where a retry of this batch resumes, and what was done before that point. */
@@ -104,6 +105,7 @@ export async function ingestBatch(input: BatchInput): Promise<BatchResult> {
     ctx.info.attempt > 1,
     input.end,
   );
+  if (previous) count('boss_ingest_batch_resumes_total');
   if (previous)
     log.info('batch resumes from its checkpoint', { first: input.first, end: input.end, resumeAt: start });
   else log.info('batch starts', { first: input.first, end: input.end });

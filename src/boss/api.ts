@@ -11,6 +11,7 @@ import https from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
 import { BossError } from '../errors.js';
 import { fileLog } from '../log/file-log.js';
+import { count, countBossRequest } from '../metrics/counters.js';
 
 export { BossError };
 
@@ -135,14 +136,17 @@ export class BossApi {
           data: blosc ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : body,
           headers,
         });
+        countBossRequest(res.status);
         const data = Buffer.from(res.data as ArrayBuffer);
         if (SUCCESS[method].includes(res.status)) return data;
         error = answerError(method, url, res.status, data, res.headers as Record<string, unknown>);
       } catch (err) {
+        countBossRequest(undefined);
         const e = err as { code?: string; message?: string };
         error = new BossError(`${method} ${url}: no answer (${e.code ?? e.message ?? 'network error'})`, 0);
       }
       if (!error.transient || attempt >= this.attempts) throw error;
+      count('boss_ingest_boss_retries_total');
       const backoff = this.backoffMs * 2 ** (attempt - 1);
       const waitMs = Math.max(error.retryAfterMs ?? 0, backoff / 2 + Math.random() * backoff);
       // The message names the method, path and status: never a header, so never the token.

@@ -1,6 +1,7 @@
 /** The pool of chunk threads of a worker process: decoding, assembly and compression stay off the main thread. */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
+import { metricsWorkerData } from '../metrics/counters.js';
 import type { RowOutcome, RowTask } from './row-task.js';
 
 let pool: Piscina<RowTask, RowOutcome> | undefined;
@@ -19,7 +20,7 @@ export function rowPool(): Piscina<RowTask, RowOutcome> {
     idleTimeout: Number.POSITIVE_INFINITY,
     // geotiff (multipage TIFF sources) imports web-worker, which in a worker thread reads
     // workerData as its own and throws on loading when it is undefined.
-    workerData: {},
+    workerData: { ...metricsWorkerData() },
   });
   return pool;
 }

@@ -13,6 +13,7 @@ import { createSource } from '../plugins/index.js';
 import type { Source } from '../plugins/types.js';
 import type { ChunkFailure, JobSpec } from '../job/types.js';
 import { BossError, chunkReason, classify } from '../errors.js';
+import { count } from '../metrics/counters.js';
 import { sampleBytes, type Tile } from '../tiles/tile.js';
 
 export interface RowResult {
@@ -99,6 +100,8 @@ async function fillFromTiles(
           try {
             file = source.path.process(xi, yi, z, row.t);
             const tile = await source.tile.process(file, xi, yi, z, row.t);
+            count('boss_ingest_tiles_decoded_total');
+            count('boss_ingest_source_bytes_read_total', tile.data.byteLength);
             checkTile(tile, file, config.ingest_job, destination.datatype, xi, yi);
             for (const c of targets) copyTile(tile, { xi, yi, z }, job, c);
           } catch (err) {
@@ -123,6 +126,7 @@ async function writeChunks(
   failed: Failures,
 ): Promise<RowResult> {
   const result: RowResult = { written: 0, skipped: 0, voxels: 0, failures: [] };
+  const bytesPerVoxel = BYTES_PER_VOXEL[destination.spec.datatype];
   await Promise.all(
     chunks
       .filter((c) => !failed.has(c.index))
@@ -142,9 +146,12 @@ async function writeChunks(
         } else {
           result.written++;
           result.voxels += boxVoxels(c.box);
+          count('boss_ingest_chunks_written_total');
+          count('boss_ingest_destination_bytes_written_total', boxVoxels(c.box) * bytesPerVoxel);
         }
       }),
   );
+  count('boss_ingest_chunks_failed_total', failed.size);
   result.failures = [...failed.values()];
   return result;
 }

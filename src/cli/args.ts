@@ -16,6 +16,7 @@ const VALUE_OPTIONS = [
   '--address',
   '--namespace',
   '--reason',
+  '--metrics-port',
 ];
 
 /** Maps the original client's spellings onto the subcommands. */

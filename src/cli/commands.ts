@@ -19,6 +19,7 @@ import { loadResources, prepResources } from '../boss/prep.js';
 import { MissingTokenError } from '../boss/token.js';
 import { jobExtent } from '../config/job.js';
 import { tileCount, tileRange } from '../extent/tiles.js';
+import { serveMetrics, sdkMetricsAddress } from '../metrics/endpoint.js';
 import { spawnWorkers } from '../worker/processes.js';
 import { runWorker } from '../worker/worker.js';
 import { cancelSignal } from '../workflows/messages.js';
@@ -51,7 +52,7 @@ interface JobOpts extends ConnectionOpts {
   downsample?: boolean;
 }
 
-function setUpLog(opts: ConnectionOpts): string {
+function setUpLog(opts: ConnectionOpts, metricsAddress?: string): string {
   let level;
   try {
     level = parseLogLevel(opts.logLevel);
@@ -59,8 +60,17 @@ function setUpLog(opts: ConnectionOpts): string {
     throw new UsageError((err as Error).message);
   }
   const file = opts.logFile ?? defaultLogFile();
-  installLogger(file, level);
+  installLogger(file, level, metricsAddress);
   return file;
+}
+
+/** `--metrics-port`: the first worker process's; the next ones serve on the ports after it. */
+function metricsPort(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new UsageError(`--metrics-port must be a TCP port from 1 to 65535, not ${JSON.stringify(value)}`);
+  return n;
 }
 
 function processCount(value: string): number {
@@ -129,8 +139,12 @@ function uiLink(server: EmbeddedServer | undefined, namespace: string, jobId: st
     );
 }
 
-export async function runCommand(file: string, opts: JobOpts & { processes: string }): Promise<number> {
+export async function runCommand(
+  file: string,
+  opts: JobOpts & { processes: string; metricsPort?: string },
+): Promise<number> {
   const processes = processCount(opts.processes);
+  const firstMetricsPort = metricsPort(opts.metricsPort);
   const config = await jobConfig(file, opts);
   const jobId = opts.jobId ?? newJobId(config);
   console.log(`job id: ${jobId}`);
@@ -140,7 +154,13 @@ export async function runCommand(file: string, opts: JobOpts & { processes: stri
     return EXIT.completed;
   }
   const server = await ensureServer(opts);
-  const workers = spawnWorkers({ ...opts, processes, logFile, logLevel: opts.logLevel });
+  const workers = spawnWorkers({
+    ...opts,
+    processes,
+    logFile,
+    logLevel: opts.logLevel,
+    metricsPort: firstMetricsPort,
+  });
   let interrupted = false;
   const onSignal = () => {
     interrupted = true;
@@ -187,15 +207,23 @@ export async function startCommand(file: string, opts: JobOpts & { wait?: boolea
 }
 
 export async function workerCommand(
-  opts: ConnectionOpts & { processes: string; taskQueue: string },
+  opts: ConnectionOpts & { processes: string; taskQueue: string; metricsPort?: string },
 ): Promise<number> {
   const processes = processCount(opts.processes);
-  const logFile = setUpLog(opts);
+  const port = metricsPort(opts.metricsPort);
   if (processes === 1) {
-    await runWorker(opts);
+    const sdkAddress = port === undefined ? undefined : await sdkMetricsAddress();
+    setUpLog(opts, sdkAddress);
+    const endpoint = port === undefined ? undefined : await serveMetrics(port, sdkAddress!);
+    try {
+      await runWorker(opts);
+    } finally {
+      await endpoint?.close();
+    }
     return EXIT.completed;
   }
-  const workers = spawnWorkers({ ...opts, processes, logFile, logLevel: opts.logLevel });
+  const logFile = setUpLog(opts);
+  const workers = spawnWorkers({ ...opts, processes, logFile, logLevel: opts.logLevel, metricsPort: port });
   const forward = (signal: NodeJS.Signals) => () =>
     workers.children.forEach((c) => c.exitCode === null && c.kill(signal));
   process.on('SIGINT', forward('SIGINT'));

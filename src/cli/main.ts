@@ -19,6 +19,10 @@ import {
 import { normaliseArgs } from './args.js';
 import { EXIT, UsageError } from './exit.js';
 
+const METRICS_OPTION = '--metrics-port <port>';
+const METRICS_HELP =
+  "serve Prometheus metrics (ours and the Temporal SDK's) at :PORT/metrics; with -p N, PORT..PORT+N-1";
+
 function connectionOptions(cmd: Command): Command {
   return cmd
     .addOption(
@@ -69,6 +73,7 @@ function program(): Command {
   )
     .description('submit (or join) a job and run worker processes on this node until it ends')
     .option('-p, --processes <n>', 'worker processes on this node', '1')
+    .option(METRICS_OPTION, METRICS_HELP)
     .action(async (config: string, opts) => {
       process.exitCode = await runCommand(config, opts);
     });
@@ -84,6 +89,7 @@ function program(): Command {
     .description('serve every job on the task queue from this node until SIGINT/SIGTERM')
     .option('-p, --processes <n>', 'worker processes on this node', '1')
     .option('--task-queue <queue>', 'Temporal task queue', DEFAULT_TASK_QUEUE)
+    .option(METRICS_OPTION, METRICS_HELP)
     .action(async (opts) => {
       process.exitCode = await workerCommand(opts);
     });

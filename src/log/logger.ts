@@ -43,14 +43,19 @@ function write(entry: LogEntry): void {
   appendFileSync(logFile, formatLogLine(when, entry.level, entry.message, entry.meta));
 }
 
-/** Sends this process's log (ours and the Temporal SDK's) to `file` at `level` and above. */
-export function installLogger(file: string, level: LogLevel): DefaultLogger {
+/**
+ * Sends this process's log (ours and the Temporal SDK's) to `file` at `level` and above, and the
+ * SDK's metrics to a Prometheus exporter at `metricsAddress` if given (the runtime is installed
+ * once, before any connection, so both are set here).
+ */
+export function installLogger(file: string, level: LogLevel, metricsAddress?: string): DefaultLogger {
   mkdirSync(path.dirname(file), { recursive: true });
   logFile = file;
   // The chunk threads, started later, inherit these and write to the same file (file-log.ts).
   process.env[LOG_FILE_ENV] = file;
   process.env[LOG_LEVEL_ENV] = level;
   const logger = new DefaultLogger(level, write);
-  Runtime.install({ logger });
+  const metrics = metricsAddress ? { metrics: { prometheus: { bindAddress: metricsAddress } } } : undefined;
+  Runtime.install({ logger, ...(metrics ? { telemetryOptions: metrics } : {}) });
   return logger;
 }

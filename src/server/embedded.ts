@@ -1,39 +1,26 @@
 /**
  * The Temporal server a command talks to: the one at the address if it answers, else (for a
- * local address) an embedded dev server persisting to ~/.boss-ingest, started from the Temporal
- * CLI binary the way the SDK's test environment does it.
+ * local address) an embedded dev server persisting to ~/.boss-ingest, run from the Temporal CLI
+ * (found, or built with Go). Its banner and logs go to a file beside its database, never to our
+ * stdout, whose first line is the job id.
  */
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { STATE_DIR } from '../log/logger.js';
 import { NoServerError } from '../errors.js';
+import { buildTemporalCli, installedTemporalCli } from './temporal-cli.js';
 
-const CACHED_CLI = path.join(process.env.HOME ?? '', '.cache', 'boss-ingest', 'bin', 'temporal');
+export { installedTemporalCli } from './temporal-cli.js';
+
+/** How long a dev server gets to answer after it is started. */
+const START_TIMEOUT_MS = 60_000;
 
 export interface ServerOptions {
   address: string;
   namespace: string;
-}
-
-/** The Temporal CLI on this machine: TEMPORAL_CLI_PATH, `temporal` on the PATH, else the CI cache. */
-export function installedTemporalCli(): string | undefined {
-  const candidates = [
-    process.env.TEMPORAL_CLI_PATH,
-    ...(process.env.PATH ?? '').split(path.delimiter).map((dir) => dir && path.join(dir, 'temporal')),
-    CACHED_CLI,
-  ];
-  return candidates.find((p): p is string => !!p && existsSync(p));
-}
-
-/** The installed Temporal CLI, else a download as the SDK's test environment does it. */
-function temporalExecutable():
-  { type: 'existing-path'; path: string } | { type: 'cached-download'; downloadDir: string } {
-  const found = installedTemporalCli();
-  return found
-    ? { type: 'existing-path', path: found }
-    : { type: 'cached-download', downloadDir: path.join(STATE_DIR, 'temporal-cli') };
 }
 
 /** Whether a Temporal server answers at the address. */
@@ -58,30 +45,90 @@ export interface EmbeddedServer {
 
 export { NoServerError };
 
+interface DevServerOptions extends ServerOptions {
+  dbFile?: string;
+  ui?: boolean;
+  /** Progress of a first-time build of the CLI (default: stderr). */
+  say?: (line: string) => void;
+}
+
 /** Starts a dev server on the address's port, persisting to `dbFile`. */
-export async function startEmbeddedServer(
-  options: ServerOptions & { dbFile?: string; ui?: boolean },
-): Promise<EmbeddedServer> {
-  const [host, portText] = splitAddress(options.address);
-  const port = Number(portText);
-  const dbFile = options.dbFile ?? path.join(STATE_DIR, 'temporal.sqlite');
-  const uiPort = port + 1000;
+export async function startEmbeddedServer(options: DevServerOptions): Promise<EmbeddedServer> {
   try {
-    const env = await TestWorkflowEnvironment.createLocal({
-      server: {
-        executable: temporalExecutable(),
-        ip: host === 'localhost' ? '127.0.0.1' : host,
-        port,
-        namespace: options.namespace,
-        dbFilename: dbFile,
-        ui: options.ui ?? true,
-        uiPort,
-      },
-    });
-    return { address: options.address, uiUrl: `http://localhost:${uiPort}`, stop: () => env.teardown() };
+    const cli = installedTemporalCli() ?? (await buildTemporalCli(options.say ?? ((l) => console.error(l))));
+    return cli ? await startDevServer(cli, options) : await startDownloadedServer(options);
   } catch (err) {
     throw new NoServerError(options.address, (err as Error).message);
   }
+}
+
+function serverArgs(options: DevServerOptions) {
+  const [host, portText] = splitAddress(options.address);
+  const port = Number(portText);
+  return {
+    ip: host === 'localhost' ? '127.0.0.1' : host,
+    port,
+    dbFile: options.dbFile ?? path.join(STATE_DIR, 'temporal.sqlite'),
+    ui: options.ui ?? true,
+    uiPort: port + 1000,
+  };
+}
+
+/** `temporal server start-dev` as the SDK's test environment runs it, its output to a log file. */
+async function startDevServer(cli: string, options: DevServerOptions): Promise<EmbeddedServer> {
+  const { ip, port, dbFile, ui, uiPort } = serverArgs(options);
+  const logFile = `${dbFile}.log`;
+  const args = [
+    ...['server', 'start-dev', '--ip', ip, '--port', String(port), '--namespace', options.namespace],
+    ...['--db-filename', dbFile, '--log-format', 'pretty', '--log-level', 'warn'],
+    // No call home for a version check (machines without internet), updates on, as the SDK does.
+    ...['--dynamic-config-value', 'frontend.enableServerVersionCheck=false'],
+    ...['--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true'],
+    ...(ui ? ['--ui-port', String(uiPort)] : ['--headless']),
+  ];
+  const log = openSync(logFile, 'a');
+  const child = spawn(cli, args, { stdio: ['ignore', log, log] });
+  closeSync(log);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const stop = async () => {
+    if (!gone) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const address = options.address;
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!(await serverAnswers(address))) {
+    const tail = () => readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n');
+    if (gone) throw new Error(`${cli} server start-dev exited: ${tail()}`);
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(
+        `${cli} server start-dev did not answer within ${START_TIMEOUT_MS / 1000} s: ${tail()}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { address, uiUrl: `http://localhost:${uiPort}`, stop };
+}
+
+/** Neither installed nor buildable: the SDK downloads the CLI (which prints its banner to stdout). */
+async function startDownloadedServer(options: DevServerOptions): Promise<EmbeddedServer> {
+  const { ip, port, dbFile, ui, uiPort } = serverArgs(options);
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'cached-download', downloadDir: path.join(STATE_DIR, 'temporal-cli') },
+      ip,
+      port,
+      namespace: options.namespace,
+      dbFilename: dbFile,
+      ui,
+      uiPort,
+    },
+  });
+  return { address: options.address, uiUrl: `http://localhost:${uiPort}`, stop: () => env.teardown() };
 }
 
 function splitAddress(address: string): [string, string] {

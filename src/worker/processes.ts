@@ -8,6 +8,8 @@ export interface WorkerProcessOptions extends WorkerOptions {
   processes: number;
   logFile: string;
   logLevel: string;
+  /** The first child's --metrics-port; child i serves on metricsPort + i. */
+  metricsPort?: number;
   /** Handed to the children in their environment only; never put on a command line or in Temporal. */
   apiToken?: string;
 }
@@ -42,8 +44,10 @@ export function spawnWorkers(options: WorkerProcessOptions): WorkerProcesses {
     '-v',
     options.logLevel,
   ];
-  const children = Array.from({ length: options.processes }, () =>
-    fork(MAIN, args, { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  const metrics = (i: number) =>
+    options.metricsPort === undefined ? [] : ['--metrics-port', String(options.metricsPort + i)];
+  const children = Array.from({ length: options.processes }, (_, i) =>
+    fork(MAIN, [...args, ...metrics(i)], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
   );
   const exited = Promise.all(
     children.map(

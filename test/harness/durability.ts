@@ -188,7 +188,10 @@ export async function batchAttempts(address: string, jobId: string): Promise<Bat
   try {
     const client = new Client({ connection });
     const out: BatchAttempt[] = [];
-    let runId: string | undefined;
+    // From the first run: the job id alone names the latest.
+    const latest = await client.workflow.getHandle(jobId).fetchHistory();
+    let runId: string | undefined =
+      latest.events?.[0]?.workflowExecutionStartedEventAttributes?.firstExecutionRunId ?? undefined;
     for (;;) {
       const history = await client.workflow.getHandle(jobId, runId).fetchHistory();
       const scheduled = new Map<string, { first: number; end: number }>();

@@ -1,28 +1,19 @@
 /** The real parts integration tests run against: a Temporal dev server, our CLI, zarr-python. */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmbeddedServer, type EmbeddedServer } from '../../src/server/embedded.js';
+import { freePort } from '../../src/server/ports.js';
+
+export { freePort };
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = path.join(REPO, 'dist', 'src', 'cli', 'main.js');
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(path.join(os.tmpdir(), `boss-ingest-${prefix}-`));
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 }
 
 export interface TestServer extends EmbeddedServer {

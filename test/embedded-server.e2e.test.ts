@@ -1,0 +1,55 @@
+/**
+ * `boss-ingest run` with no server at a local address: it starts the embedded dev server from the
+ * Temporal CLI on this machine, and stdout stays the job's own (the job id first, the outcome
+ * last); the dev server's banner and logs go to a file beside its database in BOSS_INGEST_HOME.
+ */
+import { strict as assert } from 'node:assert';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { cli, freePort, jobIdOf, tempDir } from './harness/env.js';
+import { chunkTotal, syntheticConfig, type SyntheticJob } from './harness/synthetic-job.js';
+
+describe('run with no server: the embedded dev server', function () {
+  this.timeout(120_000);
+  let dir: string;
+
+  before(() => {
+    dir = tempDir('embedded');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('starts a dev server whose banner stays out of stdout; the job completes', async () => {
+    const job: SyntheticJob = {
+      out: path.join(dir, 'embedded.ome.zarr'),
+      extent: { x: [0, 256], y: [0, 256], z: [0, 16] },
+      tile: { x: 128, y: 128 },
+      chunk: { x: 128, y: 128, z: 8 },
+      bits: 8,
+      delayMs: 0,
+      engine: { chunks_per_batch: 4 },
+    };
+    const config = path.join(dir, 'embedded.json');
+    writeFileSync(config, JSON.stringify(syntheticConfig(job)));
+    const home = path.join(dir, 'home');
+    const address = `127.0.0.1:${await freePort()}`;
+    const res = await cli(['run', config, '-f', '--address', address], home);
+    assert.equal(res.code, 0, res.stdout + res.stderr);
+    const lines = res.stdout.trimEnd().split('\n');
+    jobIdOf(res.stdout);
+    const total = chunkTotal(job);
+    assert.match(lines[lines.length - 1]!, new RegExp(`completed: ${total}/${total} chunks`));
+    for (const line of lines)
+      assert.doesNotMatch(
+        line,
+        /^(CLI |Server:|UI:|Metrics:)/,
+        `the dev server's banner on stdout:\n${res.stdout}`,
+      );
+    assert.match(res.stderr, /starting an embedded dev server/);
+    const log = readFileSync(path.join(home, 'temporal.sqlite.log'), 'utf8');
+    assert.match(
+      log,
+      new RegExp(`Server:\\s+\\S+:${address.split(':')[1]}`),
+      'the banner is in the log file',
+    );
+  });
+});
