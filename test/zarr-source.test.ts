@@ -1,12 +1,13 @@
 // Zarr sources written by zarr-python 3 (v2 and v3 arrays, an OME-Zarr 0.5 group with sharding),
 // read back by our volume reader voxel for voxel from a path, file://, HTTP and a local S3 server.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openZarr, type ZarrParams } from '../src/volumes/zarr.js';
-import type { Box, VolumeData, VolumeDatatype } from '../src/volumes/volume.js';
+import type { Box, VolumeDatatype } from '../src/volumes/volume.js';
 import { tempDir } from './harness/env.js';
+import { assertSameVoxels, expectedBox } from './harness/voxels.js';
 import {
   runFixtureScript,
   serveDirectory,
@@ -17,27 +18,6 @@ import {
 
 type Written = Record<string, { shape: number[]; dtype: VolumeDatatype }>;
 
-const ARRAY = { uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array, uint64: BigUint64Array };
-
-/** The expected voxels of BOX, cut from the raw C-order (z, y, x) dump of the whole array. */
-function expectedBox(dir: string, name: string, written: Written, box: Box): VolumeData {
-  const { shape, dtype } = written[name];
-  const bytes = readFileSync(path.join(dir, `${name}.raw`));
-  const all = new ARRAY[dtype](
-    bytes.buffer,
-    bytes.byteOffset,
-    bytes.byteLength / ARRAY[dtype].BYTES_PER_ELEMENT,
-  );
-  const [, Y, X] = shape.length === 3 ? shape : [1, ...shape];
-  const out = new ARRAY[dtype]((box.x[1] - box.x[0]) * (box.y[1] - box.y[0]) * (box.z[1] - box.z[0]));
-  let i = 0;
-  for (let z = box.z[0]; z < box.z[1]; z++)
-    for (let y = box.y[0]; y < box.y[1]; y++)
-      for (let x = box.x[0]; x < box.x[1]; x++)
-        (out as Uint8Array)[i++] = (all as Uint8Array)[(z * Y + y) * X + x];
-  return out;
-}
-
 /** Every file under DIR with its size and modification time. */
 function snapshot(dir: string): Record<string, string> {
   const files: Record<string, string> = {};
@@ -46,15 +26,6 @@ function snapshot(dir: string): Record<string, string> {
     files[name] = `${s.size} ${s.mtimeMs}`;
   }
   return files;
-}
-
-function assertSameVoxels(actual: VolumeData, expected: VolumeData, what: string): void {
-  assert.equal(actual.constructor.name, expected.constructor.name, `${what}: datatype`);
-  assert.equal(actual.length, expected.length, `${what}: voxel count`);
-  for (let i = 0; i < expected.length; i++) {
-    if (actual[i] !== expected[i])
-      assert.fail(`${what}: voxel ${i} is ${actual[i]}, zarr-python wrote ${expected[i]}`);
-  }
 }
 
 const CASES: { label: string; params: (root: string) => ZarrParams; raw: string; box: Box }[] = [
@@ -140,7 +111,11 @@ describe('Zarr sources (written by zarr-python)', function () {
         const { shape, dtype } = written[c.raw];
         assert.equal(volume.datatype, dtype);
         assert.deepEqual([volume.size.z, volume.size.y, volume.size.x], shape);
-        assertSameVoxels(await volume.readBox(c.box), expectedBox(dir, c.raw, written, c.box), c.label);
+        assertSameVoxels(
+          await volume.readBox(c.box),
+          expectedBox({ file: path.join(dir, `${c.raw}.raw`), dtype, shape }, c.box),
+          c.label,
+        );
         await volume.close();
       });
     }
