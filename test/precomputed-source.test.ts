@@ -3,21 +3,12 @@
 // reader voxel for voxel, and jpeg against CloudVolume's own decoding; from disk, HTTP and S3.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openPrecomputed } from '../src/volumes/precomputed/index.js';
 import { murmurHash64Low } from '../src/volumes/precomputed/murmurhash.js';
 import type { Box, VolumeDatatype } from '../src/volumes/volume.js';
-import { tempDir } from './harness/env.js';
-import {
-  runFixtureScript,
-  serveDirectory,
-  startS3Server,
-  testPython,
-  type S3Server,
-  type StaticServer,
-} from './harness/sources.js';
+import { serveFixtures, testPython, type ServedFixtures } from './harness/sources.js';
 import { assertSameVoxels, expectedBox } from './harness/voxels.js';
 
 type Written = Record<string, { offset: number[]; size: number[]; dtype: VolumeDatatype }>;
@@ -46,27 +37,16 @@ const CASES: { layer: string; label: string; box?: Box }[] = [
 
 describe('Precomputed sources (written by CloudVolume)', function () {
   this.timeout(300_000);
+  let fixtures: ServedFixtures<Written>;
   let dir: string;
   let written: Written;
-  let http: StaticServer;
-  let s3: S3Server;
-  const savedEnv = { ...process.env };
 
   before(async () => {
-    dir = tempDir('precomputed-sources');
-    written = await runFixtureScript<Written>('precomputed_sources.py', [dir]);
-    http = await serveDirectory(dir);
-    s3 = await startS3Server();
-    await s3.upload(dir, 'lab-data', 'layers');
-    Object.assign(process.env, s3.env);
+    fixtures = await serveFixtures<Written>('precomputed_sources.py', 'layers');
+    ({ dir, written } = fixtures);
   });
 
-  after(async () => {
-    process.env = savedEnv;
-    await http?.close();
-    await s3?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => fixtures?.stop());
 
   const whole = (layer: string): Box => {
     const { offset: o, size: s } = written[layer];
@@ -84,8 +64,8 @@ describe('Precomputed sources (written by CloudVolume)', function () {
 
   const roots: Record<string, () => string> = {
     'a file:// URL': () => pathToFileURL(dir).href,
-    HTTP: () => http.url,
-    S3: () => 's3://lab-data/layers',
+    HTTP: () => fixtures.http.url,
+    S3: () => fixtures.s3Root,
   };
 
   for (const [where, root] of Object.entries(roots)) {
@@ -143,7 +123,7 @@ describe('Precomputed sources (written by CloudVolume)', function () {
   });
 
   it('reads a missing chunk as zeros with fill_missing, over HTTP too', async () => {
-    for (const location of [path.join(dir, 'missing'), `${http.url}/missing`]) {
+    for (const location of [path.join(dir, 'missing'), `${fixtures.http.url}/missing`]) {
       const volume = await openPrecomputed({ location, fillMissing: true });
       const data = await volume.readBox(whole('missing'));
       const expected = expectedBox(dump('missing'), whole('missing'));
@@ -168,7 +148,7 @@ describe('Precomputed sources (written by CloudVolume)', function () {
       /raw_plain: has mips 0\.\.0, not 1/,
     );
     await assert.rejects(
-      openPrecomputed({ location: `${http.url}/nothing` }),
+      openPrecomputed({ location: `${fixtures.http.url}/nothing` }),
       /nothing\/info does not exist/,
     );
   });

@@ -1,20 +1,13 @@
 // Zarr sources written by zarr-python 3 (v2 and v3 arrays, an OME-Zarr 0.5 group with sharding),
 // read back by our volume reader voxel for voxel from a path, file://, HTTP and a local S3 server.
 import assert from 'node:assert/strict';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openZarr, type ZarrParams } from '../src/volumes/zarr.js';
 import type { Box, VolumeDatatype } from '../src/volumes/volume.js';
-import { tempDir } from './harness/env.js';
 import { assertSameVoxels, expectedBox } from './harness/voxels.js';
-import {
-  runFixtureScript,
-  serveDirectory,
-  startS3Server,
-  type S3Server,
-  type StaticServer,
-} from './harness/sources.js';
+import { serveFixtures, type ServedFixtures } from './harness/sources.js';
 
 type Written = Record<string, { shape: number[]; dtype: VolumeDatatype }>;
 
@@ -75,33 +68,22 @@ const CASES: { label: string; params: (root: string) => ZarrParams; raw: string;
 
 describe('Zarr sources (written by zarr-python)', function () {
   this.timeout(300_000);
+  let fixtures: ServedFixtures<Written>;
   let dir: string;
   let written: Written;
-  let http: StaticServer;
-  let s3: S3Server;
-  const savedEnv = { ...process.env };
 
   before(async () => {
-    dir = tempDir('zarr-sources');
-    written = await runFixtureScript<Written>('zarr_sources.py', [dir]);
-    http = await serveDirectory(dir);
-    s3 = await startS3Server();
-    await s3.upload(dir, 'lab-data', 'volumes');
-    Object.assign(process.env, s3.env);
+    fixtures = await serveFixtures<Written>('zarr_sources.py', 'volumes');
+    ({ dir, written } = fixtures);
   });
 
-  after(async () => {
-    process.env = savedEnv;
-    await http?.close();
-    await s3?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => fixtures?.stop());
 
   const roots: Record<string, () => string> = {
     'a local path': () => dir,
     'a file:// URL': () => pathToFileURL(dir).href,
-    HTTP: () => http.url,
-    S3: () => 's3://lab-data/volumes',
+    HTTP: () => fixtures.http.url,
+    S3: () => fixtures.s3Root,
   };
 
   for (const [where, root] of Object.entries(roots)) {
@@ -151,7 +133,7 @@ describe('Zarr sources (written by zarr-python)', function () {
       /nothing\.zarr: no Zarr array or group here/,
     );
     await assert.rejects(
-      openZarr({ location: 's3://lab-data/volumes/nothing.zarr' }),
+      openZarr({ location: `${fixtures.s3Root}/nothing.zarr` }),
       /s3:\/\/lab-data\/volumes\/nothing\.zarr: no Zarr/,
     );
   });

@@ -77,17 +77,17 @@ export function checkInside(volume: Volume, box: Box): void {
   }
 }
 
+const ARRAYS = { uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array, uint64: BigUint64Array };
+
+export const BYTES_PER_VOXEL: Record<VolumeDatatype, number> = { uint8: 1, uint16: 2, uint32: 4, uint64: 8 };
+
 export function allocate(datatype: VolumeDatatype, count: number): VolumeData {
-  switch (datatype) {
-    case 'uint8':
-      return new Uint8Array(count);
-    case 'uint16':
-      return new Uint16Array(count);
-    case 'uint32':
-      return new Uint32Array(count);
-    case 'uint64':
-      return new BigUint64Array(count);
-  }
+  return new ARRAYS[datatype](count);
+}
+
+/** The voxels in little-endian bytes (copied, so the result is aligned). */
+export function fromBytes(bytes: Uint8Array, datatype: VolumeDatatype): VolumeData {
+  return new ARRAYS[datatype](Uint8Array.prototype.slice.call(bytes).buffer);
 }
 
 /**

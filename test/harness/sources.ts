@@ -3,11 +3,11 @@
  * CloudVolume, h5py), a static HTTP server over a directory, and moto's S3 server on localhost.
  */
 import { execFile, spawn } from 'node:child_process';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, REPO } from './env.js';
+import { freePort, REPO, tempDir } from './env.js';
 
 /** BOSS_INGEST_PYTHON, else the venv .ci/run sets up. */
 export function testPython(): string {
@@ -150,5 +150,41 @@ export async function startS3Server(): Promise<S3Server> {
         child.once('exit', () => resolve());
         child.kill();
       }),
+  };
+}
+
+export interface ServedFixtures<T> {
+  /** Where the script wrote its files. */
+  dir: string;
+  /** What the script printed. */
+  written: T;
+  http: StaticServer;
+  s3: S3Server;
+  /** The same files under S3 (the process environment points our S3 reads at the server). */
+  s3Root: string;
+  stop(): Promise<void>;
+}
+
+/** Runs a fixture script into a temp directory and serves the result over HTTP and S3 as well. */
+export async function serveFixtures<T>(script: string, prefix: string): Promise<ServedFixtures<T>> {
+  const dir = tempDir(prefix);
+  const written = await runFixtureScript<T>(script, [dir]);
+  const http = await serveDirectory(dir);
+  const s3 = await startS3Server();
+  await s3.upload(dir, 'lab-data', prefix);
+  const savedEnv = { ...process.env };
+  Object.assign(process.env, s3.env);
+  return {
+    dir,
+    written,
+    http,
+    s3,
+    s3Root: `s3://lab-data/${prefix}`,
+    stop: async () => {
+      process.env = savedEnv;
+      await http.close();
+      await s3.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

@@ -1,28 +1,12 @@
 /** Decodes one stored chunk of a precomputed layer into z, y, x voxels (x fastest). */
 import { gunzipSync } from 'node:zlib';
 import sharp from 'sharp';
-import { type VolumeData, type VolumeDatatype, type Xyz } from '../volume.js';
+import { BYTES_PER_VOXEL, fromBytes, type VolumeData, type VolumeDatatype, type Xyz } from '../volume.js';
 import { decodeCompressedSegmentation } from './compressed-segmentation.js';
 import type { Scale } from './info.js';
 
-const BYTES: Record<VolumeDatatype, number> = { uint8: 1, uint16: 2, uint32: 4, uint64: 8 };
-
 function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-}
-
-function typed(bytes: Uint8Array, datatype: VolumeDatatype): VolumeData {
-  const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  switch (datatype) {
-    case 'uint8':
-      return new Uint8Array(copy);
-    case 'uint16':
-      return new Uint16Array(copy);
-    case 'uint32':
-      return new Uint32Array(copy);
-    case 'uint64':
-      return new BigUint64Array(copy);
-  }
 }
 
 /**
@@ -37,7 +21,7 @@ export async function decodeChunk(
   datatype: VolumeDatatype,
 ): Promise<VolumeData> {
   const voxels = size.x * size.y * size.z;
-  const rawLength = voxels * BYTES[datatype];
+  const rawLength = voxels * BYTES_PER_VOXEL[datatype];
   const bytes =
     isGzip(stored) && !(scale.encoding === 'raw' && stored.byteLength === rawLength)
       ? new Uint8Array(gunzipSync(stored))
@@ -49,7 +33,7 @@ export async function decodeChunk(
           `raw chunk is ${bytes.byteLength} bytes; ${size.x} x ${size.y} x ${size.z} ${datatype} voxels need ${rawLength}`,
         );
       }
-      return typed(bytes, datatype);
+      return fromBytes(bytes, datatype);
     case 'jpeg': {
       // One image x wide and y * z high: the z slices stacked.
       const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
