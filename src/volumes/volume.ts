@@ -31,7 +31,8 @@ export interface Volume {
   /** The source's own chunk shape: boxes aligned to it read each stored chunk once. */
   readonly chunk: Xyz;
   /** Reads a box inside the volume's bounds; throws VolumeError for missing or unreadable data. */
-  readBox(box: Box): Promise<VolumeData>;
+  /** Time point t (default 0) for the sources that have time. */
+  readBox(box: Box, t?: number): Promise<VolumeData>;
   close(): Promise<void>;
 }
 
