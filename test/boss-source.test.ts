@@ -3,7 +3,7 @@
 // uint64 labels kept whole, and the token never in an error message.
 import assert from 'node:assert/strict';
 import { openBossVolume, parseBossUri } from '../src/volumes/boss.js';
-import type { Box } from '../src/volumes/volume.js';
+import type { VolumeBox } from '../src/volumes/volume.js';
 import { startBossEmulator, type BossEmulator } from './boss-emulator/index.js';
 
 const TOKEN = 'source-reader-token-5f1e';
@@ -55,7 +55,7 @@ describe('Boss source (Boss emulator)', function () {
 
   function assertBox(
     data: ArrayLike<number | bigint>,
-    box: Box,
+    box: VolumeBox,
     value: (x: number, y: number, z: number) => number | bigint,
   ) {
     let i = 0;
@@ -104,7 +104,7 @@ describe('Boss source (Boss emulator)', function () {
   it('reads a box across cutout blocks with parallel GETs, voxel for voxel', async () => {
     const volume = await open('bossdb://src/exp/em');
     boss.resetStats();
-    const box: Box = { x: [1000, 1100], y: [450, 600], z: [10, 20] };
+    const box: VolumeBox = { x: [1000, 1100], y: [450, 600], z: [10, 20] };
     assertBox(await volume.readBox(box), box, value16);
     assert.equal(boss.stats.gets, 2 * 1 * 2, 'one GET per 1024 x 1024 x 16 block the box touches');
   });
@@ -113,7 +113,7 @@ describe('Boss source (Boss emulator)', function () {
     const volume = await open('bossdb://src/exp/labels');
     boss.faults = { seed: 3, script: [503, 'drop', 500], scope: 'cutout-get' };
     try {
-      const box: Box = { x: [950, 1050], y: [420, 520], z: [5, 18] };
+      const box: VolumeBox = { x: [950, 1050], y: [420, 520], z: [5, 18] };
       const data = await volume.readBox(box);
       assert.ok(data instanceof BigUint64Array);
       assertBox(data, box, value64);

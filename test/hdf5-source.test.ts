@@ -11,7 +11,7 @@ import {
   Hdf5TimeSeriesVolume,
 } from '../src/volumes/hdf5/planes.js';
 import { Hdf5SingleFileVolume } from '../src/volumes/hdf5/single-file.js';
-import type { Box, Volume, VolumeDatatype } from '../src/volumes/volume.js';
+import type { VolumeBox, Volume, VolumeDatatype } from '../src/volumes/volume.js';
 import { serveFixtures, type ServedFixtures } from './harness/sources.js';
 import { assertSameVoxels, expectedBox } from './harness/voxels.js';
 
@@ -29,17 +29,21 @@ describe('HDF5 sources (written by h5py)', function () {
 
   after(() => fixtures?.stop());
 
-  const whole = (name: string): Box => {
+  const whole = (name: string): VolumeBox => {
     const [Z, Y, X] = fixtures.written[name].shape;
     return { x: [0, X], y: [0, Y], z: [0, Z] };
   };
-  const expected = (name: string, box: Box) =>
+  const expected = (name: string, box: VolumeBox) =>
     expectedBox({ file: path.join(dir, `${name}.raw`), ...fixtures.written[name] }, box);
 
-  async function assertReads(volume: Volume, name: string, boxes: Box[], t?: number): Promise<void> {
+  async function assertReads(volume: Volume, name: string, boxes: VolumeBox[], t?: number): Promise<void> {
     try {
       for (const box of boxes)
-        assertSameVoxels(await volume.readBox(box, t), expected(name, box), `${name} ${JSON.stringify(box)}`);
+        assertSameVoxels(
+          await volume.readBox({ ...box, t }),
+          expected(name, box),
+          `${name} ${JSON.stringify(box)}`,
+        );
     } finally {
       await volume.close();
     }
@@ -134,7 +138,7 @@ describe('HDF5 sources (written by h5py)', function () {
     ]);
   });
 
-  const series = (baseFilename: string, bounds: Box) =>
+  const series = (baseFilename: string, bounds: VolumeBox) =>
     new Hdf5TimeSeriesVolume({
       rootDir: path.join(dir, 'series'),
       extension: 'h5',

@@ -7,13 +7,13 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openPrecomputed } from '../src/volumes/precomputed/index.js';
 import { murmurHash64Low } from '../src/volumes/precomputed/murmurhash.js';
-import type { Box, VolumeDatatype } from '../src/volumes/volume.js';
+import type { VolumeBox, VolumeDatatype } from '../src/volumes/volume.js';
 import { serveFixtures, testPython, type ServedFixtures } from './harness/sources.js';
 import { assertSameVoxels, expectedBox } from './harness/voxels.js';
 
 type Written = Record<string, { offset: number[]; size: number[]; dtype: VolumeDatatype }>;
 
-const CASES: { layer: string; label: string; box?: Box }[] = [
+const CASES: { layer: string; label: string; box?: VolumeBox }[] = [
   {
     layer: 'raw_gzip',
     label: 'raw uint16, gzip, voxel_offset (3, 5, 2)',
@@ -48,7 +48,7 @@ describe('Precomputed sources (written by CloudVolume)', function () {
 
   after(() => fixtures?.stop());
 
-  const whole = (layer: string): Box => {
+  const whole = (layer: string): VolumeBox => {
     const { offset: o, size: s } = written[layer];
     return { x: [o[0], o[0] + s[0]], y: [o[1], o[1] + s[1]], z: [o[2], o[2] + s[2]] };
   };
@@ -89,7 +89,7 @@ describe('Precomputed sources (written by CloudVolume)', function () {
 
   it('reads a layer from a plain local path', async () => {
     const volume = await openPrecomputed({ location: path.join(dir, 'raw_gzip') });
-    const box = { x: [3, 53], y: [5, 45], z: [2, 22] } as Box;
+    const box = { x: [3, 53], y: [5, 45], z: [2, 22] } as VolumeBox;
     assertSameVoxels(await volume.readBox(box), expectedBox(dump('raw_gzip'), box), 'raw_gzip');
   });
 
@@ -118,7 +118,7 @@ describe('Precomputed sources (written by CloudVolume)', function () {
         /is missing/.test(err.message),
     );
     // A box that does not touch the missing chunk reads.
-    const box: Box = { x: [0, 16], y: [0, 32], z: [0, 16] };
+    const box: VolumeBox = { x: [0, 16], y: [0, 32], z: [0, 16] };
     assertSameVoxels(await volume.readBox(box), expectedBox(dump('missing'), box), 'missing, present part');
   });
 

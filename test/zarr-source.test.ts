@@ -5,7 +5,7 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openZarr, type ZarrParams } from '../src/volumes/zarr.js';
-import type { Box, VolumeDatatype } from '../src/volumes/volume.js';
+import type { VolumeBox, VolumeDatatype } from '../src/volumes/volume.js';
 import { assertSameVoxels, expectedBox } from './harness/voxels.js';
 import { serveFixtures, type ServedFixtures } from './harness/sources.js';
 
@@ -21,7 +21,7 @@ function snapshot(dir: string): Record<string, string> {
   return files;
 }
 
-const CASES: { label: string; params: (root: string) => ZarrParams; raw: string; box: Box }[] = [
+const CASES: { label: string; params: (root: string) => ZarrParams; raw: string; box: VolumeBox }[] = [
   {
     label: 'a Zarr v2 uint16 array',
     params: (r) => ({ location: `${r}/v2.zarr` }),

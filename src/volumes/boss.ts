@@ -12,11 +12,11 @@ import {
   allocate,
   boxSize,
   checkInside,
-  copyOverlap,
+  copyVoxels,
   fromBytes,
   VolumeError,
   BYTES_PER_VOXEL,
-  type Box,
+  type VolumeBox,
   type Volume,
   type VolumeData,
   type VolumeDatatype,
@@ -61,8 +61,8 @@ class BossVolume implements Volume {
     private readonly parallel: number,
   ) {}
 
-  private blocks(box: Box): Box[] {
-    const out: Box[] = [];
+  private blocks(box: VolumeBox): VolumeBox[] {
+    const out: VolumeBox[] = [];
     const cuts = (a: 'x' | 'y' | 'z'): [number, number][] => {
       const r: [number, number][] = [];
       for (let s = box[a][0]; s < box[a][1]; s = (Math.floor(s / BLOCK[a]) + 1) * BLOCK[a]) {
@@ -74,14 +74,15 @@ class BossVolume implements Volume {
     return out;
   }
 
-  async readBox(box: Box): Promise<VolumeData> {
+  async readBox(box: VolumeBox): Promise<VolumeData> {
     checkInside(this, box);
     const size = boxSize(box);
     const out = allocate(this.datatype, size.x * size.y * size.z);
     await forEachLimited(this.blocks(box), this.parallel, async (block) => {
       let bytes: Uint8Array;
       try {
-        const frame = await this.api.getCutout({ ...this.at, ...block });
+        const t: [number, number] | undefined = box.t === undefined ? undefined : [box.t, box.t + 1];
+        const frame = await this.api.getCutout({ ...this.at, x: block.x, y: block.y, z: block.z, t });
         bytes = await decodeChunk('blosc', new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength));
       } catch (err) {
         const transient = (err as { transient?: boolean }).transient === true;
@@ -95,7 +96,7 @@ class BossVolume implements Volume {
           `cutout of ${s.x} x ${s.y} x ${s.z} came back as ${bytes.byteLength} bytes, not ${expected}`,
         );
       }
-      copyOverlap(fromBytes(bytes, this.datatype), block, out, box);
+      copyVoxels(fromBytes(bytes, this.datatype), block, out, box);
     });
     return out;
   }

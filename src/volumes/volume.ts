@@ -4,6 +4,7 @@
  * cuboid and of a Zarr chunk.
  */
 import type { Range } from '../config/types.js';
+import { boxSize as extentBoxSize, copyBox, type Box } from '../extent/box.js';
 
 export type VolumeDatatype = 'uint8' | 'uint16' | 'uint32' | 'uint64';
 export type VolumeData = Uint8Array | Uint16Array | Uint32Array | BigUint64Array;
@@ -14,12 +15,11 @@ export interface Xyz {
   z: number;
 }
 
-/** Half-open absolute voxel ranges. */
-export interface Box {
-  x: Range;
-  y: Range;
-  z: Range;
-}
+/**
+ * A box of voxels as sources take it: absolute half-open ranges, and t, the time point, for the
+ * few sources that have time (0 when omitted).
+ */
+export type VolumeBox = Omit<Box, 't'> & { t?: number };
 
 export interface Volume {
   /** Where the volume is, for messages (a path or URL, never a token). */
@@ -31,8 +31,7 @@ export interface Volume {
   /** The source's own chunk shape: boxes aligned to it read each stored chunk once. */
   readonly chunk: Xyz;
   /** Reads a box inside the volume's bounds; throws VolumeError for missing or unreadable data. */
-  /** Time point t (default 0) for the sources that have time. */
-  readBox(box: Box, t?: number): Promise<VolumeData>;
+  readBox(box: VolumeBox): Promise<VolumeData>;
   close(): Promise<void>;
 }
 
@@ -49,22 +48,13 @@ export class VolumeError extends Error {
   }
 }
 
-export function boxSize(box: Box): Xyz {
-  return { x: box.x[1] - box.x[0], y: box.y[1] - box.y[0], z: box.z[1] - box.z[0] };
-}
-
-export function boxVoxelCount(box: Box): number {
-  const s = boxSize(box);
-  return s.x * s.y * s.z;
-}
-
-export function formatBox(box: Box): string {
+export function formatBox(box: VolumeBox): string {
   const r = (v: Range) => `${v[0]}:${v[1]}`;
   return `x ${r(box.x)}, y ${r(box.y)}, z ${r(box.z)}`;
 }
 
 /** Throws unless the box is non-empty and inside the volume. */
-export function checkInside(volume: Volume, box: Box): void {
+export function checkInside(volume: Volume, box: VolumeBox): void {
   for (const axis of ['x', 'y', 'z'] as const) {
     const lo = volume.offset[axis];
     const hi = lo + volume.size[axis];
@@ -91,24 +81,19 @@ export function fromBytes(bytes: Uint8Array, datatype: VolumeDatatype): VolumeDa
   return new ARRAYS[datatype](Uint8Array.prototype.slice.call(bytes).buffer);
 }
 
+function bytesOf(data: VolumeData): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
 /**
- * Copies the part of `src` (a block at `srcBox`) that overlaps `dstBox` into `dst` (a block at
- * `dstBox`); both are z, y, x with x fastest. Sources assemble boxes from their stored chunks so.
+ * Copies the voxels `src` (a block at `srcBox`) and `dst` (a block at `dstBox`) share, both
+ * z, y, x with x fastest and of one datatype: sources assemble boxes from their stored chunks so.
  */
-export function copyOverlap(src: VolumeData, srcBox: Box, dst: VolumeData, dstBox: Box): void {
-  const lo = (a: 'x' | 'y' | 'z') => Math.max(srcBox[a][0], dstBox[a][0]);
-  const hi = (a: 'x' | 'y' | 'z') => Math.min(srcBox[a][1], dstBox[a][1]);
-  const x0 = lo('x');
-  const x1 = hi('x');
-  if (x1 <= x0 || hi('y') <= lo('y') || hi('z') <= lo('z')) return;
-  const s = boxSize(srcBox);
-  const d = boxSize(dstBox);
-  const width = x1 - x0;
-  for (let z = lo('z'); z < hi('z'); z++) {
-    for (let y = lo('y'); y < hi('y'); y++) {
-      const from = ((z - srcBox.z[0]) * s.y + (y - srcBox.y[0])) * s.x + (x0 - srcBox.x[0]);
-      const to = ((z - dstBox.z[0]) * d.y + (y - dstBox.y[0])) * d.x + (x0 - dstBox.x[0]);
-      (dst as Uint8Array).set((src as Uint8Array).subarray(from, from + width), to);
-    }
-  }
+export function copyVoxels(src: VolumeData, srcBox: VolumeBox, dst: VolumeData, dstBox: VolumeBox): void {
+  const at0 = (b: VolumeBox): Box => ({ x: b.x, y: b.y, z: b.z, t: 0 });
+  copyBox(bytesOf(src), at0(srcBox), bytesOf(dst), at0(dstBox), src.BYTES_PER_ELEMENT);
+}
+
+export function boxSize(box: VolumeBox): Xyz {
+  return extentBoxSize({ ...box, t: 0 });
 }

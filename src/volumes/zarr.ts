@@ -12,7 +12,7 @@ import {
   boxSize,
   checkInside,
   VolumeError,
-  type Box,
+  type VolumeBox,
   type Volume,
   type VolumeData,
   type VolumeDatatype,
@@ -89,7 +89,7 @@ class ZarrVolume implements Volume {
     this.datatype = dtype as VolumeDatatype;
   }
 
-  async readBox(box: Box): Promise<VolumeData> {
+  async readBox(box: VolumeBox): Promise<VolumeData> {
     checkInside(this, box);
     const n = this.array.shape.length;
     const selection: (number | zarr.Slice)[] = [];

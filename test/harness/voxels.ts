@@ -1,7 +1,7 @@
 /** Expected voxels for the source tests: boxes cut from raw C-order (z, y, x) dumps written by Python. */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { Box, VolumeData, VolumeDatatype } from '../../src/volumes/volume.js';
+import type { VolumeBox, VolumeData, VolumeDatatype } from '../../src/volumes/volume.js';
 
 const ARRAY = { uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array, uint64: BigUint64Array };
 
@@ -15,7 +15,7 @@ export interface RawDump {
 }
 
 /** The voxels of BOX (absolute coordinates) cut from the dump. */
-export function expectedBox(dump: RawDump, box: Box): VolumeData {
+export function expectedBox(dump: RawDump, box: VolumeBox): VolumeData {
   const bytes = readFileSync(dump.file);
   const T = ARRAY[dump.dtype];
   const all = new T(bytes.buffer, bytes.byteOffset, bytes.byteLength / T.BYTES_PER_ELEMENT);

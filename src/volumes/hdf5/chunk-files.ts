@@ -7,7 +7,7 @@
  * unless fill_missing reads it as zeros.
  */
 import path from 'node:path';
-import { copyOverlap, VolumeError, type Box, type VolumeData, type Xyz } from '../volume.js';
+import { copyVoxels, VolumeError, type VolumeBox, type VolumeData, type Xyz } from '../volume.js';
 import { convertExact } from './convert.js';
 import { intersect, WindowedHdf5Volume, type WindowedOptions } from './windowed.js';
 
@@ -39,7 +39,7 @@ export class Hdf5ChunkFilesVolume extends WindowedHdf5Volume {
     return path.join(o.rootDir, `${o.prefix}_${part('x')}_${part('y')}_${part('z')}.${o.extension}`);
   }
 
-  protected async fill(out: VolumeData, box: Box): Promise<void> {
+  protected async fill(out: VolumeData, box: VolumeBox): Promise<void> {
     const first = {} as Xyz;
     const last = {} as Xyz;
     for (const a of AXES) {
@@ -51,7 +51,7 @@ export class Hdf5ChunkFilesVolume extends WindowedHdf5Volume {
         for (let i = first.x; i <= last.x; i++) await this.fillBlock(out, box, { x: i, y: j, z: k });
   }
 
-  private async fillBlock(out: VolumeData, box: Box, block: Xyz): Promise<void> {
+  private async fillBlock(out: VolumeData, box: VolumeBox, block: Xyz): Promise<void> {
     const file = this.fileName(block);
     const d = await this.files.dataset(file, this.options.dataset);
     if (!d) {
@@ -83,6 +83,6 @@ export class Hdf5ChunkFilesVolume extends WindowedHdf5Volume {
       r[0] + origin[a],
       r[1] + origin[a],
     ];
-    copyOverlap(values, { x: at(x, 'x'), y: at(y, 'y'), z: at(z, 'z') }, out, box);
+    copyVoxels(values, { x: at(x, 'x'), y: at(y, 'y'), z: at(z, 'z') }, out, box);
   }
 }

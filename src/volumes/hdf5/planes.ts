@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { expandBaseFilename } from '../../plugins/zindex.js';
-import { copyOverlap, VolumeError, type Box, type VolumeData } from '../volume.js';
+import { copyVoxels, VolumeError, type VolumeBox, type VolumeData } from '../volume.js';
 import { convertExact } from './convert.js';
 import type { Hdf5Dataset, Hdf5Numbers } from './file.js';
 import { intersect, WindowedHdf5Volume, type WindowedOptions } from './windowed.js';
@@ -39,9 +39,9 @@ abstract class PlaneFilesVolume extends WindowedHdf5Volume {
   }
 
   /** Writes plane z's part of the box into `out`. */
-  protected abstract fillPlane(out: VolumeData, box: Box, z: number, t: number): Promise<void>;
+  protected abstract fillPlane(out: VolumeData, box: VolumeBox, z: number, t: number): Promise<void>;
 
-  protected async fill(out: VolumeData, box: Box, t: number): Promise<void> {
+  protected async fill(out: VolumeData, box: VolumeBox, t: number): Promise<void> {
     for (let z = box.z[0]; z < box.z[1]; z++) await this.fillPlane(out, box, z, t);
   }
 }
@@ -80,7 +80,7 @@ export class Hdf5SliceVolume extends PlaneFilesVolume {
     return [v[0], v[1]];
   }
 
-  protected async fillPlane(out: VolumeData, box: Box, z: number): Promise<void> {
+  protected async fillPlane(out: VolumeData, box: VolumeBox, z: number): Promise<void> {
     const o = this.options;
     const [offY, offX] = await this.pair(z, o.offsetDataset);
     const [lenY, lenX] = await this.pair(z, o.extentDataset);
@@ -97,7 +97,7 @@ export class Hdf5SliceVolume extends PlaneFilesVolume {
       [y[0] - frame.y, y[1] - frame.y],
       [x[0] - frame.x, x[1] - frame.x],
     ]);
-    copyOverlap(convertExact(values, this.datatype, where), { x, y, z: [z, z + 1] }, out, box);
+    copyVoxels(convertExact(values, this.datatype, where), { x, y, z: [z, z + 1] }, out, box);
   }
 }
 
@@ -124,7 +124,7 @@ export class Hdf5TimeSeriesVolume extends PlaneFilesVolume {
     super(options, options.dataset);
   }
 
-  protected async fillPlane(out: VolumeData, box: Box, z: number, t: number): Promise<void> {
+  protected async fillPlane(out: VolumeData, box: VolumeBox, z: number, t: number): Promise<void> {
     const o = this.options;
     const d = await this.datasetFor(z, o.dataset);
     const where = `${d.file}:${o.dataset}`;
@@ -146,7 +146,7 @@ export class Hdf5TimeSeriesVolume extends PlaneFilesVolume {
       this.datatype,
       `${where} (t ${t}, times scale_factor ${o.scaleFactor})`,
     );
-    copyOverlap(plane, { x, y, z: [z, z + 1] }, out, box);
+    copyVoxels(plane, { x, y, z: [z, z + 1] }, out, box);
   }
 }
 
@@ -159,7 +159,7 @@ export class Hdf5TimeSeriesLabelVolume extends PlaneFilesVolume {
     super(options, options.dataset);
   }
 
-  protected async fillPlane(out: VolumeData, box: Box, z: number): Promise<void> {
+  protected async fillPlane(out: VolumeData, box: VolumeBox, z: number): Promise<void> {
     const d = await this.datasetFor(z, this.options.dataset);
     const where = `${d.file}:${this.options.dataset}`;
     if (d.shape.length !== 2) throw new VolumeError(where, `has shape [${d.shape}], not (x, y)`);
@@ -168,6 +168,6 @@ export class Hdf5TimeSeriesLabelVolume extends PlaneFilesVolume {
     const y = intersect(box.y, [0, Y]);
     if (!x || !y) return;
     const values = transposeXY(d.read([x, y]), x[1] - x[0], y[1] - y[0]);
-    copyOverlap(convertExact(values, this.datatype, where), { x, y, z: [z, z + 1] }, out, box);
+    copyVoxels(convertExact(values, this.datatype, where), { x, y, z: [z, z + 1] }, out, box);
   }
 }

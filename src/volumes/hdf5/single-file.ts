@@ -4,7 +4,7 @@
  * every axis and at both ends (the original lost the leading pad when a window overhung both
  * ends, and had no upper bound on z).
  */
-import { copyOverlap, VolumeError, type Box, type VolumeData, type Xyz } from '../volume.js';
+import { copyVoxels, VolumeError, type VolumeBox, type VolumeData, type Xyz } from '../volume.js';
 import { convertExact } from './convert.js';
 import { intersect, WindowedHdf5Volume, type WindowedOptions } from './windowed.js';
 
@@ -20,7 +20,7 @@ export class Hdf5SingleFileVolume extends WindowedHdf5Volume {
     super(`${options.file}:${options.dataset}`, options);
   }
 
-  protected async fill(out: VolumeData, box: Box): Promise<void> {
+  protected async fill(out: VolumeData, box: VolumeBox): Promise<void> {
     const { file, dataset, shift } = this.options;
     const d = await this.files.dataset(file, dataset);
     if (!d) throw new VolumeError(this.files.where(file), 'does not exist');
@@ -34,6 +34,6 @@ export class Hdf5SingleFileVolume extends WindowedHdf5Volume {
     if (!z || !y || !x) return;
     const values = convertExact(d.read([z, y, x]), this.datatype, `${d.file}:${dataset}`);
     const back = (r: [number, number], s: number): [number, number] => [r[0] - s, r[1] - s];
-    copyOverlap(values, { x: back(x, shift.x), y: back(y, shift.y), z: back(z, shift.z) }, out, box);
+    copyVoxels(values, { x: back(x, shift.x), y: back(y, shift.y), z: back(z, shift.z) }, out, box);
   }
 }

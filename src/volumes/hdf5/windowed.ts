@@ -6,7 +6,7 @@ import {
   allocate,
   boxSize,
   checkInside,
-  type Box,
+  type VolumeBox,
   type Volume,
   type VolumeData,
   type VolumeDatatype,
@@ -16,7 +16,7 @@ import { Hdf5Files, type Hdf5Location } from './file.js';
 
 export interface WindowedOptions {
   /** The job's extent: the volume's bounds. */
-  bounds: Box;
+  bounds: VolumeBox;
   /** Voxels a read naturally covers (the tile size, or a chunk file's size). */
   chunk: Xyz;
   datatype: VolumeDatatype;
@@ -43,13 +43,13 @@ export abstract class WindowedHdf5Volume implements Volume {
   }
 
   /** Writes the voxels of `box` (at time point t) that the source has into `out`, a zeroed block at `box`. */
-  protected abstract fill(out: VolumeData, box: Box, t: number): Promise<void>;
+  protected abstract fill(out: VolumeData, box: VolumeBox, t: number): Promise<void>;
 
-  async readBox(box: Box, t = 0): Promise<VolumeData> {
+  async readBox(box: VolumeBox): Promise<VolumeData> {
     checkInside(this, box);
     const s = boxSize(box);
     const out = allocate(this.datatype, s.x * s.y * s.z);
-    await this.fill(out, box, t);
+    await this.fill(out, box, box.t ?? 0);
     return out;
   }
 

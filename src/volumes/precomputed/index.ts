@@ -10,9 +10,9 @@ import {
   allocate,
   boxSize,
   checkInside,
-  copyOverlap,
+  copyVoxels,
   VolumeError,
-  type Box,
+  type VolumeBox,
   type Volume,
   type VolumeData,
   type VolumeDatatype,
@@ -68,7 +68,7 @@ class PrecomputedVolume implements Volume {
   }
 
   /** The stored chunk at grid position `p` and the voxels it covers. */
-  private chunkBox(p: Xyz): Box {
+  private chunkBox(p: Xyz): VolumeBox {
     const s = this.scale;
     const range = (a: 'x' | 'y' | 'z'): [number, number] => {
       const start = s.offset[a] + p[a] * s.chunk[a];
@@ -77,7 +77,7 @@ class PrecomputedVolume implements Volume {
     return { x: range('x'), y: range('y'), z: range('z') };
   }
 
-  private async readUnsharded(box: Box): Promise<StoredChunk> {
+  private async readUnsharded(box: VolumeBox): Promise<StoredChunk> {
     const name = `${this.scale.key}/${box.x[0]}-${box.x[1]}_${box.y[0]}-${box.y[1]}_${box.z[0]}-${box.z[1]}`;
     const names = this.gzSuffixFirst ? [`${name}.gz`, name] : [name, `${name}.gz`];
     for (const key of names) {
@@ -90,12 +90,12 @@ class PrecomputedVolume implements Volume {
     return { where: this.store.where(name) };
   }
 
-  private async readChunk(p: Xyz, box: Box): Promise<StoredChunk> {
+  private async readChunk(p: Xyz, box: VolumeBox): Promise<StoredChunk> {
     if (!this.shards) return this.readUnsharded(box);
     return this.shards.read(compressedMortonCode(p, this.gridSize()));
   }
 
-  async readBox(box: Box): Promise<VolumeData> {
+  async readBox(box: VolumeBox): Promise<VolumeData> {
     checkInside(this, box);
     const size = boxSize(box);
     const out = allocate(this.datatype, size.x * size.y * size.z);
@@ -132,7 +132,7 @@ class PrecomputedVolume implements Volume {
       } catch (err) {
         throw new VolumeError(this.source, `chunk ${stored.where}: ${(err as Error).message}`);
       }
-      copyOverlap(data, cbox, out, box);
+      copyVoxels(data, cbox, out, box);
     });
     return out;
   }
