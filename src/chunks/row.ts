@@ -11,6 +11,7 @@ import { boxVoxels, copyBox, intersect } from '../extent/box.js';
 import { chunkBox, coversChunk, wholeChunk, type ChunkBox } from '../extent/grid.js';
 import { indices, tileBox, tileRange } from '../extent/tiles.js';
 import { createSource } from '../plugins/index.js';
+import { fillFromVolume } from './volume-fill.js';
 import type { Source } from '../plugins/types.js';
 import type { ChunkFailure, JobSpec } from '../job/types.js';
 import { isTransient, sampleBytes, TileError, type Tile } from '../tiles/tile.js';
@@ -167,7 +168,7 @@ async function writeChunks(
 
 /** Assembles chunks [first, end), one row of the grid, from their tiles and writes them. */
 export async function ingestRow(job: JobSpec, first: number, end: number): Promise<RowResult> {
-  const source = await sourceFor(job.config);
+  const volumetric = job.config.ingest_job.ingest_type === 'volumetric';
   const destination = await openDestination(job.destination);
   const chunkBytes =
     job.grid.chunk.x * job.grid.chunk.y * job.grid.chunk.z * BYTES_PER_VOXEL[job.destination.datatype];
@@ -178,6 +179,7 @@ export async function ingestRow(job: JobSpec, first: number, end: number): Promi
   }));
   const failed: Failures = new Map();
   await loadPartialChunks(job, destination, chunks);
-  await fillFromTiles(job, source, chunks, failed);
+  if (volumetric) await fillFromVolume(job, chunks, failed);
+  else await fillFromTiles(job, await sourceFor(job.config), chunks, failed);
   return writeChunks(destination, chunks, failed);
 }

@@ -79,16 +79,20 @@ async function jobConfig(file: string, opts: { output?: string; datatype?: Datat
 
 function summary(config: JobConfig): string {
   const { extent, tile_size: size } = config.ingest_job;
-  const tiles = tileCount(tileRange(extent, size!));
   const plugin = (p?: { class: string; params?: object }) =>
     p ? `${p.class} ${JSON.stringify(p.params ?? {})}` : '-';
+  const source = size
+    ? [
+        `  tile processor: ${plugin(config.client.tile_processor)}`,
+        `  tiles:          ${tileCount(tileRange(extent, size))}`,
+      ]
+    : [`  chunk processor: ${plugin(config.client.chunk_processor)}`];
   return [
     `  collection/experiment/channel: ${config.database.collection}/${config.database.experiment}/${config.database.channel}`,
     `  path processor: ${plugin(config.client.path_processor)}`,
-    `  tile processor: ${plugin(config.client.tile_processor)}`,
     `  destination:    ${JSON.stringify(config.client.backend)}`,
     `  extent:         ${JSON.stringify(extent)}`,
-    `  tiles:          ${tiles}`,
+    ...source,
   ].join('\n');
 }
 

@@ -3,7 +3,8 @@
  * Pure: config validation uses it without loading any image code.
  */
 
-export type PluginKind = 'path' | 'tile';
+/** `chunk`: the volumetric sources of v0.2 configs (`client.chunk_processor`). */
+export type PluginKind = 'path' | 'tile' | 'chunk';
 
 /** Our implementation of a layout, named by the original module and class. */
 export interface PluginName {
@@ -30,6 +31,13 @@ const KNOWN: PluginName[] = [
   { module: 'multipage_tiff', name: 'TiffMultiFileHyperStackTileProcessor', kind: 'tile' },
   { module: 'synthetic', name: 'SyntheticPathProcessor', kind: 'path' },
   { module: 'synthetic', name: 'SyntheticTileProcessor', kind: 'tile' },
+  // Volumetric: each chunk processor's path processor reads nothing (it returns "" in the original).
+  { module: 'zarr', name: 'ZarrPathProcessor', kind: 'path' },
+  { module: 'zarr', name: 'ZarrChunkProcessor', kind: 'chunk' },
+  { module: 'cloudvolume', name: 'CloudVolumePathProcessor', kind: 'path' },
+  { module: 'cloudvolume', name: 'CloudVolumeChunkProcessor', kind: 'chunk' },
+  { module: 'intern', name: 'InternPathProcessor', kind: 'path' },
+  { module: 'intern', name: 'InternChunkProcessor', kind: 'chunk' },
 ];
 
 const CLASS_PATTERN =

@@ -97,3 +97,22 @@ export function copyVoxels(src: VolumeData, srcBox: VolumeBox, dst: VolumeData, 
 export function boxSize(box: VolumeBox): Xyz {
   return extentBoxSize({ ...box, t: 0 });
 }
+
+/** The datatype a destination stores the source's voxels as: uint32 labels widen to uint64. */
+export function storedDatatype(datatype: VolumeDatatype): 'uint8' | 'uint16' | 'uint64' {
+  return datatype === 'uint32' ? 'uint64' : datatype;
+}
+
+/** Throws unless the job's extent lies inside the volume: nothing is cropped or padded silently. */
+export function checkVolumeCovers(volume: Volume, extent: Omit<VolumeBox, 't'>): void {
+  for (const axis of ['x', 'y', 'z'] as const) {
+    const lo = volume.offset[axis];
+    const hi = lo + volume.size[axis];
+    if (extent[axis][0] < lo || extent[axis][1] > hi) {
+      throw new VolumeError(
+        volume.source,
+        `ingest_job.extent.${axis} ${extent[axis][0]}:${extent[axis][1]} is not inside the source's ${axis} ${lo}:${hi}`,
+      );
+    }
+  }
+}

@@ -165,12 +165,19 @@ export interface ServedFixtures<T> {
   stop(): Promise<void>;
 }
 
-/** Runs a fixture script into a temp directory and serves the result over HTTP and S3 as well. */
-export async function serveFixtures<T>(script: string, prefix: string): Promise<ServedFixtures<T>> {
+/**
+ * Runs a fixture script into a temp directory and serves the result over HTTP and S3 as well
+ * (on `shared`, an S3 server another fixture started, if given: the environment names one).
+ */
+export async function serveFixtures<T>(
+  script: string,
+  prefix: string,
+  shared?: S3Server,
+): Promise<ServedFixtures<T>> {
   const dir = tempDir(prefix);
   const written = await runFixtureScript<T>(script, [dir]);
   const http = await serveDirectory(dir);
-  const s3 = await startS3Server();
+  const s3 = shared ?? (await startS3Server());
   await s3.upload(dir, 'lab-data', prefix);
   const savedEnv = { ...process.env };
   Object.assign(process.env, s3.env);
@@ -183,7 +190,7 @@ export async function serveFixtures<T>(script: string, prefix: string): Promise<
     stop: async () => {
       process.env = savedEnv;
       await http.close();
-      await s3.stop();
+      if (!shared) await s3.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
