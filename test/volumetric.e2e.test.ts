@@ -4,7 +4,7 @@
  * HTTP and S3, into our OME-Zarr, read back with zarr-python voxel for voxel.
  */
 import { strict as assert } from 'node:assert';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   assertVolume,
@@ -16,6 +16,7 @@ import {
   type ZarrRead,
 } from './harness/env.js';
 import { serveFixtures, type ServedFixtures } from './harness/sources.js';
+import { startBossEmulator } from './boss-emulator/index.js';
 import { expectedBox } from './harness/voxels.js';
 import type { VolumeBox, VolumeDatatype } from '../src/volumes/volume.js';
 
@@ -252,5 +253,88 @@ describe('volumetric jobs through the CLI', function () {
     assert.equal(res.code, 2);
     assert.match(res.stderr, /client\.chunk_processor\.params\.token: is refused/);
     assert.ok(!res.stderr.includes('secret-abc'));
+  });
+
+  it('validate opens the source, checks the extent against it and reads its corners, writing nothing', async () => {
+    const location = path.join(layers.dir, 'raw_plain');
+    const good = path.join(dir, 'validate-good.json');
+    writeFileSync(
+      good,
+      JSON.stringify(
+        volumetricConfig(
+          cloudvolume(location),
+          { x: [0, 40], y: [0, 30], z: [0, 12] },
+          path.join(dir, 'v.ome.zarr'),
+          CV_PATH,
+        ),
+      ),
+    );
+    let res = await cli(['validate', good], server.home);
+    assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
+    assert.match(res.stdout, /datatype uint8, 0 problem\(s\)/);
+    const bad = path.join(dir, 'validate-bad.json');
+    writeFileSync(
+      bad,
+      JSON.stringify(
+        volumetricConfig(
+          cloudvolume(location),
+          { x: [0, 100], y: [0, 30], z: [0, 12] },
+          path.join(dir, 'v.ome.zarr'),
+          CV_PATH,
+        ),
+      ),
+    );
+    res = await cli(['validate', bad], server.home);
+    assert.equal(res.code, 1, `${res.stdout}\n${res.stderr}`);
+    assert.match(res.stdout, /raw_plain: ingest_job\.extent\.x 0:100 is not inside the source's x 0:40/);
+    assert.equal(existsSync(path.join(dir, 'v.ome.zarr')), false);
+  });
+
+  it('a volume read from another Boss (the emulator) lands voxel for voxel; its token stays in the environment', async () => {
+    const token = 'source-token-7c1d';
+    const boss = await startBossEmulator({ tokens: [{ token, canRead: true }] });
+    try {
+      boss.createCoordFrame('cf', {
+        x_start: 0,
+        x_stop: 600,
+        y_start: 0,
+        y_stop: 100,
+        z_start: 0,
+        z_stop: 20,
+      });
+      boss.createCollection('src');
+      boss.createExperiment('src', 'exp', { coord_frame: 'cf' });
+      boss.createChannel('src', 'exp', 'em', { datatype: 'uint16' });
+      const value = (x: number, y: number, z: number) => (x * 31 + y * 17 + z * 1009) % 65536;
+      const seeded = new Uint16Array(600 * 100 * 20);
+      let i = 0;
+      for (let z = 0; z < 20; z++)
+        for (let y = 0; y < 100; y++) for (let x = 0; x < 600; x++) seeded[i++] = value(x, y, z);
+      boss.writeCutout('src', 'exp', 'em', 0, [0, 600], [0, 100], [0, 20], seeded);
+      const extent: Extent = { x: [500, 600], y: [10, 90], z: [3, 19] };
+      const out = path.join(dir, 'boss.ome.zarr');
+      const file = path.join(dir, 'boss.json');
+      const intern = {
+        class: 'ingestclient.plugins.intern.InternChunkProcessor',
+        params: { uri: 'bossdb://src/exp/em', host: new URL(boss.url).host, protocol: 'http' },
+      };
+      writeFileSync(
+        file,
+        JSON.stringify(
+          volumetricConfig(intern, extent, out, 'ingestclient.plugins.intern.InternPathProcessor'),
+        ),
+      );
+      const res = await cli(['run', file, '--address', server.address], server.home, {
+        env: { ...process.env, BOSS_SOURCE_TOKEN: token },
+      });
+      assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
+      assert.ok(!(res.stdout + res.stderr).includes(token));
+      const read = await readWithZarrPython(out);
+      assert.equal(read.dtype, 'uint16');
+      assertVolume(read, extent, value);
+      assert.ok(boss.stats.gets > 0);
+    } finally {
+      await boss.stop();
+    }
   });
 });

@@ -13,6 +13,7 @@ import {
   type EmbeddedServer,
 } from '../server/embedded.js';
 import { validateTiles } from '../tiles/validate.js';
+import { validateVolume } from '../volumes/validate.js';
 import { BossError } from '../boss/api.js';
 import { PreflightError } from '../boss/preflight.js';
 import { loadResources, prepResources } from '../boss/prep.js';
@@ -264,14 +265,25 @@ export async function validateCommand(
   let config = await loadConfigFile(file);
   if (opts.output) config = withZarrOutput(config, opts.output, opts.datatype);
   console.log(`${file}: config OK`);
-  const report = await validateTiles(config, (checked, total) => {
-    if (process.stderr.isTTY) process.stderr.write(`\rchecked ${checked}/${total} tiles`);
-  });
-  if (process.stderr.isTTY) process.stderr.write('\n');
-  for (const p of report.problems) console.log(`${p.file}: ${p.reason}`);
-  console.log(
-    `${report.tiles} tiles checked, datatype ${report.datatype ?? 'unknown'}, ${report.problems.length} problem(s)`,
-  );
+  let report: { datatype?: Datatype; problems: { file: string; reason: string }[] };
+  if (config.ingest_job.ingest_type === 'volumetric') {
+    const volume = await validateVolume(config);
+    report = volume;
+    for (const p of report.problems) console.log(`${p.file}: ${p.reason}`);
+    console.log(
+      `source ${volume.source ?? 'not opened'}, datatype ${report.datatype ?? 'unknown'}, ${report.problems.length} problem(s)`,
+    );
+  } else {
+    const tiles = await validateTiles(config, (checked, total) => {
+      if (process.stderr.isTTY) process.stderr.write(`\rchecked ${checked}/${total} tiles`);
+    });
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    for (const p of tiles.problems) console.log(`${p.file}: ${p.reason}`);
+    console.log(
+      `${tiles.tiles} tiles checked, datatype ${tiles.datatype ?? 'unknown'}, ${tiles.problems.length} problem(s)`,
+    );
+    report = tiles;
+  }
   let ok = report.problems.length === 0;
   if (config.client.backend.name === 'boss') {
     try {
