@@ -122,6 +122,8 @@ async function fillFromTiles(
           } catch (err) {
             if (isTransient(err) || !(err instanceof TileError || err instanceof RangeError)) throw err;
             const reason = err instanceof TileError ? err.reason : err.message;
+            // A TileError names what it read (a URL, when the path processor gives no file).
+            if (err instanceof TileError && err.file) file = err.file;
             for (const c of targets)
               if (!failed.has(c.index)) failed.set(c.index, { chunk: c.index, file, reason });
           }

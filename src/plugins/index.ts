@@ -7,6 +7,7 @@ import {
   CatmaidTileProcessor,
 } from './catmaid.js';
 import { TileError, type TileDatatype } from '../tiles/tile.js';
+import { CatmaidUrlPathProcessor, CatmaidUrlTileProcessor } from './catmaid-url.js';
 import { tileRange } from '../extent/tiles.js';
 import { loadCustomPlugin } from './custom.js';
 import {
@@ -33,6 +34,9 @@ const IMPLEMENTATIONS: Record<string, new () => PathProcessor | TileProcessor> =
   'multipage_tiff.SingleTimeTiffTileProcessor': SingleTimeTiffTileProcessor,
   'multipage_tiff.TiffMultiFileHyperStackPathProcessor': TiffMultiFileHyperStackPathProcessor,
   'multipage_tiff.TiffMultiFileHyperStackTileProcessor': TiffMultiFileHyperStackTileProcessor,
+  'catmaid.CatmaidURLPathProcessor': CatmaidUrlPathProcessor,
+  'catmaid.CatmaidURLTileProcessor': CatmaidUrlTileProcessor,
+  'catmaid.CatmainURLTileProcessor': CatmaidUrlTileProcessor,
   'synthetic.SyntheticPathProcessor': SyntheticPathProcessor,
   'synthetic.SyntheticTileProcessor': SyntheticTileProcessor,
 };

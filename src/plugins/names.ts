@@ -31,6 +31,10 @@ const KNOWN: PluginName[] = [
   { module: 'multipage_tiff', name: 'TiffMultiFileHyperStackTileProcessor', kind: 'tile' },
   { module: 'synthetic', name: 'SyntheticPathProcessor', kind: 'path' },
   { module: 'synthetic', name: 'SyntheticTileProcessor', kind: 'tile' },
+  { module: 'catmaid', name: 'CatmaidURLPathProcessor', kind: 'path' },
+  { module: 'catmaid', name: 'CatmaidURLTileProcessor', kind: 'tile' },
+  // The original's class name, misspelled.
+  { module: 'catmaid', name: 'CatmainURLTileProcessor', kind: 'tile' },
   // Volumetric: each chunk processor's path processor reads nothing (it returns "" in the original).
   { module: 'zarr', name: 'ZarrPathProcessor', kind: 'path' },
   { module: 'zarr', name: 'ZarrChunkProcessor', kind: 'chunk' },

@@ -21,15 +21,23 @@ export interface GreyOptions {
 /** Colour spaces whose channels are the samples as stored, so a channel can be picked exactly. */
 const PICKABLE = new Set(['b-w', 'grey16', 'srgb', 'rgb16']);
 
-export async function decodeGreyImage(file: string, options: GreyOptions = {}): Promise<Tile> {
-  try {
-    await access(file);
-  } catch (err) {
-    if (isTransient(err)) throw err;
-    throw new TileError(file, 'file not found');
+/** Decodes the image in `file`, or in `bytes` when given (fetched from a URL; `file` names it). */
+export async function decodeGreyImage(
+  file: string,
+  options: GreyOptions = {},
+  bytes?: Buffer,
+): Promise<Tile> {
+  if (!bytes) {
+    try {
+      await access(file);
+    } catch (err) {
+      if (isTransient(err)) throw err;
+      throw new TileError(file, 'file not found');
+    }
   }
+  const input = bytes ?? file;
   try {
-    const meta = await sharp(file).metadata();
+    const meta = await sharp(input).metadata();
     const sixteen = meta.depth === 'ushort';
     if (meta.depth !== 'uchar' && !sixteen) {
       throw new TileError(
@@ -55,11 +63,11 @@ export async function decodeGreyImage(file: string, options: GreyOptions = {}): 
       }
       // Extraction works in the colour space it is given, so keep the file's own (and its depth).
       const space = meta.space === 'b-w' || meta.space === 'grey16' ? grey : sixteen ? 'rgb16' : 'srgb';
-      image = sharp(file)
+      image = sharp(input)
         .toColourspace(space)
         .extractChannel(options.channel as 0 | 1 | 2 | 3);
     } else if (meta.channels !== 1 && options.colourToGrey) {
-      image = sharp(file).removeAlpha().toColourspace(grey);
+      image = sharp(input).removeAlpha().toColourspace(grey);
     } else if (meta.channels !== 1) {
       const what = meta.hasAlpha ? 'has an alpha channel' : 'is a colour image';
       throw new TileError(
@@ -68,7 +76,7 @@ export async function decodeGreyImage(file: string, options: GreyOptions = {}): 
           '(tile_processor params "channel": N picks one channel, "colour_to_grey": true converts)',
       );
     } else {
-      image = sixteen ? sharp(file).toColourspace(grey) : sharp(file).extractChannel(0);
+      image = sixteen ? sharp(input).toColourspace(grey) : sharp(input).extractChannel(0);
     }
     const { data, info } = await image
       .raw(sixteen ? { depth: 'ushort' } : {})
