@@ -354,14 +354,29 @@ describe('job config validation', () => {
       assertProblem(withField(v02(), 'ingest_job.ingest_type', 'slice'), 'ingest_job.ingest_type', /"slice"/);
     });
 
-    it('rejects a volumetric job (not supported yet), naming chunk processors', () => {
+    it('accepts a volumetric job with each chunk processor of the original, and no tile processor', () => {
+      for (const [cls, params] of [
+        ['ingestclient.plugins.zarr.ZarrChunkProcessor', { cloud_path: 's3://b/p.zarr', volume_name: 'raw' }],
+        ['ingestclient.plugins.cloudvolume.CloudVolumeChunkProcessor', { cloudpath: 'file:///l', mip: 0 }],
+        ['ingestclient.plugins.intern.InternChunkProcessor', { uri: 'bossdb://a/b/c' }],
+      ] as const) {
+        let raw = withField(v02(), 'ingest_job.ingest_type', 'volumetric');
+        raw = withField(raw, 'ingest_job.chunk_size', { x: 1024, y: 512, z: 64 });
+        raw = withField(raw, 'client.tile_processor', undefined);
+        raw = withField(raw, 'client.chunk_processor', { class: cls, params });
+        assert.deepEqual(findConfigProblems(raw), [], cls);
+      }
+    });
+
+    it('requires a known chunk processor for a volumetric job', () => {
       let raw = withField(v02(), 'ingest_job.ingest_type', 'volumetric');
       raw = withField(raw, 'ingest_job.chunk_size', { x: 512, y: 512, z: 16 });
+      assertProblem(raw, 'client.chunk_processor', /is required/);
       raw = withField(raw, 'client.chunk_processor', {
         class: 'ingestclient.plugins.chunk.ChunkProcessor',
         params: {},
       });
-      assertProblem(raw, 'client.chunk_processor', /volumetric.*not supported/);
+      assertProblem(raw, 'client.chunk_processor.class', /unknown chunk processor.*ZarrChunkProcessor/);
     });
 
     it('reports a volumetric chunk_size that is not a multiple of the Boss cuboid', () => {

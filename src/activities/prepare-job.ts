@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { jobExtent } from '../config/job.js';
-import type { JobConfig } from '../config/types.js';
+import type { JobConfig, PluginConfig } from '../config/types.js';
 import { validateConfig } from '../config/validate.js';
 import {
   describeDestination,
@@ -8,35 +8,69 @@ import {
   resolveDatatype,
   resolveDestination,
 } from '../destinations/index.js';
-import { classify, FAILURE } from '../errors.js';
+import { classify, FAILURE, VolumeError as DestinationVolumeError } from '../errors.js';
 import { chunkCount, extentVoxels, formatExtent, type Grid } from '../extent/grid.js';
 import type { JobPlan } from '../job/types.js';
+import { BYTES_PER_VOXEL } from '../destinations/datatype.js';
 import { checkCoverage } from '../plugins/coverage.js';
 import { createSource, firstTileDatatype } from '../plugins/index.js';
+import type { Source } from '../plugins/types.js';
+import type { TileDatatype, TileError } from '../tiles/tile.js';
+import { openJobVolume } from '../volumes/open.js';
+import { checkVolumeCovers, storedDatatype } from '../volumes/volume.js';
 
-/** Errors that retrying cannot cure: the job fails at once with the message. */
+/**
+ * Errors that retrying cannot cure end the job at once with the message: before any chunk, a
+ * source that cannot be read as asked (a chunk's error) ends it too.
+ */
 export function asJobFailure(err: unknown): unknown {
-  if (classify(err) !== 'job') return err;
+  if (classify(err) === 'transient') return err;
   return ApplicationFailure.nonRetryable((err as Error).message, FAILURE.jobError);
+}
+
+function describeSource(plugin: PluginConfig): string {
+  return `${plugin.class.split('.').pop()} ${JSON.stringify(plugin.params ?? {})}`;
 }
 
 /** The job's first activity: checks the config, the source and the destination, sizes the work. */
 export async function prepareJob(raw: JobConfig): Promise<JobPlan> {
   try {
     const config = validateConfig(raw);
-    const source = await createSource(config);
     const extent = jobExtent(config);
-    const datatype = await resolveDatatype(config, () => firstTileDatatype(source, config));
+    const volumetric = config.ingest_job.ingest_type === 'volumetric';
+    let probe: () => Promise<TileDatatype | TileError>;
+    let source: Source | undefined;
+    if (volumetric) {
+      const volume = await openJobVolume(config);
+      await volume.close();
+      checkVolumeCovers(volume, extent);
+      // The source's datatype as the destination stores it (uint32 labels widen to uint64).
+      probe = async () => storedDatatype(volume.datatype) as TileDatatype;
+    } else {
+      const tiles = await createSource(config);
+      source = tiles;
+      probe = () => firstTileDatatype(tiles, config);
+    }
+    const datatype = await resolveDatatype(config, probe);
     const { spec: destination, checks } = await resolveDestination(config, { ...datatype, extent });
+    if (
+      volumetric &&
+      datatype.sourceDatatype &&
+      BYTES_PER_VOXEL[datatype.sourceDatatype] > BYTES_PER_VOXEL[destination.datatype]
+    ) {
+      throw new DestinationVolumeError(
+        `the source's ${datatype.sourceDatatype} voxels do not fit the destination's ${destination.datatype} without loss`,
+      );
+    }
     // After the destination's own checks (a Boss's frame), before anything is written.
-    await checkCoverage(source, config);
+    if (source) await checkCoverage(source, config);
     await prepareDestination(destination, extent);
     const grid: Grid = { extent, chunk: destination.chunk };
     return {
       job: { config, grid, destination },
       totalChunks: chunkCount(grid),
       totalVoxels: extentVoxels(extent),
-      source: `${config.client.path_processor.class.split('.').pop()} ${JSON.stringify(config.client.path_processor.params ?? {})}`,
+      source: describeSource(volumetric ? config.client.chunk_processor! : config.client.path_processor),
       destination:
         (await describeDestination(destination)) +
         (checks.length > 0 ? `; preflight passed: ${checks.join(', ')}` : ''),

@@ -10,9 +10,10 @@ import { boxVoxels, copyBox, intersect } from '../extent/box.js';
 import { chunkBox, wholeChunk, type ChunkBox } from '../extent/grid.js';
 import { indices, tileBox, tileRange } from '../extent/tiles.js';
 import { createSource } from '../plugins/index.js';
+import { fillFromVolume } from './volume-fill.js';
 import type { Source } from '../plugins/types.js';
 import type { ChunkFailure, JobSpec } from '../job/types.js';
-import { BossError, chunkReason, classify } from '../errors.js';
+import { BossError, chunkReason, classify, TileError } from '../errors.js';
 import { count } from '../metrics/counters.js';
 import { sampleBytes, type Tile } from '../tiles/tile.js';
 
@@ -107,6 +108,8 @@ async function fillFromTiles(
           } catch (err) {
             if (classify(err) !== 'chunk') throw err;
             const reason = chunkReason(err);
+            // A TileError names what it read (a URL, when the path processor gives no file).
+            if (err instanceof TileError && err.file) file = err.file;
             for (const c of targets)
               if (!failed.has(c.index)) failed.set(c.index, { chunk: c.index, file, reason });
           }
@@ -158,7 +161,7 @@ async function writeChunks(
 
 /** Assembles chunks [first, end), one row of the grid, from their tiles and writes them. */
 export async function ingestRow(job: JobSpec, first: number, end: number): Promise<RowResult> {
-  const source = await sourceFor(job.config);
+  const volumetric = job.config.ingest_job.ingest_type === 'volumetric';
   const destination = await openDestination(job.destination);
   const chunkBytes =
     job.grid.chunk.x * job.grid.chunk.y * job.grid.chunk.z * BYTES_PER_VOXEL[job.destination.datatype];
@@ -168,6 +171,7 @@ export async function ingestRow(job: JobSpec, first: number, end: number): Promi
     samples: new Uint8Array(chunkBytes),
   }));
   const failed: Failures = new Map();
-  await fillFromTiles(job, source, chunks, failed);
+  if (volumetric) await fillFromVolume(job, chunks, failed);
+  else await fillFromTiles(job, await sourceFor(job.config), chunks, failed);
   return writeChunks(destination, chunks, failed);
 }

@@ -13,6 +13,7 @@ import {
   type EmbeddedServer,
 } from '../server/embedded.js';
 import { validateTiles } from '../validate/tiles.js';
+import { validateVolume } from '../volumes/validate.js';
 import { BossError } from '../boss/api.js';
 import { bossPreflight, PreflightError } from '../boss/preflight.js';
 import { loadResources, prepResources } from '../boss/prep.js';
@@ -98,16 +99,20 @@ async function jobConfig(
 
 function summary(config: JobConfig): string {
   const { extent, tile_size: size } = config.ingest_job;
-  const tiles = tileCount(tileRange(extent, size!));
   const plugin = (p?: { class: string; params?: object }) =>
     p ? `${p.class} ${JSON.stringify(p.params ?? {})}` : '-';
+  const source = size
+    ? [
+        `  tile processor: ${plugin(config.client.tile_processor)}`,
+        `  tiles:          ${tileCount(tileRange(extent, size))}`,
+      ]
+    : [`  chunk processor: ${plugin(config.client.chunk_processor)}`];
   return [
     `  collection/experiment/channel: ${config.database.collection}/${config.database.experiment}/${config.database.channel}`,
     `  path processor: ${plugin(config.client.path_processor)}`,
-    `  tile processor: ${plugin(config.client.tile_processor)}`,
     `  destination:    ${JSON.stringify(config.client.backend)}`,
     `  extent:         ${JSON.stringify(extent)}`,
-    `  tiles:          ${tiles}`,
+    ...source,
   ].join('\n');
 }
 
@@ -297,38 +302,20 @@ export async function validateCommand(
   let config = await loadConfigFile(file);
   if (opts.output) config = withZarrOutput(config, opts.output, opts.datatype);
   console.log(`${file}: config OK`);
-  let shown = 0;
-  const progress = (checked: number, total: number) => {
-    // A line every few seconds off a terminal, so a long validate shows it is alive in a log too.
-    const now = Date.now();
-    if (process.stderr.isTTY) process.stderr.write(`\rchecked ${checked}/${total} tiles`);
-    else if (now - shown > 5000 || checked === total) {
-      shown = now;
-      process.stderr.write(`checked ${checked}/${total} tiles\n`);
-    }
-  };
-  const report = await validateTiles(config, {
-    onProblem: (p) => {
-      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-      console.log(`${p.file}: ${p.reason}`);
-    },
-    onProgress: progress,
-  });
-  if (process.stderr.isTTY) process.stderr.write('\n');
-  for (const gap of report.gaps) console.log(gap);
-  if (report.gaps.length > 0) {
+  let report: { datatype?: Datatype; ok: boolean };
+  if (config.ingest_job.ingest_type === 'volumetric') {
+    const volume = await validateVolume(config);
+    for (const p of volume.problems) console.log(`${p.file}: ${p.reason}`);
     console.log(
-      `ingest_job.extent does not fit the source: ${report.tiles} tiles in the extent, not read one by one; ` +
-        'check ingest_job.extent and root_dir (for a sparse stack set engine.max_failed_fraction to 1)',
+      `source ${volume.source ?? 'not opened'}, datatype ${volume.datatype ?? 'unknown'}, ${volume.problems.length} problem(s)`,
     );
-    return EXIT.errors;
+    report = { datatype: volume.datatype, ok: volume.problems.length === 0 };
+  } else {
+    const tiles = await validateTileJob(config);
+    if (tiles === undefined) return EXIT.errors;
+    report = tiles;
   }
-  const more = report.problemCount - report.problems.length;
-  if (more > 0) console.log(`... and ${more} more problem(s) not listed`);
-  console.log(
-    `${report.tiles} tiles checked, datatype ${report.datatype ?? 'unknown'}, ${report.problemCount} problem(s)`,
-  );
-  let ok = report.problemCount === 0;
+  let ok = report.ok;
   if (config.client.backend.name === 'boss') {
     try {
       // Reads only: a write would reset the channel's downsample status and count against the quota.
@@ -346,6 +333,42 @@ export async function validateCommand(
     }
   }
   return ok ? EXIT.completed : EXIT.errors;
+}
+
+/** validate's tile-job part: streams every tile's checks; undefined when the extent does not fit the source. */
+async function validateTileJob(config: JobConfig): Promise<{ datatype?: Datatype; ok: boolean } | undefined> {
+  let shown = 0;
+  const progress = (checked: number, total: number) => {
+    // A line every few seconds off a terminal, so a long validate shows it is alive in a log too.
+    const now = Date.now();
+    if (process.stderr.isTTY) process.stderr.write(`\rchecked ${checked}/${total} tiles`);
+    else if (now - shown > 5000 || checked === total) {
+      shown = now;
+      process.stderr.write(`checked ${checked}/${total} tiles\n`);
+    }
+  };
+  const tiles = await validateTiles(config, {
+    onProblem: (p) => {
+      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+      console.log(`${p.file}: ${p.reason}`);
+    },
+    onProgress: progress,
+  });
+  if (process.stderr.isTTY) process.stderr.write('\n');
+  for (const gap of tiles.gaps) console.log(gap);
+  if (tiles.gaps.length > 0) {
+    console.log(
+      `ingest_job.extent does not fit the source: ${tiles.tiles} tiles in the extent, not read one by one; ` +
+        'check ingest_job.extent and root_dir (for a sparse stack set engine.max_failed_fraction to 1)',
+    );
+    return undefined;
+  }
+  const more = tiles.problemCount - tiles.problems.length;
+  if (more > 0) console.log(`... and ${more} more problem(s) not listed`);
+  console.log(
+    `${tiles.tiles} tiles checked, datatype ${tiles.datatype ?? 'unknown'}, ${tiles.problemCount} problem(s)`,
+  );
+  return { datatype: tiles.datatype, ok: tiles.problemCount === 0 };
 }
 
 export async function prepCommand(file: string, opts: { apiToken?: string }): Promise<number> {

@@ -339,10 +339,15 @@ export function findConfigProblems(raw: unknown): ConfigProblem[] {
     c.plugin(client, 'path_processor', 'client.path_processor', 'path', true);
     if (type === 'tile') c.plugin(client, 'tile_processor', 'client.tile_processor', 'tile', true);
     if (type === 'volumetric') {
-      c.fail(
-        'client.chunk_processor',
-        'volumetric ingest (chunk processors) is not supported by boss-ingest yet; use a tile job',
-      );
+      c.plugin(client, 'chunk_processor', 'client.chunk_processor', 'chunk', true);
+      const chunk = client.chunk_processor;
+      if (isObject(chunk) && isObject(chunk.params) && chunk.params.token !== undefined) {
+        c.fail(
+          'client.chunk_processor.params.token',
+          "is refused: a token in the config would be stored in the job's history; give the source Boss's token to the workers " +
+            "(BOSS_SOURCE_TOKEN, else the destination's: -a/--api-token, INTERN_TOKEN, ~/.intern/intern.cfg)",
+        );
+      }
     }
   }
   const engine = c.object(root, 'engine', 'engine', false);

@@ -42,7 +42,7 @@ export interface CopyOptions {
   within?: Box;
   /**
    * Bytes per voxel of `src` when it is narrower than `dst`'s: uint8 into uint16, or uint8 and
-   * uint16 into uint64 (the low word; the high word stays as it was, zero in a fresh buffer).
+   * uint16 or uint32 into uint64 (the low word; the high word stays as it was, zero in a fresh buffer).
    */
   srcBytesPerVoxel?: number;
 }
@@ -53,7 +53,12 @@ type RowCopy = (from: number, at: number, length: number) => void;
 function rowCopier(src: Uint8Array, dst: Uint8Array, bytes: number, srcBytes: number): RowCopy {
   if (srcBytes === bytes)
     return (from, at, n) => dst.set(src.subarray(from * bytes, (from + n) * bytes), at * bytes);
-  const narrow = srcBytes === 1 ? src : new Uint16Array(src.buffer, src.byteOffset, src.byteLength / 2);
+  const narrow =
+    srcBytes === 1
+      ? src
+      : srcBytes === 2
+        ? new Uint16Array(src.buffer, src.byteOffset, src.byteLength / 2)
+        : new Uint32Array(src.buffer, src.byteOffset, src.byteLength / 4);
   if (srcBytes === 1 && bytes === 2) {
     const wide = new Uint16Array(dst.buffer, dst.byteOffset, dst.byteLength / 2);
     return (from, at, n) => wide.set(narrow.subarray(from, from + n), at);

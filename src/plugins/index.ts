@@ -16,7 +16,7 @@ async function instantiate<T extends PathProcessor | TileProcessor>(
   if (isCustomPluginClass(plugin.class)) {
     instance = (await loadCustomPlugin(plugin.class, where, kind)) as T;
   } else {
-    const Impl = await resolvePluginName(plugin.class)?.load();
+    const Impl = await resolvePluginName(plugin.class)?.load?.();
     if (!Impl) throw new PluginParamError(`${where}.class`, `unknown plugin ${JSON.stringify(plugin.class)}`);
     instance = new Impl() as T;
   }

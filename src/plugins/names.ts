@@ -4,15 +4,19 @@
  */
 import type { PathProcessor, TileProcessor } from './types.js';
 
-export type PluginKind = 'path' | 'tile';
+/** `chunk`: the volumetric sources of v0.2 configs (`client.chunk_processor`). */
+export type PluginKind = 'path' | 'tile' | 'chunk';
 
 /** Our implementation of a layout, named by the original module and class. */
 export interface PluginName {
   module: string;
   name: string;
   kind: PluginKind;
-  /** The implementing class, imported only when a source is built (so validation loads no image code). */
-  load: () => Promise<new () => PathProcessor | TileProcessor>;
+  /**
+   * The implementing class, imported only when a source is built (so validation loads no image
+   * code); none for the names of volumetric jobs, whose chunk processor params say what to read.
+   */
+  load?: () => Promise<new () => PathProcessor | TileProcessor>;
 }
 
 /** Modules that were renamed in the original client: older spelling -> current one. */
@@ -104,6 +108,33 @@ const KNOWN: PluginName[] = [
     kind: 'tile',
     load: () => import('./synthetic.js').then((m) => m.SyntheticTileProcessor),
   },
+  {
+    module: 'catmaid',
+    name: 'CatmaidURLPathProcessor',
+    kind: 'path',
+    load: () => import('./catmaid-url.js').then((m) => m.CatmaidUrlPathProcessor),
+  },
+  {
+    module: 'catmaid',
+    name: 'CatmaidURLTileProcessor',
+    kind: 'tile',
+    load: () => import('./catmaid-url.js').then((m) => m.CatmaidUrlTileProcessor),
+  },
+  {
+    // The original's class name, misspelled.
+    module: 'catmaid',
+    name: 'CatmainURLTileProcessor',
+    kind: 'tile',
+    load: () => import('./catmaid-url.js').then((m) => m.CatmaidUrlTileProcessor),
+  },
+  // Volumetric: read by src/volumes/open.ts from the chunk processor's params; each chunk
+  // processor's path processor reads nothing (it returns "" in the original).
+  { module: 'zarr', name: 'ZarrPathProcessor', kind: 'path' },
+  { module: 'zarr', name: 'ZarrChunkProcessor', kind: 'chunk' },
+  { module: 'cloudvolume', name: 'CloudVolumePathProcessor', kind: 'path' },
+  { module: 'cloudvolume', name: 'CloudVolumeChunkProcessor', kind: 'chunk' },
+  { module: 'intern', name: 'InternPathProcessor', kind: 'path' },
+  { module: 'intern', name: 'InternChunkProcessor', kind: 'chunk' },
 ];
 
 const CLASS_PATTERN =

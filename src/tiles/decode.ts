@@ -20,10 +20,15 @@ export const IMAGE_FILETYPES = ['png', 'tif', 'tiff', 'jpg', 'jpeg'] as const;
 /** Colour spaces whose channels are the samples as stored, so a channel can be picked exactly. */
 const PICKABLE = new Set(['b-w', 'grey16', 'srgb', 'rgb16']);
 
-export async function decodeGreyImage(file: string, options: GreyOptions = {}): Promise<Tile> {
+/** Decodes the image in `file`, or in `bytes` when given (fetched from a URL; `file` names it). */
+export async function decodeGreyImage(
+  file: string,
+  options: GreyOptions = {},
+  given?: Buffer,
+): Promise<Tile> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    bytes = given ?? (await readFile(file));
   } catch (err) {
     if (isTransient(err)) throw err;
     const code = (err as NodeJS.ErrnoException).code;
