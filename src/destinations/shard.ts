@@ -8,6 +8,7 @@ import type { Compressor } from '../config/types.js';
 import type { ChunkCoord, ChunkShape } from '../extent/grid.js';
 import { zarrCodecs } from './codec.js';
 import { crc32c } from './crc32c.js';
+import type { ZarrCodec } from './zarr-metadata.js';
 
 /** The shard's bytes do not hold a valid shard. The message says what is wrong; the caller names the file. */
 export class ShardError extends Error {
@@ -26,7 +27,7 @@ export function shardingCodecs(
   compressor: Compressor,
   bytesPerVoxel: number,
   innerChunkShape: number[],
-): object[] {
+): ZarrCodec[] {
   return [
     {
       name: 'sharding_indexed',

@@ -4,70 +4,19 @@
  * level-0 voxels of its block, whose centre lies (2^k - 1) / 2 level-0 voxels past the block's
  * first voxel; both methods read the same block, so both get the same translation.
  */
+import type {
+  CoordinateTransformation,
+  OmeAttributes,
+  OmeAxis,
+  OmeDataset,
+  SpaceUnit,
+} from '../destinations/zarr-metadata.js';
 import { halvesZ, type DownsampleAxes, type DownsampleMethod } from './levels.js';
-
-/** The spatial units OME-Zarr allows (UDUNITS-2 names). */
-export const SPACE_UNITS = [
-  'angstrom',
-  'attometer',
-  'centimeter',
-  'decimeter',
-  'exameter',
-  'femtometer',
-  'foot',
-  'gigameter',
-  'hectometer',
-  'inch',
-  'kilometer',
-  'megameter',
-  'meter',
-  'micrometer',
-  'mile',
-  'millimeter',
-  'nanometer',
-  'parsec',
-  'petameter',
-  'picometer',
-  'terameter',
-  'yard',
-  'yoctometer',
-  'yottameter',
-  'zeptometer',
-  'zettameter',
-] as const;
-export type SpaceUnit = (typeof SPACE_UNITS)[number];
 
 export interface VoxelSize {
   x: number;
   y: number;
   z: number;
-}
-
-export interface OmeAxis {
-  name: string;
-  type: 'space' | 'time';
-  unit?: SpaceUnit;
-}
-
-export type CoordinateTransformation =
-  { type: 'scale'; scale: number[] } | { type: 'translation'; translation: number[] };
-
-export interface OmeDataset {
-  path: string;
-  coordinateTransformations: CoordinateTransformation[];
-}
-
-export interface OmeMultiscale {
-  name: string;
-  axes: OmeAxis[];
-  datasets: OmeDataset[];
-  /** The downsampling method, as OME-Zarr's optional `type` field. */
-  type?: DownsampleMethod;
-}
-
-export interface OmeAttributes {
-  version: '0.5';
-  multiscales: OmeMultiscale[];
 }
 
 export interface PyramidLayout {
