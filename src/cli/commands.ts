@@ -1,7 +1,7 @@
 /** The actions behind each subcommand; each returns the process exit code. */
 import { createInterface } from 'node:readline/promises';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { loadConfigFile, withZarrOutput } from '../config/load.js';
+import { loadConfigFile, withMultiscale, withZarrOutput } from '../config/load.js';
 import type { Datatype, JobConfig } from '../config/types.js';
 import { progressLine } from '../job/progress.js';
 import { installLogger, defaultLogFile, parseLogLevel } from '../log/logger.js';
@@ -46,6 +46,7 @@ interface JobOpts extends ConnectionOpts {
   jobId?: string;
   output?: string;
   datatype?: Datatype;
+  multiscale?: boolean;
   taskQueue: string;
   apiToken?: string;
   force?: boolean;
@@ -71,10 +72,14 @@ function processCount(value: string): number {
 }
 
 /** The config as it will be submitted: `--output` replaces the destination. */
-async function jobConfig(file: string, opts: { output?: string; datatype?: Datatype }): Promise<JobConfig> {
+async function jobConfig(
+  file: string,
+  opts: { output?: string; datatype?: Datatype; multiscale?: boolean },
+): Promise<JobConfig> {
   let config = await loadConfigFile(file);
   if (opts.output) config = withZarrOutput(config, opts.output, opts.datatype);
   else if (opts.datatype) throw new UsageError('--datatype goes with --output');
+  if (opts.multiscale) config = withMultiscale(config);
   return config;
 }
 

@@ -80,3 +80,8 @@ export function nextLevelShape(shape: { x: number; y: number; z: number }, axes:
     z: halvesZ(axes) ? Math.ceil(shape.z / 2) : shape.z,
   };
 }
+
+/** The config's multiscale section with its defaults filled in. */
+export function resolveMultiscale(config: Partial<MultiscaleConfig>): MultiscaleConfig {
+  return { ...DEFAULT_MULTISCALE, ...config };
+}
