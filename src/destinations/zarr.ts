@@ -9,7 +9,13 @@ import { BOSS_CUBOID, formatChunkShape, type ChunkCoord, type Extent } from '../
 import { decodeChunk, encodeChunk, zarrCodecs } from './codec.js';
 import { BYTES_PER_VOXEL } from './datatype.js';
 import type { Destination, DestinationSpecBase } from './types.js';
-import { firstMismatch, type ZarrArrayMetadata, type ZarrGroupMetadata } from './zarr-metadata.js';
+import { multiscalesAttributes, type VoxelSize } from '../pyramid/multiscales.js';
+import {
+  firstMismatch,
+  type SpaceUnit,
+  type ZarrArrayMetadata,
+  type ZarrGroupMetadata,
+} from './zarr-metadata.js';
 import { VolumeError } from '../errors.js';
 
 export interface ZarrVolume extends DestinationSpecBase {
@@ -19,6 +25,9 @@ export interface ZarrVolume extends DestinationSpecBase {
   compressor: Compressor;
   /** A t axis comes first when the job spans more than one time point. */
   timeAxis: boolean;
+  /** Level 0's physical voxel size and unit, when the config gives them. */
+  voxelSize?: VoxelSize;
+  unit?: SpaceUnit;
 }
 
 export { VolumeError };
@@ -33,25 +42,19 @@ function chunkShape(volume: ZarrVolume): number[] {
 }
 
 function groupMetadata(volume: ZarrVolume): ZarrGroupMetadata {
-  const names = axes(volume);
   return {
     zarr_format: 3,
     node_type: 'group',
     attributes: {
-      ome: {
-        version: '0.5',
-        multiscales: [
-          {
-            name: path.basename(volume.path),
-            axes: names.map((name) => ({ name, type: name === 't' ? 'time' : 'space' })),
-            datasets: [
-              { path: '0', coordinateTransformations: [{ type: 'scale', scale: names.map(() => 1) }] },
-            ],
-          },
-        ],
-      },
+      ome: multiscalesAttributes({
+        name: path.basename(volume.path),
+        top: 0,
+        timeAxis: volume.timeAxis,
+        ...(volume.voxelSize ? { voxelSize: volume.voxelSize } : {}),
+        ...(volume.unit ? { unit: volume.unit } : {}),
+      }),
     },
-  } satisfies ZarrGroupMetadata;
+  };
 }
 
 function arrayMetadata(volume: ZarrVolume, shape: number[]): ZarrArrayMetadata {
@@ -169,7 +172,14 @@ export const zarrDestination: Destination<ZarrVolume> = {
       compressor: backend.compressor ?? 'blosc',
       chunk: backend.chunk_size ?? BOSS_CUBOID,
       timeAxis: extent.t[1] - extent.t[0] > 1,
+      ...(backend.voxel_size ? { voxelSize: backend.voxel_size } : {}),
+      ...(backend.voxel_unit ? { unit: backend.voxel_unit } : {}),
     };
+    for (const key of ['multiscale', 'shard_size'] as const)
+      if (backend[key] !== undefined)
+        throw new VolumeError(
+          `client.backend.${key}: the ingest does not build ${key === 'multiscale' ? 'pyramids' : 'sharded volumes'} yet (issue 12); remove it`,
+        );
     return { spec, checks: [] };
   },
   describe: (spec) =>

@@ -24,8 +24,9 @@ export interface PyramidLayout {
   /** The highest level: datasets 0..top. */
   top: number;
   timeAxis: boolean;
-  downsample: DownsampleAxes;
-  method: DownsampleMethod;
+  /** How the levels above 0 were made; needed when top > 0. */
+  downsample?: DownsampleAxes;
+  method?: DownsampleMethod;
   /** Level 0's voxel size; 1 on each axis when the config gives none. */
   voxelSize?: VoxelSize;
   unit?: SpaceUnit;
@@ -44,7 +45,7 @@ function axes(layout: PyramidLayout): OmeAxis[] {
 function dataset(layout: PyramidLayout, level: number): OmeDataset {
   const size = layout.voxelSize ?? { x: 1, y: 1, z: 1 };
   const factor = 2 ** level;
-  const zFactor = halvesZ(layout.downsample) ? factor : 1;
+  const zFactor = layout.downsample && halvesZ(layout.downsample) ? factor : 1;
   const scale = [size.z * zFactor, size.y * factor, size.x * factor];
   const shift = (base: number, f: number) => ((f - 1) / 2) * base;
   const translation = [shift(size.z, zFactor), shift(size.y, factor), shift(size.x, factor)];
@@ -67,7 +68,7 @@ export function multiscalesAttributes(layout: PyramidLayout): OmeAttributes {
         name: layout.name,
         axes: axes(layout),
         datasets,
-        ...(layout.top > 0 ? { type: layout.method } : {}),
+        ...(layout.top > 0 && layout.method ? { type: layout.method } : {}),
       },
     ],
   };
