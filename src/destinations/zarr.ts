@@ -9,6 +9,7 @@ import { BOSS_CUBOID, formatChunkShape, type ChunkCoord, type Extent } from '../
 import { decodeChunk, encodeChunk, zarrCodecs } from './codec.js';
 import { BYTES_PER_VOXEL } from './datatype.js';
 import type { Destination, DestinationSpecBase } from './types.js';
+import { nextLevelShape, type MultiscaleConfig } from '../pyramid/levels.js';
 import { multiscalesAttributes, type VoxelSize } from '../pyramid/multiscales.js';
 import {
   firstMismatch,
@@ -41,15 +42,19 @@ function chunkShape(volume: ZarrVolume): number[] {
   return volume.timeAxis ? [1, ...zyx] : zyx;
 }
 
-function groupMetadata(volume: ZarrVolume): ZarrGroupMetadata {
+function groupMetadata(
+  volume: ZarrVolume,
+  pyramid?: { top: number; multiscale: MultiscaleConfig },
+): ZarrGroupMetadata {
   return {
     zarr_format: 3,
     node_type: 'group',
     attributes: {
       ome: multiscalesAttributes({
         name: path.basename(volume.path),
-        top: 0,
+        top: pyramid?.top ?? 0,
         timeAxis: volume.timeAxis,
+        ...(pyramid ? { method: pyramid.multiscale.method, downsample: pyramid.multiscale.downsample } : {}),
         ...(volume.voxelSize ? { voxelSize: volume.voxelSize } : {}),
         ...(volume.unit ? { unit: volume.unit } : {}),
       }),
@@ -123,10 +128,42 @@ export async function openZarrVolume(volume: ZarrVolume, extent: Extent): Promis
   await writeAtomically(arrayFile, JSON.stringify(arrayMetadata(volume, shape), null, 2));
 }
 
-export function chunkFile(volume: ZarrVolume, coord: ChunkCoord): string {
+/** A chunk's file; `level` is the pyramid level, array 0 being the full resolution. */
+/**
+ * Arrays 1..top of a pyramid over level 0 as it stands (its shape halved level by level), and
+ * the group's multiscales listing them all. Chunks already in the arrays stay.
+ */
+export async function openPyramid(
+  volume: ZarrVolume,
+  top: number,
+  multiscale: MultiscaleConfig,
+): Promise<void> {
+  const level0 = path.join(volume.path, '0', 'zarr.json');
+  const array = await readJson<ZarrArrayMetadata>(level0);
+  if (!array || !Array.isArray(array.shape))
+    throw new VolumeError(`${level0}: no level-0 array to build a pyramid over`);
+  const shape = (array.shape as unknown[]).map(Number);
+  const zyx = shape.slice(-3);
+  let size = { z: zyx[0]!, y: zyx[1]!, x: zyx[2]! };
+  for (let level = 1; level <= top; level++) {
+    size = nextLevelShape(size, multiscale.downsample);
+    const levelShape = [...shape.slice(0, -3), size.z, size.y, size.x];
+    await mkdir(path.join(volume.path, String(level)), { recursive: true });
+    await writeAtomically(
+      path.join(volume.path, String(level), 'zarr.json'),
+      JSON.stringify(arrayMetadata(volume, levelShape), null, 2),
+    );
+  }
+  await writeAtomically(
+    path.join(volume.path, 'zarr.json'),
+    JSON.stringify(groupMetadata(volume, { top, multiscale }), null, 2),
+  );
+}
+
+export function chunkFile(volume: ZarrVolume, coord: ChunkCoord, level = 0): string {
   const keys = [coord.z, coord.y, coord.x].map(String);
   if (volume.timeAxis) keys.unshift(String(coord.t));
-  return path.join(volume.path, '0', 'c', ...keys);
+  return path.join(volume.path, String(level), 'c', ...keys);
 }
 
 /** Stores one chunk, (z, y, x) C-order samples in the volume's datatype. */
@@ -134,8 +171,9 @@ export async function writeZarrChunk(
   volume: ZarrVolume,
   coord: ChunkCoord,
   samples: Uint8Array,
+  level = 0,
 ): Promise<number> {
-  const file = chunkFile(volume, coord);
+  const file = chunkFile(volume, coord, level);
   const dir = path.dirname(file);
   await mkdir(dir, { recursive: true });
   const encoded = await encodeChunk(volume.compressor, samples);
@@ -144,8 +182,12 @@ export async function writeZarrChunk(
 }
 
 /** The chunk's stored samples, or undefined when it was never written. */
-export async function readZarrChunk(volume: ZarrVolume, coord: ChunkCoord): Promise<Uint8Array | undefined> {
-  const file = chunkFile(volume, coord);
+export async function readZarrChunk(
+  volume: ZarrVolume,
+  coord: ChunkCoord,
+  level = 0,
+): Promise<Uint8Array | undefined> {
+  const file = chunkFile(volume, coord, level);
   let encoded: Uint8Array;
   try {
     encoded = await readFile(file);
