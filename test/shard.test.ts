@@ -16,7 +16,8 @@ import {
   shardOf,
   ShardError,
 } from '../src/destinations/shard.js';
-import type { ChunkShape } from '../src/extent/grid.js';
+import { openZarrVolume, writeZarrShard, type ZarrVolume } from '../src/destinations/zarr.js';
+import type { ChunkCoord, ChunkShape, Extent } from '../src/extent/grid.js';
 import { readWithZarrPython, runPython, tempDir } from './harness/env.js';
 
 const value = (x: number, y: number, z: number) => (7 * x + 13 * y + 31 * z + 1) % 251;
@@ -171,6 +172,58 @@ describe('Zarr v3 sharding', function () {
       assert.ok(readdirSync(path.join(volume, 'c')).length > 0);
     });
   }
+
+  it("a sharded volume: two writes into one shard keep each other's chunks, zarr-python reads it exactly", async () => {
+    const volume: ZarrVolume = {
+      name: 'zarr',
+      path: path.join(dir, 'sharded.ome.zarr'),
+      datatype: 'uint16',
+      compressor: 'blosc',
+      chunk: CHUNK,
+      shard: SHARD,
+      timeAxis: false,
+    };
+    const extent = { x: [0, SHAPE[2]], y: [0, SHAPE[1]], z: [0, SHAPE[0]], t: [0, 1] } as Extent;
+    await openZarrVolume(volume, extent);
+    const all = [
+      [0, SHAPE[0]],
+      [0, SHAPE[1]],
+      [0, SHAPE[2]],
+    ];
+    const byShard = new Map<string, { shard: ChunkCoord; chunks: Map<number, Uint8Array> }[]>();
+    let chunks = 0;
+    for (let cz = 0; cz < grid(SHAPE[0], CHUNK.z); cz++)
+      for (let cy = 0; cy < grid(SHAPE[1], CHUNK.y); cy++)
+        for (let cx = 0; cx < grid(SHAPE[2], CHUNK.x); cx++) {
+          const { shard, inner } = shardOf({ t: 0, z: cz, y: cy, x: cx }, PER);
+          const key = JSON.stringify(shard);
+          // Even and odd inner chunks go in two separate writes of the shard.
+          const parts = byShard.get(key) ?? [
+            { shard, chunks: new Map() },
+            { shard, chunks: new Map() },
+          ];
+          parts[inner % 2]!.chunks.set(inner, chunkSamples(cx, cy, cz, all));
+          byShard.set(key, parts);
+          chunks++;
+        }
+    for (const parts of byShard.values())
+      for (const part of parts) await writeZarrShard(volume, part.shard, part.chunks);
+    const read = await readWithZarrPython(volume.path);
+    assert.deepEqual(read.shards, [SHARD.z, SHARD.y, SHARD.x]);
+    const [Z, Y, X] = SHAPE;
+    let mismatches = 0;
+    for (let z = 0; z < Z; z++)
+      for (let y = 0; y < Y; y++)
+        for (let x = 0; x < X; x++)
+          if (read.data.readUInt16LE(2 * ((z * Y + y) * X + x)) !== value(x, y, z)) mismatches++;
+    assert.equal(mismatches, 0);
+    const files = readdirSync(path.join(volume.path, '0', 'c'), {
+      recursive: true,
+      withFileTypes: true,
+    }).filter((f) => f.isFile());
+    assert.equal(files.length, byShard.size);
+    assert.ok(files.length * 4 <= chunks, `${files.length} shard files for ${chunks} chunks`);
+  });
 
   it('a read-modify-write replaces the given inner chunks and keeps the others byte for byte', () => {
     const chunks = [new Uint8Array([1, 2, 3]), undefined, new Uint8Array([4]), new Uint8Array([5, 6])];

@@ -2,12 +2,19 @@
  * The local destination: an OME-Zarr 0.5 volume (Zarr v3) with one array `0` in absolute
  * coordinates: source voxel (x, y, z) at 0[z][y][x], or 0[t][z][y][x] for time series.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Compressor } from '../config/types.js';
-import { BOSS_CUBOID, formatChunkShape, type ChunkCoord, type Extent } from '../extent/grid.js';
+import {
+  BOSS_CUBOID,
+  formatChunkShape,
+  type ChunkCoord,
+  type ChunkShape,
+  type Extent,
+} from '../extent/grid.js';
 import { decodeChunk, encodeChunk, zarrCodecs } from './codec.js';
 import { BYTES_PER_VOXEL } from './datatype.js';
+import { chunksPerShard, mergeShard, ShardError, shardingCodecs } from './shard.js';
 import type { Destination, DestinationSpecBase } from './types.js';
 import { nextLevelShape, type MultiscaleConfig } from '../pyramid/levels.js';
 import { multiscalesAttributes, type VoxelSize } from '../pyramid/multiscales.js';
@@ -26,6 +33,8 @@ export interface ZarrVolume extends DestinationSpecBase {
   compressor: Compressor;
   /** A t axis comes first when the job spans more than one time point. */
   timeAxis: boolean;
+  /** Shards of this many voxels (a multiple of `chunk`), when the volume is sharded. */
+  shard?: ChunkShape;
   /** Level 0's physical voxel size and unit, when the config gives them. */
   voxelSize?: VoxelSize;
   unit?: SpaceUnit;
@@ -37,8 +46,8 @@ function axes(volume: ZarrVolume): string[] {
   return volume.timeAxis ? ['t', 'z', 'y', 'x'] : ['z', 'y', 'x'];
 }
 
-function chunkShape(volume: ZarrVolume): number[] {
-  const zyx = [volume.chunk.z, volume.chunk.y, volume.chunk.x];
+function chunkShape(volume: ZarrVolume, chunk: ChunkShape = volume.chunk): number[] {
+  const zyx = [chunk.z, chunk.y, chunk.x];
   return volume.timeAxis ? [1, ...zyx] : zyx;
 }
 
@@ -68,10 +77,13 @@ function arrayMetadata(volume: ZarrVolume, shape: number[]): ZarrArrayMetadata {
     node_type: 'array',
     shape,
     data_type: volume.datatype,
-    chunk_grid: { name: 'regular', configuration: { chunk_shape: chunkShape(volume) } },
+    // A sharded array's grid is its shards; the chunks live inside them.
+    chunk_grid: { name: 'regular', configuration: { chunk_shape: chunkShape(volume, volume.shard) } },
     chunk_key_encoding: { name: 'default', configuration: { separator: '/' } },
     fill_value: 0,
-    codecs: zarrCodecs(volume.compressor, BYTES_PER_VOXEL[volume.datatype]),
+    codecs: volume.shard
+      ? shardingCodecs(volume.compressor, BYTES_PER_VOXEL[volume.datatype], chunkShape(volume))
+      : zarrCodecs(volume.compressor, BYTES_PER_VOXEL[volume.datatype]),
     dimension_names: axes(volume),
     attributes: {},
   } satisfies ZarrArrayMetadata;
@@ -200,6 +212,42 @@ export async function readZarrChunk(
   if (samples.length !== expected)
     throw new VolumeError(`${file}: holds ${samples.length} bytes, expected ${expected}`);
   return samples;
+}
+
+/**
+ * Stores chunks of one shard, `samples` by their index in the shard (undefined removes one),
+ * keeping the shard's other chunks byte for byte: read, merge, and a write through a temporary
+ * name and a rename, so a killed writer leaves the old shard or the new one. Two writers of one
+ * shard at once would lose one's chunks: a shard is written by one batch.
+ */
+export async function writeZarrShard(
+  volume: ZarrVolume,
+  shard: ChunkCoord,
+  samples: ReadonlyMap<number, Uint8Array | undefined>,
+  level = 0,
+): Promise<void> {
+  if (!volume.shard) throw new VolumeError(`${volume.path} is not sharded`);
+  const per = chunksPerShard(volume.shard, volume.chunk);
+  const file = chunkFile(volume, shard, level);
+  const encoded = new Map<number, Uint8Array | undefined>();
+  for (const [inner, chunk] of samples)
+    encoded.set(inner, chunk && (await encodeChunk(volume.compressor, chunk)));
+  let existing: Uint8Array | undefined;
+  try {
+    existing = await readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  let merged: Uint8Array | undefined;
+  try {
+    merged = mergeShard(existing, per.x * per.y * per.z, encoded);
+  } catch (err) {
+    if (err instanceof ShardError) throw new VolumeError(`${file}: ${err.message}`);
+    throw err;
+  }
+  await mkdir(path.dirname(file), { recursive: true });
+  if (merged) await writeAtomically(file, merged);
+  else await rm(file, { force: true });
 }
 
 export const zarrDestination: Destination<ZarrVolume> = {
