@@ -291,6 +291,12 @@ describe('job config validation', () => {
         ['shard_size', { x: 1024, y: 1024 }, 'client.backend.shard_size.z', /required/],
         ['voxel_size', { x: 4, y: 0, z: 40 }, 'client.backend.voxel_size.y', /number > 0, not 0/],
         ['voxel_unit', 'nanometers', 'client.backend.voxel_unit', /nanometer/],
+        [
+          'multiscale',
+          { level: 3 },
+          'client.backend.multiscale.level',
+          /not a known key; known: levels, method, downsample/,
+        ],
       ] as const) {
         it(`reports ${field} ${JSON.stringify(value)} at ${at}`, () => {
           assertProblem(zarr({ [field]: value }), at, rule);
@@ -551,7 +557,10 @@ describe('job config validation', () => {
           'client.backend.compresor',
           /is not a known key/,
         );
-        assert.equal(p.rule, 'is not a known key; known: name, path, datatype, compressor, chunk_size');
+        assert.equal(
+          p.rule,
+          'is not a known key; known: name, path, datatype, compressor, chunk_size, multiscale, shard_size, voxel_size, voxel_unit',
+        );
         assert.throws(
           () => validateConfig(zarr({ compresor: 'zstd' })),
           /client\.backend\.compresor: is not a known key; known: name, path, datatype, compressor, chunk_size/,

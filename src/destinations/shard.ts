@@ -5,18 +5,12 @@
  * value. Pure byte work: the destination does the files.
  */
 import type { Compressor } from '../config/types.js';
+import { ShardError } from '../errors.js';
 import type { ChunkCoord, ChunkShape } from '../extent/grid.js';
 import { zarrCodecs } from './codec.js';
+export { ShardError };
 import { crc32c } from './crc32c.js';
 import type { ZarrCodec } from './zarr-metadata.js';
-
-/** The shard's bytes do not hold a valid shard. The message says what is wrong; the caller names the file. */
-export class ShardError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ShardError';
-  }
-}
 
 const EMPTY = 0xffffffffffffffffn;
 const ENTRY = 16;

@@ -242,7 +242,7 @@ export async function writeZarrShard(
   try {
     merged = mergeShard(existing, per.x * per.y * per.z, encoded);
   } catch (err) {
-    if (err instanceof ShardError) throw new VolumeError(`${file}: ${err.message}`);
+    if (err instanceof ShardError) throw new ShardError(`${file}: ${err.message}`);
     throw err;
   }
   await mkdir(path.dirname(file), { recursive: true });
