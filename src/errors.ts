@@ -115,6 +115,15 @@ export class ExtentError extends IngestError {
   readonly kind = 'job';
 }
 
+/**
+ * A stored shard is damaged (its index's checksum, an offset past its data): the chunks in it
+ * fail, as a bad tile's do; retrying reads the same bytes.
+ */
+export class ShardError extends IngestError {
+  static override readonly tag = 'ShardError';
+  readonly kind = 'chunk';
+}
+
 /** The Boss cannot take this job as configured: the job fails with this message. */
 export class PreflightError extends IngestError {
   static override readonly tag = 'PreflightError';

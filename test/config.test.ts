@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfigFile, withZarrOutput } from '../src/config/load.js';
+import { loadConfigFile, withMultiscale, withZarrOutput } from '../src/config/load.js';
 import type { JobConfig } from '../src/config/types.js';
 import {
   ConfigError,
@@ -256,6 +256,52 @@ describe('job config validation', () => {
       it('reports a missing chunk_size axis', () => {
         assertProblem(zarr({ chunk_size: { x: 512, y: 512 } }), 'client.backend.chunk_size.z', /required/);
       });
+
+      it('accepts a pyramid, shards and a voxel size', () => {
+        const raw = zarr({
+          chunk_size: { x: 64, y: 64, z: 8 },
+          multiscale: { levels: 3, method: 'mode', downsample: 'isotropic' },
+          shard_size: { x: 256, y: 128, z: 8 },
+          voxel_size: { x: 4, y: 4, z: 40.5 },
+          voxel_unit: 'nanometer',
+        });
+        assert.deepEqual(findConfigProblems(raw), []);
+        assert.deepEqual(findConfigProblems(zarr({ multiscale: { levels: 'auto' } })), []);
+        assert.deepEqual(findConfigProblems(zarr({ multiscale: {} })), []);
+      });
+
+      for (const [field, value, at, rule] of [
+        ['multiscale', 3, 'client.backend.multiscale', /object/],
+        ['multiscale', { levels: -1 }, 'client.backend.multiscale.levels', /integer >= 0/],
+        ['multiscale', { levels: 'all' }, 'client.backend.multiscale.levels', /integer >= 0, not "all"/],
+        ['multiscale', { levels: 41 }, 'client.backend.multiscale.levels', /"auto" or at most 40/],
+        ['multiscale', { method: 'median' }, 'client.backend.multiscale.method', /one of mean, mode/],
+        [
+          'multiscale',
+          { downsample: 'xy' },
+          'client.backend.multiscale.downsample',
+          /anisotropic, isotropic/,
+        ],
+        [
+          'shard_size',
+          { x: 1024, y: 700, z: 16 },
+          'client.backend.shard_size.y',
+          /multiple of the chunk size 512, not 700/,
+        ],
+        ['shard_size', { x: 1024, y: 1024 }, 'client.backend.shard_size.z', /required/],
+        ['voxel_size', { x: 4, y: 0, z: 40 }, 'client.backend.voxel_size.y', /number > 0, not 0/],
+        ['voxel_unit', 'nanometers', 'client.backend.voxel_unit', /nanometer/],
+        [
+          'multiscale',
+          { level: 3 },
+          'client.backend.multiscale.level',
+          /not a known key; known: levels, method, downsample/,
+        ],
+      ] as const) {
+        it(`reports ${field} ${JSON.stringify(value)} at ${at}`, () => {
+          assertProblem(zarr({ [field]: value }), at, rule);
+        });
+      }
     });
 
     it('reports an unknown path processor class, listing the known ones', () => {
@@ -526,7 +572,10 @@ describe('job config validation', () => {
           'client.backend.compresor',
           /is not a known key/,
         );
-        assert.equal(p.rule, 'is not a known key; known: name, path, datatype, compressor, chunk_size');
+        assert.equal(
+          p.rule,
+          'is not a known key; known: name, path, datatype, compressor, chunk_size, multiscale, shard_size, voxel_size, voxel_unit',
+        );
         assert.throws(
           () => validateConfig(zarr({ compresor: 'zstd' })),
           /client\.backend\.compresor: is not a known key; known: name, path, datatype, compressor, chunk_size/,
@@ -700,6 +749,32 @@ describe('withZarrOutput', () => {
     assert.deepEqual(out.database, config.database);
     assert.deepEqual(config, before, 'the input config must not be modified');
     assert.deepEqual(findConfigProblems(out), []);
+  });
+
+  it('keeps the pyramid, shard and voxel settings of a zarr backend', () => {
+    const layout = {
+      multiscale: { levels: 2 },
+      shard_size: { x: 1024, y: 1024, z: 16 },
+      voxel_size: { x: 4, y: 4, z: 40 },
+      voxel_unit: 'nanometer',
+    };
+    const config = validateConfig(
+      withField(v01(), 'client.backend', { name: 'zarr', path: '/a', ...layout }),
+    );
+    assert.deepEqual(withZarrOutput(config, '/b').client.backend, { name: 'zarr', path: '/b', ...layout });
+  });
+
+  it("--multiscale asks for a pyramid with the defaults, keeps the config's, and needs a zarr destination", () => {
+    const config = validateConfig(v01());
+    assert.throws(() => withMultiscale(config), /--multiscale needs a zarr destination/);
+    const zarrConfig = withZarrOutput(config, '/v');
+    assert.deepEqual((withMultiscale(zarrConfig).client.backend as { multiscale?: object }).multiscale, {});
+    const own = validateConfig(
+      withField(v01(), 'client.backend', { name: 'zarr', path: '/a', multiscale: { levels: 2 } }),
+    );
+    assert.deepEqual((withMultiscale(own).client.backend as { multiscale?: object }).multiscale, {
+      levels: 2,
+    });
   });
 
   it('sets the datatype when asked', () => {

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { FileSystemStore } from '@zarrita/storage';
 import * as zarr from 'zarrita';
-import type { Compressor, Datatype } from '../src/config/types.js';
+import type { Compressor, Datatype, JobConfig } from '../src/config/types.js';
 import { decodeChunk, encodeChunk } from '../src/destinations/codec.js';
 import {
   chunkFile,
@@ -15,6 +15,7 @@ import {
   readZarrChunk,
   VolumeError,
   writeZarrChunk,
+  zarrDestination,
   type ZarrVolume,
 } from '../src/destinations/zarr.js';
 import {
@@ -24,6 +25,7 @@ import {
   type ChunkShape,
   type Extent,
 } from '../src/extent/grid.js';
+import { readWithZarrPython } from './harness/env.js';
 import { voxel } from './fixtures/stack.js';
 
 const CHUNK: ChunkShape = { x: 8, y: 6, z: 4 };
@@ -204,6 +206,40 @@ describe('OME-Zarr destination', () => {
     assert.equal(array.fill_value, 0);
     assert.deepEqual(array.chunk_key_encoding, { name: 'default', configuration: { separator: '/' } });
     assert.deepEqual(array.dimension_names, ['z', 'y', 'x']);
+  });
+
+  it('scales its axes by the configured voxel size, with the unit, as zarr-python reads them', async () => {
+    const v = volume('uint8', 'none', { voxelSize: { x: 4, y: 5, z: 40 }, unit: 'nanometer' });
+    await openZarrVolume(v, EXTENT);
+    const read = await readWithZarrPython(v.path);
+    const [ms] = read.ome.multiscales as {
+      axes: { name: string; unit?: string }[];
+      datasets: { coordinateTransformations: object[] }[];
+    }[];
+    assert.deepEqual(
+      ms!.axes.map((a) => [a.name, a.unit]),
+      [
+        ['z', 'nanometer'],
+        ['y', 'nanometer'],
+        ['x', 'nanometer'],
+      ],
+    );
+    assert.deepEqual(ms!.datasets[0]!.coordinateTransformations, [{ type: 'scale', scale: [40, 5, 4] }]);
+  });
+
+  it('refuses a pyramid or shards it cannot build yet, naming the field', async () => {
+    for (const [key, value] of [
+      ['multiscale', {}],
+      ['shard_size', { x: 16, y: 12, z: 4 }],
+    ] as const) {
+      const config = {
+        client: { backend: { name: 'zarr', path: path.join(dir, 'v'), [key]: value } },
+      } as unknown as JobConfig;
+      await assert.rejects(
+        zarrDestination.resolve(config, { extent: EXTENT, datatype: 'uint8' }),
+        new RegExp(`client.backend.${key}: the ingest does not build`),
+      );
+    }
   });
 
   it('stores chunk (z, y, x) at 0/c/z/y/x', () => {

@@ -1,7 +1,7 @@
 /** The actions behind each subcommand; each returns the process exit code. */
 import { createInterface } from 'node:readline/promises';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { loadConfigFile, withZarrOutput } from '../config/load.js';
+import { loadConfigFile, withMultiscale, withZarrOutput } from '../config/load.js';
 import type { Datatype, JobConfig } from '../config/types.js';
 import { progressLine } from '../job/progress.js';
 import { installLogger, defaultLogFile, parseLogLevel } from '../log/logger.js';
@@ -47,6 +47,7 @@ interface JobOpts extends ConnectionOpts {
   jobId?: string;
   output?: string;
   datatype?: Datatype;
+  multiscale?: boolean;
   taskQueue: string;
   apiToken?: string;
   force?: boolean;
@@ -81,10 +82,13 @@ function processCount(value: string): number {
   return n;
 }
 
-/** The config as it will be submitted: `--output` replaces the destination, `--downsample` sets the Boss's. */
+/**
+ * The config as it will be submitted: `--output` replaces the destination, `--downsample` sets
+ * the Boss's, `--multiscale` asks for a pyramid.
+ */
 async function jobConfig(
   file: string,
-  opts: { output?: string; datatype?: Datatype; downsample?: boolean },
+  opts: { output?: string; datatype?: Datatype; downsample?: boolean; multiscale?: boolean },
 ): Promise<JobConfig> {
   let config = await loadConfigFile(file);
   if (opts.output) config = withZarrOutput(config, opts.output, opts.datatype);
@@ -94,6 +98,7 @@ async function jobConfig(
     if (backend.name !== 'boss') throw new UsageError('--downsample needs a Boss destination');
     config = { ...config, client: { ...config.client, backend: { ...backend, downsample: true } } };
   }
+  if (opts.multiscale) config = withMultiscale(config);
   return config;
 }
 

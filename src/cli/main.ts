@@ -49,6 +49,10 @@ function jobOptions(cmd: Command): Command {
         'datatype of the --output volume (default: that of the first tile)',
       ).choices(DATATYPES),
     )
+    .option(
+      '--multiscale',
+      'build a multiscale pyramid above the zarr volume (client.backend.multiscale, else levels auto, mean, anisotropic)',
+    )
     .option('--task-queue <queue>', 'Temporal task queue', DEFAULT_TASK_QUEUE)
     .option('-a, --api-token <token>', 'Boss API token (handed to local workers only, never to Temporal)')
     .option('-f, --force', 'do not ask for confirmation before creating the job')

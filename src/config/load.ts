@@ -40,13 +40,30 @@ export function withAbsolutePluginModules(config: JobConfig, dir: string): JobCo
   return { ...config, client };
 }
 
-/** `--output PATH`: replaces the configured destination by a local OME-Zarr volume. */
+/** `--output PATH`: replaces the configured destination by a local OME-Zarr volume, keeping a zarr backend's options. */
 export function withZarrOutput(config: JobConfig, output: string, datatype?: Datatype): JobConfig {
   const previous = config.client.backend;
-  const backend: ZarrBackendConfig = { name: 'zarr', path: path.resolve(output) };
-  const keep = previous.name === 'zarr' ? previous : undefined;
-  if (datatype ?? keep?.datatype) backend.datatype = datatype ?? keep?.datatype;
-  if (keep?.compressor) backend.compressor = keep.compressor;
-  if (keep?.chunk_size) backend.chunk_size = keep.chunk_size;
+  const backend: ZarrBackendConfig = {
+    ...(previous.name === 'zarr' ? previous : {}),
+    name: 'zarr',
+    path: path.resolve(output),
+  };
+  if (datatype) backend.datatype = datatype;
   return { ...config, client: { ...config.client, backend } };
+}
+
+/** `--multiscale`: a pyramid with the config's settings, the defaults for those it leaves out. */
+export function withMultiscale(config: JobConfig): JobConfig {
+  const backend = config.client.backend;
+  if (backend.name !== 'zarr')
+    throw new ConfigError([
+      {
+        path: 'client.backend.name',
+        rule: `--multiscale needs a zarr destination (or --output), not ${backend.name}`,
+      },
+    ]);
+  return {
+    ...config,
+    client: { ...config.client, backend: { ...backend, multiscale: backend.multiscale ?? {} } },
+  };
 }

@@ -1,5 +1,9 @@
 /** The job configuration file of the original client (schemas boss-v0.1 and boss-v0.2), plus our optional fields. */
 
+import type { SpaceUnit } from '../destinations/zarr-metadata.js';
+import type { MultiscaleConfig } from '../pyramid/levels.js';
+import type { VoxelSize } from '../pyramid/multiscales.js';
+
 export type Range = [number, number];
 
 export interface PluginConfig {
@@ -38,6 +42,13 @@ export interface ZarrBackendConfig {
   compressor?: Compressor;
   /** Chunk shape in (z, y, x); defaults to the Boss cuboid (16, 512, 512). */
   chunk_size?: { x: number; y: number; z: number };
+  /** A multiscale pyramid (arrays 1, 2, ...) above level 0; omitted fields take their defaults. */
+  multiscale?: Partial<MultiscaleConfig>;
+  /** Zarr v3 shards of this many voxels, a multiple of chunk_size on each axis. */
+  shard_size?: { x: number; y: number; z: number };
+  /** Level 0's physical voxel size, for the OME-Zarr coordinate transformations (1 otherwise). */
+  voxel_size?: VoxelSize;
+  voxel_unit?: SpaceUnit;
 }
 
 /** Writes nothing: for benchmarks and scale tests of the engine itself. */

@@ -8,6 +8,9 @@ import {
   resolvePluginName,
   type PluginKind,
 } from '../plugins/names.js';
+import { SPACE_UNITS } from '../destinations/zarr-metadata.js';
+import { BOSS_CUBOID } from '../extent/grid.js';
+import { MAX_LEVEL } from '../pyramid/levels.js';
 import { COMPRESSORS, DATATYPES, type JobConfig } from './types.js';
 
 import { ConfigError, type ConfigProblem } from '../errors.js';
@@ -170,7 +173,17 @@ function editDistance(a: string, b: string): number {
 /** Keys of each backend: the Boss's are the original's plus our options; zarr and discard are ours. */
 const BOSS_OPTIONS = ['rate_limit', 'skip_zero_chunks'] as const;
 const BACKEND_KEYS = {
-  zarr: ['name', 'path', 'datatype', 'compressor', 'chunk_size'],
+  zarr: [
+    'name',
+    'path',
+    'datatype',
+    'compressor',
+    'chunk_size',
+    'multiscale',
+    'shard_size',
+    'voxel_size',
+    'voxel_unit',
+  ],
   discard: ['name', 'datatype', 'compressor', 'chunk_size'],
 } as const;
 const ENGINE_KEYS = [
@@ -213,7 +226,50 @@ function checkBackend(c: Checker, client: Json): void {
       c.knownKeys(size, 'client.backend.chunk_size', ['x', 'y', 'z']);
       for (const axis of ['x', 'y', 'z']) c.integer(size, axis, `client.backend.chunk_size.${axis}`, 1);
     }
+    if (name === 'zarr') checkZarrLayout(c, backend);
   }
+}
+
+/** The zarr backend's pyramid, shards and physical voxel size. */
+function checkZarrLayout(c: Checker, backend: Json): void {
+  const multiscale = c.object(backend, 'multiscale', 'client.backend.multiscale', false);
+  if (multiscale) {
+    c.knownKeys(multiscale, 'client.backend.multiscale', ['levels', 'method', 'downsample']);
+    const levels = multiscale.levels;
+    if (levels !== undefined && levels !== 'auto')
+      c.integer(multiscale, 'levels', 'client.backend.multiscale.levels', 0);
+    if (typeof levels === 'number' && levels > MAX_LEVEL)
+      c.fail('client.backend.multiscale.levels', `must be "auto" or at most ${MAX_LEVEL}, not ${levels}`);
+    c.oneOf(multiscale, 'method', 'client.backend.multiscale.method', ['mean', 'mode'] as const, false);
+    c.oneOf(
+      multiscale,
+      'downsample',
+      'client.backend.multiscale.downsample',
+      ['anisotropic', 'isotropic'] as const,
+      false,
+    );
+  }
+  const shard = c.object(backend, 'shard_size', 'client.backend.shard_size', false);
+  if (shard) {
+    c.knownKeys(shard, 'client.backend.shard_size', ['x', 'y', 'z']);
+    const chunk = isObject(backend.chunk_size) ? backend.chunk_size : BOSS_CUBOID;
+    for (const axis of ['x', 'y', 'z'] as const) {
+      const v = c.integer(shard, axis, `client.backend.shard_size.${axis}`, 1);
+      const m = chunk[axis];
+      if (v !== undefined && typeof m === 'number' && m >= 1 && v % m !== 0)
+        c.fail(`client.backend.shard_size.${axis}`, `must be a multiple of the chunk size ${m}, not ${v}`);
+    }
+  }
+  const voxel = c.object(backend, 'voxel_size', 'client.backend.voxel_size', false);
+  if (voxel) {
+    c.knownKeys(voxel, 'client.backend.voxel_size', ['x', 'y', 'z']);
+    for (const axis of ['x', 'y', 'z']) {
+      const v = voxel[axis];
+      if (!(typeof v === 'number' && Number.isFinite(v) && v > 0))
+        c.fail(`client.backend.voxel_size.${axis}`, `must be a number > 0, not ${JSON.stringify(v)}`);
+    }
+  }
+  c.oneOf(backend, 'voxel_unit', 'client.backend.voxel_unit', SPACE_UNITS, false);
 }
 
 function checkIngestJob(

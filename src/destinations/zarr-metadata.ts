@@ -13,6 +13,16 @@ export type ZarrCodec =
         typesize: number;
         blocksize: number;
       };
+    }
+  | { name: 'crc32c' }
+  | {
+      name: 'sharding_indexed';
+      configuration: {
+        chunk_shape: number[];
+        codecs: ZarrCodec[];
+        index_codecs: ZarrCodec[];
+        index_location: 'start' | 'end';
+      };
     };
 
 export interface ZarrArrayMetadata {
@@ -28,21 +38,69 @@ export interface ZarrArrayMetadata {
   attributes: Record<string, unknown>;
 }
 
+/** The spatial units OME-Zarr allows (UDUNITS-2 names). */
+export const SPACE_UNITS = [
+  'angstrom',
+  'attometer',
+  'centimeter',
+  'decimeter',
+  'exameter',
+  'femtometer',
+  'foot',
+  'gigameter',
+  'hectometer',
+  'inch',
+  'kilometer',
+  'megameter',
+  'meter',
+  'micrometer',
+  'mile',
+  'millimeter',
+  'nanometer',
+  'parsec',
+  'petameter',
+  'picometer',
+  'terameter',
+  'yard',
+  'yoctometer',
+  'yottameter',
+  'zeptometer',
+  'zettameter',
+] as const;
+export type SpaceUnit = (typeof SPACE_UNITS)[number];
+
 export interface OmeAxis {
   name: string;
   type: 'time' | 'space';
+  unit?: SpaceUnit;
+}
+
+export type CoordinateTransformation =
+  { type: 'scale'; scale: number[] } | { type: 'translation'; translation: number[] };
+
+export interface OmeDataset {
+  path: string;
+  /** A scale, then optionally a translation, as OME-Zarr 0.5 orders them. */
+  coordinateTransformations: CoordinateTransformation[];
 }
 
 export interface OmeMultiscale {
   name: string;
   axes: OmeAxis[];
-  datasets: { path: string; coordinateTransformations: { type: 'scale'; scale: number[] }[] }[];
+  datasets: OmeDataset[];
+  /** The downsampling method (OME-Zarr's optional `type`). */
+  type?: string;
+}
+
+export interface OmeAttributes {
+  version: '0.5';
+  multiscales: OmeMultiscale[];
 }
 
 export interface ZarrGroupMetadata {
   zarr_format: 3;
   node_type: 'group';
-  attributes: { ome: { version: '0.5'; multiscales: OmeMultiscale[] } };
+  attributes: { ome: OmeAttributes };
 }
 
 /** The fields an existing array must share with the job's for the job to write into it. */

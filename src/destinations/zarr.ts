@@ -2,7 +2,7 @@
  * The local destination: an OME-Zarr 0.5 volume (Zarr v3) with one array `0` in absolute
  * coordinates: source voxel (x, y, z) at 0[z][y][x], or 0[t][z][y][x] for time series.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Compressor } from '../config/types.js';
 import { copyBox } from '../extent/box.js';
@@ -13,13 +13,22 @@ import {
   wholeChunk,
   type ChunkBox,
   type ChunkCoord,
+  type ChunkShape,
   type Extent,
 } from '../extent/grid.js';
 import { decodeChunk, encodeChunk, zarrCodecs } from './codec.js';
 import { BYTES_PER_VOXEL } from './datatype.js';
+import { chunksPerShard, mergeShard, ShardError, shardingCodecs } from './shard.js';
 import type { Destination, DestinationSpecBase } from './types.js';
 import { withLock } from './lock.js';
-import { firstMismatch, type ZarrArrayMetadata, type ZarrGroupMetadata } from './zarr-metadata.js';
+import { nextLevelShape, type MultiscaleConfig } from '../pyramid/levels.js';
+import { multiscalesAttributes, type VoxelSize } from '../pyramid/multiscales.js';
+import {
+  firstMismatch,
+  type SpaceUnit,
+  type ZarrArrayMetadata,
+  type ZarrGroupMetadata,
+} from './zarr-metadata.js';
 import { VolumeError } from '../errors.js';
 
 export interface ZarrVolume extends DestinationSpecBase {
@@ -29,6 +38,11 @@ export interface ZarrVolume extends DestinationSpecBase {
   compressor: Compressor;
   /** A t axis comes first when the job spans more than one time point. */
   timeAxis: boolean;
+  /** Shards of this many voxels (a multiple of `chunk`), when the volume is sharded. */
+  shard?: ChunkShape;
+  /** Level 0's physical voxel size and unit, when the config gives them. */
+  voxelSize?: VoxelSize;
+  unit?: SpaceUnit;
 }
 
 export { VolumeError };
@@ -37,31 +51,29 @@ function axes(volume: ZarrVolume): string[] {
   return volume.timeAxis ? ['t', 'z', 'y', 'x'] : ['z', 'y', 'x'];
 }
 
-function chunkShape(volume: ZarrVolume): number[] {
-  const zyx = [volume.chunk.z, volume.chunk.y, volume.chunk.x];
+function chunkShape(volume: ZarrVolume, chunk: ChunkShape = volume.chunk): number[] {
+  const zyx = [chunk.z, chunk.y, chunk.x];
   return volume.timeAxis ? [1, ...zyx] : zyx;
 }
 
-function groupMetadata(volume: ZarrVolume): ZarrGroupMetadata {
-  const names = axes(volume);
+function groupMetadata(
+  volume: ZarrVolume,
+  pyramid?: { top: number; multiscale: MultiscaleConfig },
+): ZarrGroupMetadata {
   return {
     zarr_format: 3,
     node_type: 'group',
     attributes: {
-      ome: {
-        version: '0.5',
-        multiscales: [
-          {
-            name: path.basename(volume.path),
-            axes: names.map((name) => ({ name, type: name === 't' ? 'time' : 'space' })),
-            datasets: [
-              { path: '0', coordinateTransformations: [{ type: 'scale', scale: names.map(() => 1) }] },
-            ],
-          },
-        ],
-      },
+      ome: multiscalesAttributes({
+        name: path.basename(volume.path),
+        top: pyramid?.top ?? 0,
+        timeAxis: volume.timeAxis,
+        ...(pyramid ? { method: pyramid.multiscale.method, downsample: pyramid.multiscale.downsample } : {}),
+        ...(volume.voxelSize ? { voxelSize: volume.voxelSize } : {}),
+        ...(volume.unit ? { unit: volume.unit } : {}),
+      }),
     },
-  } satisfies ZarrGroupMetadata;
+  };
 }
 
 function arrayMetadata(volume: ZarrVolume, shape: number[]): ZarrArrayMetadata {
@@ -70,10 +82,13 @@ function arrayMetadata(volume: ZarrVolume, shape: number[]): ZarrArrayMetadata {
     node_type: 'array',
     shape,
     data_type: volume.datatype,
-    chunk_grid: { name: 'regular', configuration: { chunk_shape: chunkShape(volume) } },
+    // A sharded array's grid is its shards; the chunks live inside them.
+    chunk_grid: { name: 'regular', configuration: { chunk_shape: chunkShape(volume, volume.shard) } },
     chunk_key_encoding: { name: 'default', configuration: { separator: '/' } },
     fill_value: 0,
-    codecs: zarrCodecs(volume.compressor, BYTES_PER_VOXEL[volume.datatype]),
+    codecs: volume.shard
+      ? shardingCodecs(volume.compressor, BYTES_PER_VOXEL[volume.datatype], chunkShape(volume))
+      : zarrCodecs(volume.compressor, BYTES_PER_VOXEL[volume.datatype]),
     dimension_names: axes(volume),
     attributes: {},
   } satisfies ZarrArrayMetadata;
@@ -155,27 +170,64 @@ function storedShape(array: Untrusted<ZarrArrayMetadata>): number[] {
   return Array.isArray(array.shape) ? (array.shape as unknown[]).map(Number) : [];
 }
 
-export function chunkFile(volume: ZarrVolume, coord: ChunkCoord): string {
+/** A chunk's file; `level` is the pyramid level, array 0 being the full resolution. */
+/**
+ * Arrays 1..top of a pyramid over level 0 as it stands (its shape halved level by level), and
+ * the group's multiscales listing them all. Chunks already in the arrays stay.
+ */
+export async function openPyramid(
+  volume: ZarrVolume,
+  top: number,
+  multiscale: MultiscaleConfig,
+): Promise<void> {
+  const level0 = path.join(volume.path, '0', 'zarr.json');
+  const array = await readJson<ZarrArrayMetadata>(level0);
+  if (!array || !Array.isArray(array.shape))
+    throw new VolumeError(`${level0}: no level-0 array to build a pyramid over`);
+  const shape = (array.shape as unknown[]).map(Number);
+  const zyx = shape.slice(-3);
+  let size = { z: zyx[0]!, y: zyx[1]!, x: zyx[2]! };
+  for (let level = 1; level <= top; level++) {
+    size = nextLevelShape(size, multiscale.downsample);
+    const levelShape = [...shape.slice(0, -3), size.z, size.y, size.x];
+    await mkdir(path.join(volume.path, String(level)), { recursive: true });
+    await writeAtomically(
+      path.join(volume.path, String(level), 'zarr.json'),
+      JSON.stringify(arrayMetadata(volume, levelShape), null, 2),
+    );
+  }
+  await writeAtomically(
+    path.join(volume.path, 'zarr.json'),
+    JSON.stringify(groupMetadata(volume, { top, multiscale }), null, 2),
+  );
+}
+
+export function chunkFile(volume: ZarrVolume, coord: ChunkCoord, level = 0): string {
   const keys = [coord.z, coord.y, coord.x].map(String);
   if (volume.timeAxis) keys.unshift(String(coord.t));
-  return path.join(volume.path, '0', 'c', ...keys);
+  return path.join(volume.path, String(level), 'c', ...keys);
 }
 
 /**
  * Stores the part `box` of one chunk from the whole chunk's (z, y, x) samples. A chunk the job
  * covers only in part is merged into what the volume holds, under the chunk's lock, so jobs
  * sharing the chunk each keep their voxels; a whole chunk is locked too, so that it cannot land
- * between another job's read and write.
+ * between another job's read and write. `level` is the pyramid level (0: full resolution).
  */
-export async function writeZarrChunk(volume: ZarrVolume, box: ChunkBox, samples: Uint8Array): Promise<void> {
-  const file = chunkFile(volume, box.coord);
+export async function writeZarrChunk(
+  volume: ZarrVolume,
+  box: ChunkBox,
+  samples: Uint8Array,
+  level = 0,
+): Promise<void> {
+  const file = chunkFile(volume, box.coord, level);
   await mkdir(path.dirname(file), { recursive: true });
   const whole = coversChunk(box, volume.chunk);
   const encoded = whole ? await encodeChunk(volume.compressor, samples) : undefined;
   await withLock(lockFile(volume, path.relative(volume.path, file)), async (lease) => {
     let data = encoded;
     if (!data) {
-      const stored = await readZarrChunk(volume, box.coord);
+      const stored = await readZarrChunk(volume, box.coord, level);
       if (stored) {
         const chunkBox = wholeChunk(volume.chunk, box.coord);
         copyBox(samples, chunkBox, stored, chunkBox, BYTES_PER_VOXEL[volume.datatype], { within: box });
@@ -188,8 +240,12 @@ export async function writeZarrChunk(volume: ZarrVolume, box: ChunkBox, samples:
 }
 
 /** The chunk's stored samples, or undefined when it was never written. */
-export async function readZarrChunk(volume: ZarrVolume, coord: ChunkCoord): Promise<Uint8Array | undefined> {
-  const file = chunkFile(volume, coord);
+export async function readZarrChunk(
+  volume: ZarrVolume,
+  coord: ChunkCoord,
+  level = 0,
+): Promise<Uint8Array | undefined> {
+  const file = chunkFile(volume, coord, level);
   let encoded: Uint8Array;
   try {
     encoded = await readFile(file);
@@ -204,6 +260,42 @@ export async function readZarrChunk(volume: ZarrVolume, coord: ChunkCoord): Prom
   return samples;
 }
 
+/**
+ * Stores chunks of one shard, `samples` by their index in the shard (undefined removes one),
+ * keeping the shard's other chunks byte for byte: read, merge, and a write through a temporary
+ * name and a rename, so a killed writer leaves the old shard or the new one. Two writers of one
+ * shard at once would lose one's chunks: a shard is written by one batch.
+ */
+export async function writeZarrShard(
+  volume: ZarrVolume,
+  shard: ChunkCoord,
+  samples: ReadonlyMap<number, Uint8Array | undefined>,
+  level = 0,
+): Promise<void> {
+  if (!volume.shard) throw new VolumeError(`${volume.path} is not sharded`);
+  const per = chunksPerShard(volume.shard, volume.chunk);
+  const file = chunkFile(volume, shard, level);
+  const encoded = new Map<number, Uint8Array | undefined>();
+  for (const [inner, chunk] of samples)
+    encoded.set(inner, chunk && (await encodeChunk(volume.compressor, chunk)));
+  let existing: Uint8Array | undefined;
+  try {
+    existing = await readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  let merged: Uint8Array | undefined;
+  try {
+    merged = mergeShard(existing, per.x * per.y * per.z, encoded);
+  } catch (err) {
+    if (err instanceof ShardError) throw new ShardError(`${file}: ${err.message}`);
+    throw err;
+  }
+  await mkdir(path.dirname(file), { recursive: true });
+  if (merged) await writeAtomically(file, merged);
+  else await rm(file, { force: true });
+}
+
 export const zarrDestination: Destination<ZarrVolume> = {
   datatypeFrom: 'config',
   async resolve(config, { datatype, extent }) {
@@ -216,7 +308,14 @@ export const zarrDestination: Destination<ZarrVolume> = {
       compressor: backend.compressor ?? 'blosc',
       chunk: backend.chunk_size ?? BOSS_CUBOID,
       timeAxis: extent.t[1] - extent.t[0] > 1,
+      ...(backend.voxel_size ? { voxelSize: backend.voxel_size } : {}),
+      ...(backend.voxel_unit ? { unit: backend.voxel_unit } : {}),
     };
+    for (const key of ['multiscale', 'shard_size'] as const)
+      if (backend[key] !== undefined)
+        throw new VolumeError(
+          `client.backend.${key}: the ingest does not build ${key === 'multiscale' ? 'pyramids' : 'sharded volumes'} yet (issue 12); remove it`,
+        );
     return { spec, checks: [] };
   },
   describe: (spec) =>

@@ -106,13 +106,16 @@ export function jobIdOf(stdout: string): string {
 export interface ZarrRead {
   shape: number[];
   dtype: string;
+  /** Inner chunks when the array is sharded. */
   chunks: number[];
+  /** The shard shape, or null when the array is not sharded. */
+  shards: number[] | null;
   dimension_names: string[];
   ome: { version: string; multiscales: { axes: { name: string }[] }[] };
   data: Buffer;
 }
 
-/** BOSS_INGEST_PYTHON, else the venv .ci/run sets up (zarr-python, Pillow), else python3. */
+/** The Python with zarr-python 3 and numpy: BOSS_INGEST_PYTHON, else the venv .ci/run sets up, else python3. */
 export function venvPython(): string {
   const cached = path.join(
     process.env.BOSS_INGEST_CACHE ?? path.join(os.homedir(), '.cache', 'boss-ingest'),
@@ -123,31 +126,36 @@ export function venvPython(): string {
   return process.env.BOSS_INGEST_PYTHON ?? (existsSync(cached) ? cached : 'python3');
 }
 
-/** Reads the volume with zarr-python 3 (see venvPython). */
-export function readWithZarrPython(volume: string): Promise<ZarrRead> {
-  const python = venvPython();
-  const out = path.join(tempDir('read'), 'data.bin');
+/** Runs a script of test/harness with the test Python; rejects with its stderr. */
+export function runPython(script: string, args: string[]): Promise<string> {
+  const interpreter = venvPython();
   return new Promise((resolve, reject) => {
     execFile(
-      python,
-      [path.join(REPO, 'test', 'harness', 'readback.py'), volume, out],
-      { maxBuffer: 1024 * 1024 },
+      interpreter,
+      [path.join(REPO, 'test', 'harness', script), ...args],
+      { maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) => {
-        if (err) {
+        if (err)
           reject(
             new Error(
-              `zarr-python could not read ${volume} (${python}; run .ci/run to set up its venv): ${stderr || err.message}`,
+              `${script} failed (${interpreter}; run .ci/run to set up its venv): ${stderr || err.message}`,
             ),
           );
-          return;
-        }
-        const meta = JSON.parse(stdout) as Omit<ZarrRead, 'data'>;
-        const data = readFileSync(out);
-        rmSync(path.dirname(out), { recursive: true, force: true });
-        resolve({ ...meta, data });
+        else resolve(stdout);
       },
     );
   });
+}
+
+/** Reads array `array` of the volume with zarr-python 3. */
+export async function readWithZarrPython(volume: string, array = '0'): Promise<ZarrRead> {
+  const out = path.join(tempDir('read'), 'data.bin');
+  try {
+    const meta = JSON.parse(await runPython('readback.py', [volume, out, array])) as Omit<ZarrRead, 'data'>;
+    return { ...meta, data: readFileSync(out) };
+  } finally {
+    rmSync(path.dirname(out), { recursive: true, force: true });
+  }
 }
 
 /** Every voxel of a (z, y, x) volume: inside the extent it must equal `expected`, outside it 0. */

@@ -1,0 +1,135 @@
+/**
+ * Zarr v3 `sharding_indexed`: a shard holds the encoded inner chunks of its region one after the
+ * other, then an index of (offset, nbytes) uint64 pairs in C order of the inner chunk grid, then
+ * the index's CRC-32C. An inner chunk never written is (2^64-1, 2^64-1) and reads as the fill
+ * value. Pure byte work: the destination does the files.
+ */
+import type { Compressor } from '../config/types.js';
+import { ShardError } from '../errors.js';
+import type { ChunkCoord, ChunkShape } from '../extent/grid.js';
+import { zarrCodecs } from './codec.js';
+export { ShardError };
+import { crc32c } from './crc32c.js';
+import type { ZarrCodec } from './zarr-metadata.js';
+
+const EMPTY = 0xffffffffffffffffn;
+const ENTRY = 16;
+const CHECKSUM = 4;
+
+/** The array's codecs when it is sharded: the inner chunks keep the unsharded chain. */
+export function shardingCodecs(
+  compressor: Compressor,
+  bytesPerVoxel: number,
+  innerChunkShape: number[],
+): ZarrCodec[] {
+  return [
+    {
+      name: 'sharding_indexed',
+      configuration: {
+        chunk_shape: innerChunkShape,
+        codecs: zarrCodecs(compressor, bytesPerVoxel),
+        index_codecs: [{ name: 'bytes', configuration: { endian: 'little' } }, { name: 'crc32c' }],
+        index_location: 'end',
+      },
+    },
+  ];
+}
+
+/** How many chunks a shard holds along each axis. */
+export function chunksPerShard(shard: ChunkShape, chunk: ChunkShape): ChunkShape {
+  return { x: shard.x / chunk.x, y: shard.y / chunk.y, z: shard.z / chunk.z };
+}
+
+/** The shard holding an (array) chunk, and the chunk's place in the shard's index. */
+export function shardOf(coord: ChunkCoord, per: ChunkShape): { shard: ChunkCoord; inner: number } {
+  const shard = {
+    t: coord.t,
+    z: Math.floor(coord.z / per.z),
+    y: Math.floor(coord.y / per.y),
+    x: Math.floor(coord.x / per.x),
+  };
+  const inner =
+    ((coord.z - shard.z * per.z) * per.y + (coord.y - shard.y * per.y)) * per.x + (coord.x - shard.x * per.x);
+  return { shard, inner };
+}
+
+/**
+ * A shard from its encoded inner chunks in index order (undefined: never written), or undefined
+ * when none is written, as zarr-python leaves no file for an empty shard.
+ */
+export function encodeShard(chunks: readonly (Uint8Array | undefined)[]): Uint8Array | undefined {
+  if (chunks.every((c) => c === undefined)) return undefined;
+  const dataLength = chunks.reduce((n, c) => n + (c?.length ?? 0), 0);
+  const indexLength = chunks.length * ENTRY;
+  const shard = new Uint8Array(dataLength + indexLength + CHECKSUM);
+  const view = new DataView(shard.buffer);
+  let offset = 0;
+  chunks.forEach((chunk, i) => {
+    const entry = dataLength + i * ENTRY;
+    if (chunk === undefined) {
+      view.setBigUint64(entry, EMPTY, true);
+      view.setBigUint64(entry + 8, EMPTY, true);
+      return;
+    }
+    shard.set(chunk, offset);
+    view.setBigUint64(entry, BigInt(offset), true);
+    view.setBigUint64(entry + 8, BigInt(chunk.length), true);
+    offset += chunk.length;
+  });
+  view.setUint32(
+    dataLength + indexLength,
+    crc32c(shard.subarray(dataLength, dataLength + indexLength)),
+    true,
+  );
+  return shard;
+}
+
+/** The encoded inner chunks of a shard holding `count` of them, in index order; checks the index. */
+export function decodeShard(shard: Uint8Array, count: number): (Uint8Array | undefined)[] {
+  const indexLength = count * ENTRY;
+  if (shard.length < indexLength + CHECKSUM)
+    throw new ShardError(
+      `a shard of ${count} chunks needs at least ${indexLength + CHECKSUM} bytes, it has ${shard.length}`,
+    );
+  const indexStart = shard.length - indexLength - CHECKSUM;
+  const view = new DataView(shard.buffer, shard.byteOffset, shard.byteLength);
+  const stored = view.getUint32(shard.length - CHECKSUM, true);
+  const computed = crc32c(shard.subarray(indexStart, indexStart + indexLength));
+  if (stored !== computed)
+    throw new ShardError(
+      `the shard index's CRC-32C is ${stored.toString(16)}, its bytes give ${computed.toString(16)}`,
+    );
+  const chunks: (Uint8Array | undefined)[] = [];
+  for (let i = 0; i < count; i++) {
+    const offset = view.getBigUint64(indexStart + i * ENTRY, true);
+    const nbytes = view.getBigUint64(indexStart + i * ENTRY + 8, true);
+    if (offset === EMPTY && nbytes === EMPTY) {
+      chunks.push(undefined);
+      continue;
+    }
+    if (offset + nbytes > BigInt(indexStart))
+      throw new ShardError(`inner chunk ${i} (offset ${offset}, ${nbytes} bytes) lies past the shard's data`);
+    chunks.push(shard.subarray(Number(offset), Number(offset + nbytes)));
+  }
+  return chunks;
+}
+
+/**
+ * Read-modify-write of a shard: the inner chunks in `updates` (encoded; undefined removes one)
+ * replace the existing ones, every other inner chunk is kept byte for byte.
+ */
+export function mergeShard(
+  existing: Uint8Array | undefined,
+  count: number,
+  updates: ReadonlyMap<number, Uint8Array | undefined>,
+): Uint8Array | undefined {
+  const chunks = existing
+    ? decodeShard(existing, count)
+    : new Array<Uint8Array | undefined>(count).fill(undefined);
+  for (const [inner, chunk] of updates) {
+    if (!Number.isInteger(inner) || inner < 0 || inner >= count)
+      throw new RangeError(`inner chunk ${inner} is outside a shard of ${count} chunks`);
+    chunks[inner] = chunk;
+  }
+  return encodeShard(chunks);
+}

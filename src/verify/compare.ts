@@ -1,0 +1,63 @@
+/**
+ * Verify's unit of work: one chunk as the source gives it against the chunk as stored. Only the
+ * voxels of the job's box count; a chunk never stored reads as zeros, like Zarr's fill value.
+ */
+import type { Datatype } from '../config/types.js';
+import { BYTES_PER_VOXEL } from '../destinations/datatype.js';
+import type { ChunkBox, ChunkShape } from '../extent/grid.js';
+
+/** The first voxel (in z, y, x order) where the stored chunk differs from the source, absolute. */
+export interface VoxelDifference {
+  x: number;
+  y: number;
+  z: number;
+  t: number;
+  /** Decimal, so that uint64 values survive JSON. */
+  source: string;
+  stored: string;
+}
+
+function sampleAt(bytes: Uint8Array, index: number, width: number): string {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (width === 1) return String(bytes[index]);
+  if (width === 2) return String(view.getUint16(2 * index, true));
+  return view.getBigUint64(8 * index, true).toString();
+}
+
+/**
+ * Compares the box's voxels of two whole chunks ((z, y, x) C-order samples in `datatype`) row by
+ * row, as bytes; only a row that differs is searched voxel by voxel.
+ */
+export function firstDifference(
+  box: ChunkBox,
+  chunk: ChunkShape,
+  datatype: Datatype,
+  source: Uint8Array,
+  stored: Uint8Array | undefined,
+): VoxelDifference | undefined {
+  const width = BYTES_PER_VOXEL[datatype];
+  const expected = chunk.x * chunk.y * chunk.z * width;
+  if (source.length !== expected || (stored && stored.length !== expected))
+    throw new RangeError(`a chunk of ${chunk.x}x${chunk.y}x${chunk.z} ${datatype} holds ${expected} bytes`);
+  const origin = { x: box.coord.x * chunk.x, y: box.coord.y * chunk.y, z: box.coord.z * chunk.z };
+  const zeros = stored ? undefined : new Uint8Array((box.x[1] - box.x[0]) * width);
+  for (let z = box.z[0]; z < box.z[1]; z++) {
+    for (let y = box.y[0]; y < box.y[1]; y++) {
+      const first = ((z - origin.z) * chunk.y + (y - origin.y)) * chunk.x + (box.x[0] - origin.x);
+      const length = box.x[1] - box.x[0];
+      const a = source.subarray(first * width, (first + length) * width);
+      const b = stored ? stored.subarray(first * width, (first + length) * width) : zeros!;
+      if (Buffer.compare(a, b) === 0) continue;
+      for (let i = 0; i < length; i++) {
+        const s = sampleAt(a, i, width);
+        const d = sampleAt(b, i, width);
+        if (s !== d) return { x: box.x[0] + i, y, z, t: box.t, source: s, stored: d };
+      }
+    }
+  }
+  return undefined;
+}
+
+export function formatDifference(d: VoxelDifference): string {
+  return `first difference at (x ${d.x}, y ${d.y}, z ${d.z}, t ${d.t}): source ${d.source}, stored ${d.stored}`;
+}
