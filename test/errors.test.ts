@@ -35,13 +35,22 @@ describe('errors: one classification', () => {
     );
   });
 
-  it('a Boss 5xx, 429 or no answer, an I/O hiccup and any error of ours we did not expect may pass on a retry', () => {
+  it('a Boss 5xx, 400/9001, 429 with Retry-After or no answer, an I/O hiccup and any error of ours we did not expect may pass on a retry', () => {
     assert.equal(classify(new BossError('503', 503)), 'transient');
-    assert.equal(classify(new BossError('429', 429)), 'transient');
+    assert.equal(classify(new BossError('Resource Locked', 400, 9001)), 'transient');
+    assert.equal(classify(new BossError('429', 429, undefined, 2000)), 'transient');
     assert.equal(classify(new BossError('no answer', 0)), 'transient');
     assert.equal(classify(Object.assign(new Error('i/o'), { code: 'EIO' })), 'transient');
     // A RangeError from a typed array is our own bug, never a bad tile.
     assert.equal(classify(new RangeError('offset is out of bounds')), 'transient');
+  });
+
+  it("the Boss's quota (429 without Retry-After) ends the job; a refused chunk is not retried", () => {
+    const quota = new BossError('Monthly quota exceeded', 429);
+    assert.equal(classify(quota), 'job');
+    assert.ok(quota.quota);
+    assert.ok(new BossError('bad data', 400, 1001).refusedChunk);
+    assert.ok(!new BossError('Resource Locked', 400, 9001).refusedChunk);
   });
 
   it('a CATMAID path processor asked for a tile outside its extent throws TileOutsideExtentError, message unchanged', async () => {
