@@ -8,7 +8,8 @@ import { pathToFileURL } from 'node:url';
 import { openPrecomputed } from '../src/volumes/precomputed/index.js';
 import { murmurHash64Low } from '../src/volumes/precomputed/murmurhash.js';
 import type { VolumeBox, VolumeDatatype } from '../src/volumes/volume.js';
-import { serveFixtures, testPython, type ServedFixtures } from './harness/sources.js';
+import { venvPython } from './harness/env.js';
+import { serveFixtures, type ServedFixtures } from './harness/sources.js';
 import { assertSameVoxels, expectedBox } from './harness/voxels.js';
 
 type Written = Record<string, { offset: number[]; size: number[]; dtype: VolumeDatatype }>;
@@ -100,7 +101,7 @@ describe('Precomputed sources (written by CloudVolume)', function () {
       'from cloudvolume.datasource.precomputed.sharding import ShardingSpecification as S\n' +
       "s = S('neuroglancer_uint64_sharded_v1', 0, 'murmurhash3_x86_128', 0, 0)\n" +
       'print(" ".join(str(int(s.hashfn(np.uint64(int(k))))) for k in sys.argv[1:]))';
-    const theirs = execFileSync(testPython(), ['-c', script, ...ids.map(String)], { encoding: 'utf8' })
+    const theirs = execFileSync(venvPython(), ['-c', script, ...ids.map(String)], { encoding: 'utf8' })
       .trim()
       .split(' ');
     assert.deepEqual(

@@ -5,24 +5,12 @@
 import { execFile, spawn } from 'node:child_process';
 import { createReadStream, existsSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
-import { freePort, REPO, tempDir } from './env.js';
-
-/** BOSS_INGEST_PYTHON, else the venv .ci/run sets up. */
-export function testPython(): string {
-  const cached = path.join(
-    process.env.BOSS_INGEST_CACHE ?? path.join(os.homedir(), '.cache', 'boss-ingest'),
-    'venv',
-    'bin',
-    'python',
-  );
-  return process.env.BOSS_INGEST_PYTHON ?? (existsSync(cached) ? cached : 'python3');
-}
+import { freePort, REPO, tempDir, venvPython } from './env.js';
 
 /** Runs test/fixtures/volumes/SCRIPT with ARGS; resolves with its stdout parsed as JSON. */
 export function runFixtureScript<T>(script: string, args: string[]): Promise<T> {
-  const python = testPython();
+  const python = venvPython();
   return new Promise((resolve, reject) => {
     execFile(
       python,
@@ -111,7 +99,7 @@ const S3_KEYS = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing'
 export async function startS3Server(): Promise<S3Server> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(testPython(), ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+  const child = spawn(venvPython(), ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -137,7 +125,7 @@ export async function startS3Server(): Promise<S3Server> {
     upload: (dir, bucket, prefix) =>
       new Promise((resolve, reject) =>
         execFile(
-          testPython(),
+          venvPython(),
           [path.join(REPO, 'test', 'fixtures', 'volumes', 's3_upload.py'), dir, bucket, prefix],
           { env: { ...process.env, ...env } },
           (err, _out, stderr) =>
