@@ -250,6 +250,29 @@ function printProfile(label: string, p: ChunkProfile, ingestSeconds: number, chu
   );
 }
 
+/** `--boss`: the 8-bit PNG stack into OME-Zarr and into the Boss emulator, interleaved. */
+async function bossSideBySide(server: BenchServer, reps: number): Promise<void> {
+  const [u8] = await benchStacks();
+  const zarr: number[] = [];
+  const boss: number[] = [];
+  let emulatorCpu = 0;
+  for (let rep = 0; rep < reps; rep++) {
+    const z = await ingest(server, u8!.config, 1, 1);
+    const b = await bossFigure(server, u8!.config);
+    if (z.state !== 'completed' || b.state !== 'completed') throw new Error('a bench job did not complete');
+    zarr.push(rate(z));
+    boss.push(rate(b));
+    emulatorCpu = Math.max(emulatorCpu, b.emulatorCpuSeconds);
+    console.log(
+      `  ${rep + 1}/${reps}: OME-Zarr ${rate(z).toFixed(1)} MiB/s, Boss emulator ${rate(b).toFixed(1)} MiB/s`,
+    );
+  }
+  const best = (v: number[]) => Math.max(...v);
+  console.log(
+    `8-bit PNG, best of ${reps}: OME-Zarr ${best(zarr).toFixed(1)} MiB/s, Boss emulator ${best(boss).toFixed(1)} MiB/s: ${(best(boss) / best(zarr)).toFixed(2)} of OME-Zarr (target >= 0.8); the emulator used up to ${emulatorCpu.toFixed(1)} CPU-s of the same cores`,
+  );
+}
+
 async function main(): Promise<void> {
   const reps = Number(arg('--reps') ?? 3);
   const configFile = arg('--config');
@@ -271,6 +294,7 @@ async function main(): Promise<void> {
       );
       return;
     }
+    if (process.argv.includes('--boss')) return await bossSideBySide(server, reps);
     const stacks = await benchStacks();
     const seconds = new Map<string, number[]>();
     const bytes = new Map<string, number>();

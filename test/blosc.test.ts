@@ -13,8 +13,11 @@ import {
   type ZarrVolume,
 } from '../src/destinations/zarr.js';
 import { wholeChunk, type ChunkShape } from '../src/extent/grid.js';
-import { readWithZarrPython, tempDir } from './harness/env.js';
+import { readWithZarrPython, tempDir, venvPython } from './harness/env.js';
 import { statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { decodeBloscNative, encodeBloscLz4 } from '../src/destinations/blosc.js';
+import { decodeChunk } from '../src/destinations/codec.js';
 
 /** Chunk x of the volume: what its content is like. */
 const KINDS = ['smooth', 'noise', 'half noise', 'uniform'] as const;
@@ -98,4 +101,64 @@ describe('blosc chunks written natively, read by zarr-python', function () {
       }
     });
   }
+});
+
+describe('blosc frames read natively, as c-blosc writes them', function () {
+  this.timeout(120_000);
+  // Frames made by zarr-python's numcodecs (c-blosc) in every layout our native reader claims:
+  // LZ4 with and without byte shuffle, split and unsplit blocks, stored blocks, a leftover block,
+  // typesizes 1, 2, 4 and 8; and codecs it leaves to the wasm reader (blosclz, zstd, bit shuffle).
+  const script = String.raw`
+import sys, json, base64, numpy as np
+from numcodecs import Blosc
+rng = np.random.default_rng(7)
+out = []
+for typesize, dtype in [(1, 'u1'), (2, '<u2'), (4, '<u4'), (8, '<u8')]:
+    for n in [1, 100, 40000, 300001]:
+        smooth = (np.sin(np.arange(n) / 300) * 100 + 100).astype(dtype)
+        noise = rng.integers(0, 2 ** (8 * typesize) - 1, n, dtype=np.uint64).astype(dtype)
+        for name, data in [('smooth', smooth), ('noise', noise)]:
+            for cname, shuffle, blocksize in [('lz4', 0, 0), ('lz4', 1, 0), ('lz4', 1, 2048), ('lz4hc', 1, 0), ('lz4', 2, 0), ('blosclz', 1, 0), ('zstd', 0, 0)]:
+                codec = Blosc(cname=cname, clevel=5, shuffle=shuffle, blocksize=blocksize)
+                frame = codec.encode(data)
+                out.append(dict(label=f'{cname} shuffle {shuffle} blocksize {blocksize} {dtype} x{n} {name}', frame=base64.b64encode(frame).decode(), plain=base64.b64encode(data.tobytes()).decode(), native=cname in ('lz4', 'lz4hc') and shuffle != 2))
+json.dump(out, sys.stdout)
+`;
+  it('decodes each frame to the bytes c-blosc compressed, and leaves other codecs to the wasm reader', async () => {
+    const cases = JSON.parse(
+      execFileSync(venvPython(), ['-c', script], { maxBuffer: 1 << 30 }).toString(),
+    ) as {
+      label: string;
+      frame: string;
+      plain: string;
+      native: boolean;
+    }[];
+    assert.ok(cases.length > 100, `${cases.length} frames`);
+    let native = 0;
+    for (const c of cases) {
+      const frame = new Uint8Array(Buffer.from(c.frame, 'base64'));
+      const plain = Buffer.from(c.plain, 'base64');
+      const decoded = decodeBloscNative(frame);
+      if (c.native) {
+        assert.ok(decoded, `${c.label}: the native reader declined it`);
+        assert.ok(Buffer.compare(Buffer.from(decoded), plain) === 0, `${c.label}: decoded differently`);
+        native++;
+      } else if (decoded) {
+        // Stored frames (c-blosc's memcpy) of any codec are read natively too.
+        assert.ok(Buffer.compare(Buffer.from(decoded), plain) === 0, `${c.label}: decoded differently`);
+      }
+      assert.ok(
+        Buffer.compare(Buffer.from(await decodeChunk('blosc', frame)), plain) === 0,
+        `${c.label}: decodeChunk`,
+      );
+    }
+    assert.ok(native > 50, `${native} frames read natively`);
+  });
+
+  it('refuses a truncated frame with a message, not garbage', () => {
+    const data = content('smooth', 600_000, 'uint8', 3);
+    const frame = encodeBloscLz4(data);
+    assert.throws(() => decodeBloscNative(frame.subarray(0, frame.length - 100)), /not a valid blosc frame/);
+    assert.throws(() => decodeBloscNative(frame.subarray(0, 10)), /not a valid blosc frame/);
+  });
 });

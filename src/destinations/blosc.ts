@@ -9,16 +9,21 @@
  * as is). No shuffle and no split into per-byte streams, so the typesize does not change what the
  * bytes mean.
  */
-import { compressSync } from 'lz4-napi';
+import { compressSync, uncompressSync } from 'lz4-napi';
 
 const HEADER = 16;
 /** Large blocks compress a little better and cost fewer calls; readers decode them in parallel. */
 const BLOCK = 256 * 1024;
 const FORMAT_VERSION = 2;
 const LZ4_FORMAT_VERSION = 1;
+const BYTE_SHUFFLE = 0x01;
 const MEMCPYED = 0x02;
+const BIT_SHUFFLE = 0x04;
 const DONT_SPLIT = 0x10;
 const LZ4_CODE = 1 << 5;
+/** c-blosc splits a block into one stream per byte of a sample only above these sizes. */
+const MAX_SPLITS = 16;
+const MIN_BUFFERSIZE = 128;
 /** c-blosc's limit on an uncompressed buffer. */
 const MAX_BYTES = 2 ** 31 - 1 - HEADER;
 
@@ -73,4 +78,93 @@ export function encodeBloscLz4(data: Uint8Array): Uint8Array {
     at += 4 + stream.length;
   });
   return frame;
+}
+
+/** Bytes of a frame that break its own header: never read past them. */
+function corrupt(why: string): Error {
+  return new Error(`not a valid blosc frame: ${why}`);
+}
+
+/**
+ * Decodes a blosc 1 frame natively when its blocks are LZ4 (or stored) and byte-shuffled or not,
+ * as c-blosc does (the rules of its blosc_d: splits per sample byte, stored streams, leftover
+ * block); undefined for other codecs and bit shuffle, which the wasm blosc decodes. Our own
+ * chunks, zarr-python's default blosc lz4 and the Boss's answers are all of the native kind; the
+ * wasm decoder read about 100 MiB/s on one thread.
+ */
+export function decodeBloscNative(frame: Uint8Array): Uint8Array | undefined {
+  if (frame.length < HEADER) throw corrupt(`${frame.length} bytes, shorter than its header`);
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const flags = frame[2]!;
+  const typesize = frame[3]!;
+  const nbytes = view.getUint32(4, true);
+  const blocksize = view.getUint32(8, true);
+  const cbytes = view.getUint32(12, true);
+  if (cbytes > frame.length) throw corrupt(`it says ${cbytes} bytes, holds ${frame.length}`);
+  const out = new Uint8Array(nbytes);
+  if (flags & MEMCPYED) {
+    if (HEADER + nbytes > frame.length) throw corrupt('stored data shorter than its size');
+    out.set(frame.subarray(HEADER, HEADER + nbytes));
+    return out;
+  }
+  if (flags & BIT_SHUFFLE || flags >> 5 !== LZ4_CODE >> 5) return undefined;
+  if (nbytes === 0) return out;
+  if (blocksize === 0) throw corrupt('block size 0');
+  const shuffled = (flags & BYTE_SHUFFLE) !== 0 && typesize > 1;
+  const dontSplit = (flags & DONT_SPLIT) !== 0;
+  const blocks = Math.ceil(nbytes / blocksize);
+  const scratch = shuffled ? new Uint8Array(blocksize) : undefined;
+  for (let b = 0; b < blocks; b++) {
+    const leftover = b === blocks - 1 && nbytes % blocksize !== 0;
+    const size = leftover ? nbytes % blocksize : blocksize;
+    const splits =
+      !dontSplit && typesize <= MAX_SPLITS && blocksize / typesize >= MIN_BUFFERSIZE && !leftover
+        ? typesize
+        : 1;
+    const streamSize = size / splits;
+    const target = scratch ? scratch.subarray(0, size) : out.subarray(b * blocksize, b * blocksize + size);
+    let at = view.getUint32(HEADER + 4 * b, true);
+    for (let s = 0; s < splits; s++) {
+      if (at + 4 > frame.length) throw corrupt(`block ${b} starts past its end`);
+      const packed = view.getUint32(at, true);
+      at += 4;
+      if (at + packed > frame.length) throw corrupt(`block ${b} runs past its end`);
+      const stream = frame.subarray(at, at + packed);
+      if (packed === streamSize) {
+        target.set(stream, s * streamSize);
+      } else {
+        // lz4-napi reads the uncompressed size from 4 bytes before the LZ4 block.
+        const sized = Buffer.allocUnsafe(4 + packed);
+        sized.writeUInt32LE(streamSize, 0);
+        sized.set(stream, 4);
+        const plain = uncompressSync(sized);
+        if (plain.length !== streamSize)
+          throw corrupt(`block ${b} decodes to ${plain.length} bytes, not ${streamSize}`);
+        target.set(plain, s * streamSize);
+      }
+      at += packed;
+    }
+    if (scratch)
+      unshuffle(scratch.subarray(0, size), typesize, out.subarray(b * blocksize, b * blocksize + size));
+  }
+  return out;
+}
+
+/** Undoes c-blosc's byte shuffle of a block: byte j of sample i sits at j * samples + i. */
+function unshuffle(src: Uint8Array, typesize: number, dest: Uint8Array): void {
+  const samples = Math.floor(src.length / typesize);
+  if (typesize === 2) {
+    const high = samples;
+    for (let i = 0; i < samples; i++) {
+      dest[2 * i] = src[i]!;
+      dest[2 * i + 1] = src[high + i]!;
+    }
+  } else {
+    for (let j = 0; j < typesize; j++) {
+      const from = j * samples;
+      for (let i = 0; i < samples; i++) dest[i * typesize + j] = src[from + i]!;
+    }
+  }
+  // Bytes past the last whole sample are not shuffled.
+  dest.set(src.subarray(samples * typesize), samples * typesize);
 }

@@ -1,11 +1,12 @@
 /**
  * Chunk compression for the Zarr v3 codec chain (`bytes`, then an optional compressor). Blosc
- * frames are written natively (blosc.ts); zstd and all decoding use the wasm codecs. Both run on
+ * frames are written natively (blosc.ts) and read natively when their blocks are LZ4; zstd and
+ * other blosc codecs use the wasm codecs. Both run on
  * the calling thread, which is why chunks are encoded in the chunk thread pool.
  */
 import type { Compressor } from '../config/types.js';
 import type { ZarrCodec } from './zarr-metadata.js';
-import { encodeBloscLz4 } from './blosc.js';
+import { decodeBloscNative, encodeBloscLz4 } from './blosc.js';
 
 interface Codec {
   encode(data: Uint8Array): Promise<Uint8Array>;
@@ -33,6 +34,10 @@ export async function encodeChunk(compressor: Compressor, data: Uint8Array): Pro
 }
 
 export async function decodeChunk(compressor: Compressor, data: Uint8Array): Promise<Uint8Array> {
+  if (compressor === 'blosc') {
+    const native = decodeBloscNative(data);
+    if (native) return native;
+  }
   codecs ??= load();
   return (await codecs)[compressor].decode(data);
 }

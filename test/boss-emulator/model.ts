@@ -330,13 +330,18 @@ export class BossModel {
             } else if (write && dropsRewrites) continue;
             const xs = Math.max(x0, bx * BX);
             const rowBytes = (Math.min(x1, (bx + 1) * BX) - xs) * bpv;
+            // Rows as wide as the block and the box are contiguous in both: copy them as one run.
+            const ya = Math.max(y0, by * BY);
+            const yb = Math.min(y1, (by + 1) * BY);
+            const whole = rowBytes === BX * bpv && rowBytes === nx * bpv;
+            const [step, run] = whole ? [yb - ya, (yb - ya) * rowBytes] : [1, rowBytes];
             for (let z = Math.max(z0, bz * BZ); z < Math.min(z1, (bz + 1) * BZ); z++)
-              for (let y = Math.max(y0, by * BY); y < Math.min(y1, (by + 1) * BY); y++) {
+              for (let y = ya; y < yb; y += step) {
                 const b = (((z - bz * BZ) * BY + (y - by * BY)) * BX + (xs - bx * BX)) * bpv;
                 const d = ((((t - box.t[0]) * nz + (z - z0)) * ny + (y - y0)) * nx + (xs - x0)) * bpv;
-                if (!write) data.set(block.subarray(b, b + rowBytes), d);
-                else if (fresh) block.set(data.subarray(d, d + rowBytes), b);
-                else mergeNonZero(block, b, data, d, rowBytes, bpv);
+                if (!write) data.set(block.subarray(b, b + run), d);
+                else if (fresh) block.set(data.subarray(d, d + run), b);
+                else mergeNonZero(block, b, data, d, run, bpv);
               }
           }
   }
