@@ -12,6 +12,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { STATE_DIR } from '../log/logger.js';
 import { NoServerError } from '../errors.js';
 import { buildTemporalCli, installedTemporalCli } from './temporal-cli.js';
+import { portListens } from './ports.js';
 
 export { installedTemporalCli } from './temporal-cli.js';
 
@@ -25,6 +26,8 @@ export interface ServerOptions {
 
 /** Whether a Temporal server answers at the address. */
 export async function serverAnswers(address: string): Promise<boolean> {
+  const [host, port] = splitAddress(address);
+  if (!(await portListens(host.replace(/^\[(.*)\]$/, '$1'), Number(port)))) return false;
   let connection: Connection | undefined;
   try {
     connection = await Connection.connect({ address, connectTimeout: '3s' });

@@ -1,5 +1,5 @@
 /** TCP ports on the loopback interface for the servers we start: a free one, or whether one is free. */
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 
 /** A port nothing listens on now (the OS's choice); taken again only by a race. */
 export async function freePort(): Promise<number> {
@@ -27,5 +27,22 @@ export async function portFree(port: number): Promise<boolean> {
     const srv = createServer();
     srv.once('error', () => resolve(false));
     srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Whether something accepts TCP connections at `host:port`, answered within `timeoutMs`. A refused
+ * connection answers at once, where a gRPC connect would retry until its own timeout.
+ */
+export async function portListens(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (listens: boolean) => {
+      socket.destroy();
+      resolve(listens);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
   });
 }

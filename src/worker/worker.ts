@@ -18,9 +18,25 @@ export function batchesPerWorker(threads: number): number {
   return Math.max(2, Math.ceil(threads / 2));
 }
 
+/** How long a worker waits for its server to come up: `run` starts both at once. */
+export const CONNECT_WAIT_MS = 60_000;
+
+/** A connection to the server, waiting for it while it starts (a refused connect is retried). */
+async function connectWhenUp(address: string): Promise<NativeConnection> {
+  const deadline = Date.now() + CONNECT_WAIT_MS;
+  for (;;) {
+    try {
+      return await NativeConnection.connect({ address });
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 export async function runWorker(options: WorkerOptions): Promise<void> {
   const bundle = freshWorkflowBundle();
-  const connection = await NativeConnection.connect({ address: options.address });
+  const connection = await connectWhenUp(options.address);
   try {
     const worker = await Worker.create({
       connection,
