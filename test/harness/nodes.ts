@@ -4,12 +4,13 @@
  * reports where the job stood and what every worker said.
  */
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { JobResult } from '../../src/job/types.js';
 import { cli, type RunningCli } from './env.js';
 import { identityOf, isAlive, JobProbe, Processes, waitFor, within } from './durability.js';
 import { THREADS, type Status } from './synthetic-job.js';
+import { writeConfig } from './config.js';
 
 export function output(p: RunningCli): string {
   return `--- stdout\n${p.stdout()}\n--- stderr\n${p.stderr()}`;
@@ -30,10 +31,8 @@ export class Nodes {
     return mkdtempSync(path.join(this.dir, `${name}-`));
   }
 
-  writeConfig(name: string, config: Record<string, unknown>): string {
-    const file = path.join(this.dir, `${name}.json`);
-    writeFileSync(file, JSON.stringify(config, null, 2));
-    return file;
+  writeConfig(name: string, config: object): string {
+    return writeConfig(this.dir, name, config);
   }
 
   /** `boss-ingest worker` with a home (and working directory) of its own. */

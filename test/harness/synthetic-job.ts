@@ -4,14 +4,18 @@
  * `boss-ingest status --json` counts every chunk once.
  */
 import { strict as assert } from 'node:assert';
+import type { JobConfig } from '../../src/config/types.js';
 import type { JobResult } from '../../src/job/types.js';
 import { syntheticVoxel } from '../../src/plugins/synthetic.js';
+import { batchesPerWorker } from '../../src/worker/worker.js';
+import { FLAKY_TILES_CLASS } from '../doubles/flaky-tiles.js';
+import { syntheticConfig as harnessConfig } from './config.js';
 import { assertVolume, readWithZarrPython } from './env.js';
 
 /** Chunk threads per worker process (BOSS_INGEST_THREADS), fixed so bounds do not depend on the machine. */
 export const THREADS = 2;
-/** Batch activities one worker process runs at once: src/worker/worker.ts, max(2, ceil(threads / 2)). */
-export const BATCHES_PER_WORKER = Math.max(2, Math.ceil(THREADS / 2));
+/** Batch activities one worker process runs at once. */
+export const BATCHES_PER_WORKER = batchesPerWorker(THREADS);
 
 type Range = [number, number];
 export interface Extent {
@@ -31,30 +35,17 @@ export interface SyntheticJob {
   flaky?: { tiles: number[][]; markerDir: string };
 }
 
-export function syntheticConfig(job: SyntheticJob): Record<string, unknown> {
-  return {
-    schema: { name: 'boss-v0.2-schema', validator: 'BossValidatorV02' },
-    client: {
-      backend: { name: 'zarr', path: job.out, chunk_size: job.chunk },
-      path_processor: { class: 'boss_ingest.plugins.synthetic.SyntheticPathProcessor' },
-      tile_processor: {
-        class: 'boss_ingest.plugins.synthetic.SyntheticTileProcessor',
-        params: {
-          bits: job.bits,
-          delay_ms: job.delayMs,
-          ...(job.flaky ? { flaky_tiles: job.flaky.tiles, flaky_marker_dir: job.flaky.markerDir } : {}),
-        },
-      },
-    },
-    database: { collection: 'dur', experiment: 'e', channel: 'ch' },
-    ingest_job: {
-      resolution: 0,
-      ingest_type: 'tile',
-      extent: { ...job.extent, t: [0, 1] },
-      tile_size: { x: job.tile.x, y: job.tile.y, z: 1, t: 1 },
-    },
-    engine: job.engine,
-  };
+/** The harness's one synthetic config; a flaky job reads its tiles through the test-only flaky plugin. */
+export function syntheticConfig(job: SyntheticJob): JobConfig {
+  return harnessConfig({
+    ...job,
+    ...(job.flaky
+      ? {
+          tileClass: FLAKY_TILES_CLASS,
+          tileParams: { flaky_tiles: job.flaky.tiles, flaky_marker_dir: job.flaky.markerDir },
+        }
+      : {}),
+  });
 }
 
 export function chunkTotal(job: SyntheticJob): number {
