@@ -10,6 +10,7 @@ import { chmodSync, existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
 import { Cluster } from '../src/cluster/cluster.js';
+import type { JobConfig } from '../src/config/types.js';
 import { tempDir } from './harness/env.js';
 import { JobProbe, waitForJobId } from './harness/durability.js';
 import { Nodes, output } from './harness/nodes.js';
@@ -43,7 +44,13 @@ async function frameShowing(page: Page, text: string | RegExp, timeoutMs = 30_00
 }
 
 /** What a person checks on the job's page, mid-job. */
-async function checkJobPage(page: Page, jobId: string, total: number, doneBefore: number): Promise<void> {
+async function checkJobPage(
+  page: Page,
+  config: JobConfig,
+  jobId: string,
+  total: number,
+  doneBefore: number,
+): Promise<void> {
   // The history timeline: batch activities labelled with their chunk ranges.
   await visible(page, /ingestBatch • chunks \d+-\d+ of \d+/).waitFor({ timeout: 60_000 });
   // Batches in flight right now.
@@ -56,7 +63,8 @@ async function checkJobPage(page: Page, jobId: string, total: number, doneBefore
   // The summary given at start and the job's own Markdown details: the UI renders Markdown in
   // sandboxed frames of their own.
   await visible(page, 'User Metadata').click();
-  const summary = await frameShowing(page, 'boss-ingest dur/e/ch');
+  const { collection, experiment, channel } = config.database;
+  const summary = await frameShowing(page, `boss-ingest ${collection}/${experiment}/${channel}`);
   const details = await frameShowing(page, /: running$/);
   assert.ok(summary && details, 'the summary and the current details are shown');
   assert.ok(await details.getByText(jobId).count(), `the current details name the job ${jobId}`);
@@ -113,7 +121,8 @@ describe('the Temporal Web UI of a running job, in headless Chromium', function 
     const total = chunkTotal(job);
     nodes.startWorker('ui-a');
     nodes.startWorker('ui-b');
-    const waiting = nodes.startJob(nodes.writeConfig('ui', syntheticConfig(job)));
+    const config = syntheticConfig(job);
+    const waiting = nodes.startJob(nodes.writeConfig('ui', config));
     const jobId = await waitForJobId(waiting);
     const probe = new JobProbe(cluster.address);
     const progress = await nodes.midJob(probe, jobId, total, 8).finally(() => probe.close());
@@ -123,7 +132,7 @@ describe('the Temporal Web UI of a running job, in headless Chromium', function 
     const shot = process.env.BOSS_INGEST_SCREENSHOT ?? path.join(dir, 'webui.png');
     try {
       await page.goto(url);
-      await checkJobPage(page, jobId, total, progress.doneChunks);
+      await checkJobPage(page, config, jobId, total, progress.doneChunks);
     } catch (err) {
       // What the page showed instead, for the failure message.
       await page.screenshot({ path: shot, fullPage: true }).catch(() => undefined);
