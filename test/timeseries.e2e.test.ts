@@ -105,7 +105,8 @@ describe('time series on a real Temporal dev server', function () {
     const read = await readWithZarrPython(out);
     assert.deepEqual(read.shape, [T, Z, H, W]);
     assert.equal(read.dtype, 'uint16');
-    assert.deepEqual(read.chunks, [1, 16, 512, 512]);
+    // A time series of few slices gets chunks as deep as its slices, not 16 with 13 empty.
+    assert.deepEqual(read.chunks, [1, Z, 512, 512]);
     assert.deepEqual(read.dimension_names, ['t', 'z', 'y', 'x']);
     const axes = read.ome.multiscales[0]!.axes as { name: string; type: string }[];
     assert.deepEqual(

@@ -242,6 +242,30 @@ describe('OME-Zarr destination', () => {
     }
   });
 
+  it("without chunk_size: the volume's own chunks, else the Boss cuboid, as deep as a time series", async () => {
+    const resolveChunk = async (volumePath: string, extent: Extent, chunk_size?: ChunkShape) => {
+      const config = {
+        client: { backend: { name: 'zarr', path: volumePath, ...(chunk_size ? { chunk_size } : {}) } },
+      } as unknown as JobConfig;
+      return (await zarrDestination.resolve(config, { extent, datatype: 'uint8' })).spec;
+    };
+    const fresh = path.join(dir, 'fresh.ome.zarr');
+    assert.deepEqual((await resolveChunk(fresh, EXTENT)).chunk, { x: 512, y: 512, z: 16 });
+    const series: Extent = { ...EXTENT, t: [0, 40] };
+    assert.deepEqual((await resolveChunk(fresh, series)).chunk, { x: 512, y: 512, z: 6 });
+    assert.deepEqual((await resolveChunk(fresh, { ...series, z: [0, 40] })).chunk, {
+      x: 512,
+      y: 512,
+      z: 16,
+    });
+    // A volume made with other chunks: a later job without chunk_size writes into it as it is.
+    const made = await resolveChunk(path.join(dir, 'made.ome.zarr'), EXTENT, { x: 8, y: 4, z: 2 });
+    await openZarrVolume(made, EXTENT);
+    const later = await resolveChunk(made.path, { ...EXTENT, z: [6, 9] });
+    assert.deepEqual(later.chunk, { x: 8, y: 4, z: 2 });
+    await openZarrVolume(later, { ...EXTENT, z: [6, 9] });
+  });
+
   it('stores chunk (z, y, x) at 0/c/z/y/x', () => {
     const v = volume('uint8', 'none');
     assert.equal(chunkFile(v, { t: 0, z: 3, y: 1, x: 2 }), path.join(v.path, '0', 'c', '3', '1', '2'));

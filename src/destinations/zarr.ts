@@ -27,6 +27,7 @@ import {
   firstMismatch,
   type SpaceUnit,
   type ZarrArrayMetadata,
+  type ZarrCodec,
   type ZarrGroupMetadata,
 } from './zarr-metadata.js';
 import { VolumeError } from '../errors.js';
@@ -296,6 +297,33 @@ export async function writeZarrShard(
   else await rm(file, { force: true });
 }
 
+/**
+ * The chunk of a job that gives no `chunk_size`: the volume's own when it exists; for a new one
+ * the Boss cuboid, and for a time series no deeper than its z extent's stop (4 slices: a 16-deep
+ * chunk would hold 12 empty slices that every write encodes, and would make each chunk a partial
+ * one, written under a lock after reading it back).
+ */
+async function defaultChunk(volume: string, extent: Extent): Promise<ChunkShape> {
+  const array = await readJson<ZarrArrayMetadata>(path.join(volume, '0', 'zarr.json'));
+  if (array) {
+    const codecs = Array.isArray(array.codecs) ? (array.codecs as Partial<ZarrCodec>[]) : [];
+    const sharding = codecs[0]?.name === 'sharding_indexed' ? codecs[0] : undefined;
+    const grid = array.chunk_grid as Partial<ZarrArrayMetadata['chunk_grid']> | undefined;
+    const shape =
+      (sharding?.configuration as { chunk_shape?: unknown } | undefined)?.chunk_shape ??
+      grid?.configuration?.chunk_shape;
+    if (Array.isArray(shape) && shape.length >= 3 && shape.every((n) => Number.isInteger(n) && n > 0)) {
+      const [z, y, x] = (shape as number[]).slice(-3) as [number, number, number];
+      return { x, y, z };
+    }
+    // Not one of ours: openZarrVolume names what does not match.
+  }
+  // Only for a time series: jobs that split one volume over z, starting at the same moment, must
+  // all choose the same chunk.
+  const series = extent.t[1] - extent.t[0] > 1;
+  return { ...BOSS_CUBOID, z: series ? Math.min(BOSS_CUBOID.z, extent.z[1]) : BOSS_CUBOID.z };
+}
+
 export const zarrDestination: Destination<ZarrVolume> = {
   datatypeFrom: 'config',
   async resolve(config, { datatype, extent }) {
@@ -306,7 +334,7 @@ export const zarrDestination: Destination<ZarrVolume> = {
       path: backend.path,
       datatype,
       compressor: backend.compressor ?? 'blosc',
-      chunk: backend.chunk_size ?? BOSS_CUBOID,
+      chunk: backend.chunk_size ?? (await defaultChunk(backend.path, extent)),
       timeAxis: extent.t[1] - extent.t[0] > 1,
       ...(backend.voxel_size ? { voxelSize: backend.voxel_size } : {}),
       ...(backend.voxel_unit ? { unit: backend.voxel_unit } : {}),
