@@ -2,7 +2,8 @@
  * `npm run bench:scale`: the engine at scale, with the synthetic source and the discard
  * destination (no image I/O):
  *   - a job of 1,048,576 chunks: total time, orchestration time per chunk, history per run;
- *   - a worker's peak memory (VmHWM) on a job of N chunks and of 100 N real-size chunks.
+ *   - a worker's peak memory (VmHWM) on a job of N chunks and of 100 N real-size chunks;
+ *   - batch activities per second one workflow sustains (batches of one tiny chunk).
  */
 import os from 'node:os';
 import type { Client } from '@temporalio/client';
@@ -90,6 +91,28 @@ async function main(): Promise<void> {
       );
     } finally {
       await worker.stop();
+    }
+
+    // What one workflow sustains: batches of one tiny chunk, so the batches' work is nothing next
+    // to their orchestration; 4 worker processes of 2 activity slots each, a window of 32.
+    const workers = await startWorker(server, 4, { BOSS_INGEST_THREADS: '1' });
+    try {
+      const batches = 3000;
+      const job = syntheticJob(
+        { x: 16 * batches, y: 16, z: 1 },
+        16,
+        { x: 16, y: 16, z: 1 },
+        {
+          chunks_per_batch: 1,
+          window: 32,
+        },
+      );
+      const { seconds, result } = await timeJob(server, job, `orchestration-${Date.now()}`);
+      console.log(
+        `orchestration: ${result.doneChunks} batches of one chunk, ${result.state}, ${seconds.toFixed(1)} s: ${(result.doneChunks / seconds).toFixed(0)} batch activities per second in one workflow`,
+      );
+    } finally {
+      await workers.stop();
     }
   } finally {
     await server.stop();

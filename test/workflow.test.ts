@@ -278,6 +278,23 @@ describe('the job workflow with stub activities (in-process worker)', function (
     assert.ok(out.stoppedIn < 5000, `stopped in ${out.stoppedIn} ms`);
   });
 
+  it('without chunks_per_batch, batches grow with the job so one workflow is never the bottleneck', async () => {
+    const c = config({ window: 2 });
+    const sizes: number[] = [];
+    for (const chunks of [100, 1_000_000, 250_000_000]) {
+      const stub = new StubBatches(0, () => 'block');
+      await withWorker(stub, plan(c, chunks), async (q) => {
+        const handle = await start(q, c);
+        while (stub.calls.length < 1) await sleep(20);
+        await handle.cancel();
+        await failureOf(handle.result());
+      });
+      sizes.push(stub.calls[0]!.end - stub.calls[0]!.first);
+    }
+    // 8 chunks a batch for a small job; at most 20,000 batches for a large one, up to 1,024 chunks.
+    assert.deepEqual(sizes, [8, 64, 1024]);
+  });
+
   it('Temporal cancel alone (UI, temporal workflow cancel) takes the same path, with its own reason', async () => {
     const c = config({ window: 2, chunks_per_batch: 1 });
     const stub = new StubBatches(0, () => 'block');

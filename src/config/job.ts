@@ -25,10 +25,26 @@ export const ENGINE_DEFAULTS: EngineSettings = {
   failureStop: { maxFailedFraction: 0.5, afterChunks: 16 },
 };
 
-export function engineSettings(config: JobConfig): EngineSettings {
+/** Batches a job is cut into, at most, unless `chunks_per_batch` says otherwise. */
+export const MAX_BATCHES = 20_000;
+/** The largest batch the default makes: a retried batch resumes at its checkpoint, so size costs little. */
+export const MAX_DEFAULT_BATCH = 1024;
+
+/**
+ * The default batch size grows with the job: one execution completes tens of activities a second,
+ * so a petabyte (2.5x10^8 chunks) in batches of 8 would be bound by its workflow, not its workers;
+ * in batches of 1,024 it needs a few a second. A power of two, so batches stay row-aligned.
+ */
+export function defaultChunksPerBatch(totalChunks: number): number {
+  let size = ENGINE_DEFAULTS.chunksPerBatch;
+  while (size < MAX_DEFAULT_BATCH && totalChunks / size > MAX_BATCHES) size *= 2;
+  return size;
+}
+
+export function engineSettings(config: JobConfig, totalChunks: number): EngineSettings {
   const e = config.engine ?? {};
   return {
-    chunksPerBatch: e.chunks_per_batch ?? ENGINE_DEFAULTS.chunksPerBatch,
+    chunksPerBatch: e.chunks_per_batch ?? defaultChunksPerBatch(totalChunks),
     window: e.window ?? ENGINE_DEFAULTS.window,
     batchesPerRun: e.batches_per_run ?? ENGINE_DEFAULTS.batchesPerRun,
     rateLimit: config.client.backend.name === 'boss' ? config.client.backend.rate_limit : undefined,

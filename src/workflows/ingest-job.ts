@@ -84,7 +84,7 @@ export async function ingestJob(...[config, carry]: IngestJobInput): Promise<Job
     if (!wf.isCancellation(err)) throw failJob(state, rootMessage(err));
     return stopped(state);
   }
-  const settings = engineSettings(plan.job.config);
+  const settings = engineSettings(plan.job.config, plan.totalChunks);
   const window = new BatchWindow(settings.window, state.progress, state.failures, settings.failureStop);
   try {
     await work.run(() => runBatches(plan, settings, state, window));
