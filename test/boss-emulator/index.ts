@@ -451,7 +451,7 @@ export async function startBossEmulator(options: BossEmulatorOptions = {}): Prom
       throw bad('Could not decompress the blosc body');
     }
     if (data.byteLength !== nbytes) throw bad('Could not decompress the blosc body');
-    model.transfer(coll, exp, chan, box, data, true);
+    model.transfer(coll, exp, chan, box, data, true, true);
     setDownsampleStatus(coll, exp, chan, 'NOT_DOWNSAMPLED');
     stats.stored++;
     stats.voxelBytesStored += bytes;
