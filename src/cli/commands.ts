@@ -199,7 +199,7 @@ export async function verifyCommand(
   const workers = workerCounts(opts);
   const config = await jobConfig(file, opts);
   const jobId = opts.jobId ?? `${newJobId(config)}-verify`;
-  console.log(`verify job id: ${jobId}`);
+  console.log(`job id: ${jobId}`);
   return withLocalWorkers(opts, workers, async (follow) => {
     const outcome = await follow(config, jobId, 'verify', `boss-ingest verify ${file} -j ${jobId}`);
     printOutcome(jobId, outcome, 'verify');
