@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { stackConfig, stackSpec, voxel, writeStack, type StackSpec } from './fixtures/stack.js';
-import { cli, runPython, type TestServer, useDevServer } from './harness/env.js';
+import { cli, jobIdOf, runPython, type TestServer, useDevServer } from './harness/env.js';
 import { writeConfig } from './harness/config.js';
 
 describe('verify a job against its source on a real Temporal dev server', function () {
@@ -31,7 +31,9 @@ describe('verify a job against its source on a real Temporal dev server', functi
   before(async () => {
     spec = stackSpec(path.join(dir, 'c8'), 'catmaid1', [1100, 700, 20], 8);
     await writeStack(spec);
-    config = writeConfig(dir, 'c8', stackConfig(spec, { ...extent, t: [0, 1] } as never));
+    // Batches of 2 chunks, 2 batches per workflow run: the 12 chunks take several runs (continue-as-new).
+    const engine = { chunks_per_batch: 2, batches_per_run: 2 };
+    config = writeConfig(dir, 'c8', { ...stackConfig(spec, { ...extent, t: [0, 1] } as never), engine });
     out = path.join(dir, 'c8.ome.zarr');
   });
 
@@ -46,10 +48,18 @@ describe('verify a job against its source on a real Temporal dev server', functi
     assert.match(res.stdout, /verified: all 12 chunks as stored equal the source/);
   });
 
-  it('verify: an intact volume passes (exit 0)', async () => {
+  it('verify: an intact volume passes (exit 0), over several workflow runs', async () => {
     const res = await verify();
     assert.equal(res.code, 0, res.stdout + res.stderr);
     assert.match(res.stdout, /verified: all 12 chunks as stored equal the source/);
+    const status = await cli(['status', '-j', jobIdOf(res.stdout), '--json', ...conn()], server.home);
+    const { progress } = JSON.parse(status.stdout) as {
+      progress: { state: string; doneChunks: number; failedChunks: number; run: number };
+    };
+    assert.equal(progress.state, 'completed');
+    assert.equal(progress.doneChunks, 12);
+    assert.equal(progress.failedChunks, 0);
+    assert.ok(progress.run >= 3, `the verify continued as new (${progress.run} runs)`);
   });
 
   it('verify: a voxel changed by zarr-python is found, named with its chunk and both values (exit 1)', async () => {
