@@ -6,8 +6,8 @@
  *   Pillow decode: that script decoding only;
  *   decoders: boss-ingest's exact decoders on all cores, nothing else (the limit);
  *   ingest: a job into a local OME-Zarr volume (defaults), server and worker warm.
- * Then where a chunk's time goes, and single figures: two worker processes, zstd, the Boss
- * emulator, time series, `boss-ingest run` start-up.
+ * Then where a chunk's time goes, and single figures: verify beside the ingest it checks, two
+ * worker processes, zstd, the Boss emulator, time series, `boss-ingest run` start-up.
  * `npm run bench -- --config JOB.json` measures another stack (any tile job config) instead;
  * `--reps N` sets the repetitions (default 3).
  */
@@ -52,6 +52,8 @@ interface IngestFigure {
   seconds: number;
   bytes: number;
   state: string;
+  /** The verify of the volume just written, when asked for. */
+  verify?: { seconds: number; state: string };
 }
 
 /** Job submission to completion in worker process(es) started for it (not timed). */
@@ -70,12 +72,16 @@ async function ingest(
   }
 }
 
-/** A job into a fresh volume with the worker already running; `depth` limits the extent's z. */
+/**
+ * A job into a fresh volume with the worker already running; `depth` limits the extent's z;
+ * `verify` then verifies the volume (a verify job on the same worker).
+ */
 async function ingestWarm(
   server: BenchServer,
   config: JobConfig,
   bytesPerVoxel: number,
   depth?: number,
+  verify = false,
 ): Promise<IngestFigure> {
   const out = mkdtempSync(path.join(os.tmpdir(), 'bench-out-'));
   const e = config.ingest_job.extent;
@@ -88,8 +94,17 @@ async function ingestWarm(
     ingest_job: { ...config.ingest_job, extent: { ...e, z: depth ? [e.z[0], e.z[0] + depth] : e.z } },
   } as JobConfig;
   try {
-    const { seconds, result } = await timeJob(server, job, `bench-${Date.now()}`);
-    return { seconds, bytes: extentVoxels(jobExtent(job)) * bytesPerVoxel, state: result.state };
+    const id = `bench-${Date.now()}`;
+    const { seconds, result } = await timeJob(server, job, id);
+    const bytes = extentVoxels(jobExtent(job)) * bytesPerVoxel;
+    if (!verify) return { seconds, bytes, state: result.state };
+    const checked = await timeJob(server, job, `${id}-verify`, 'verify');
+    return {
+      seconds,
+      bytes,
+      state: result.state,
+      verify: { seconds: checked.seconds, state: checked.result.state },
+    };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -173,6 +188,22 @@ async function bossFigure(
 
 function rate(f: { seconds: number; bytes: number }): number {
   return f.bytes / MiB / f.seconds;
+}
+
+/** An ingest and the verify of its volume, one after the other on one warm worker process. */
+async function verifyFigure(server: BenchServer, config: JobConfig, bytesPerVoxel: number): Promise<string> {
+  const worker = await startWorker(server, 1);
+  try {
+    const f = await ingestWarm(server, config, bytesPerVoxel, undefined, true);
+    const v = f.verify!;
+    return (
+      `${rate({ ...f, seconds: v.seconds }).toFixed(1)} MiB/s (${v.seconds.toFixed(1)} s, ${v.state}; ` +
+      `the ingest ${rate(f).toFixed(1)} MiB/s, ${f.seconds.toFixed(1)} s: verify time / ingest time ` +
+      `${(v.seconds / f.seconds).toFixed(2)}, target <= 1)`
+    );
+  } finally {
+    await worker.stop();
+  }
 }
 
 interface Stack {
@@ -292,6 +323,7 @@ async function main(): Promise<void> {
         'ingest, 1 worker process',
         `${rate(b).toFixed(1)} MiB/s (${b.state}, ${(rate(b) / rate(limit)).toFixed(2)} of the decoders)`,
       );
+      say('verify of the volume just ingested, 1 worker process', await verifyFigure(server, config, 1));
       return;
     }
     if (process.argv.includes('--boss')) return await bossSideBySide(server, reps);
@@ -360,6 +392,10 @@ async function main(): Promise<void> {
 
     console.log('');
     const [u8] = stacks;
+    say(
+      '8-bit PNG: verify of the volume just ingested, 1 worker process',
+      await verifyFigure(server, u8!.config, u8!.bytesPerVoxel),
+    );
     const c = await ingest(server, u8!.config, 2, 1);
     say(
       '8-bit PNG split across 2 worker processes',

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { submitJob } from '../src/cli/jobs.js';
+import { submitJob, type JobKindName } from '../src/cli/jobs.js';
 import type { JobConfig } from '../src/config/types.js';
 import type { JobResult } from '../src/job/types.js';
 import { startEmbeddedServer } from '../src/server/embedded.js';
@@ -88,14 +88,15 @@ export async function startWorker(
   };
 }
 
-/** A job from submission to completion. */
+/** A job (an ingest, or a verify of what one stored) from submission to completion. */
 export async function timeJob(
   server: BenchServer,
   config: JobConfig,
   id: string,
+  kind: JobKindName = 'ingest',
 ): Promise<{ seconds: number; result: JobResult }> {
   const t0 = performance.now();
-  const handle = await submitJob(server.client, config, id, 'boss-ingest');
+  const handle = await submitJob(server.client, config, id, 'boss-ingest', kind);
   const result = await handle.result();
   return { seconds: (performance.now() - t0) / 1000, result };
 }

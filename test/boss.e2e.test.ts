@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { BossApi } from '../src/boss/api.js';
-import { decodeChunk } from '../src/destinations/codec.js';
+import { decodeChunk, encodeChunk } from '../src/destinations/codec.js';
 import { syntheticVoxel } from '../src/plugins/synthetic.js';
 import { startBossEmulator, type BossEmulator } from './boss-emulator/index.js';
 import { encodePng } from './fixtures/png.js';
@@ -149,6 +149,61 @@ describe('ingest into a Boss (emulated) on a real Temporal dev server', function
     for (const f of logs)
       assert.ok(!readFileSync(path.join(server.home, f), 'utf8').includes(TOKEN), `the token is in ${f}`);
     assert.ok(!res.stdout.includes(TOKEN) && !res.stderr.includes(TOKEN), 'the token is in the output');
+  });
+
+  it('verify: run --verify passes a job, then verify finds a voxel changed in the Boss, writing nothing', async () => {
+    await prep('verify8', 'uint8', { x: 2048, y: 2048, z: 64 });
+    const file = bossConfig(C8, 'verify8');
+    const ran = await cli(['run', file, '-a', TOKEN, '-f', '--verify', ...conn()], server.home);
+    assert.equal(ran.code, 0, ran.stdout + ran.stderr);
+    assert.match(ran.stdout, /verified: all 27 chunks as stored equal the source/);
+
+    // Changed through the Boss's own cutout POST, not through the job's writer.
+    const at = { x: 1100, y: 600, z: 33 };
+    const source = voxel(C8, at.x, at.y, at.z);
+    const changed = (source + 1) % 256;
+    const one = (v: number): [number, number] => [v, v + 1];
+    await new BossApi(boss.url, TOKEN).postCutout(
+      {
+        collection: 'lab',
+        experiment: 'verify8',
+        channel: 'em',
+        resolution: 0,
+        x: one(at.x),
+        y: one(at.y),
+        z: one(at.z),
+        t: [0, 1],
+      },
+      await encodeChunk('blosc', Uint8Array.of(changed)),
+    );
+    const seen = boss.requests.length;
+    const res = await cli(['verify', file, '-a', TOKEN, ...conn()], server.home);
+    assert.equal(res.code, 1, res.stdout + res.stderr);
+    assert.match(
+      res.stdout,
+      new RegExp(
+        `^  chunk \\d+: chunk 0/2/1/2 \\(x 1024:1300, y 512:1024, z 32:40, t 0\\): ` +
+          `first difference at \\(x ${at.x}, y ${at.y}, z ${at.z}, t 0\\): source ${source}, stored ${changed}$`,
+        'm',
+      ),
+    );
+    assert.match(res.stdout, /^1 chunk\(s\) differ from the source or could not be read:$/m);
+    assert.deepEqual(
+      boss.requests
+        .slice(seen)
+        .filter((r) => r.method !== 'GET')
+        .map((r) => `${r.method} ${r.url}`),
+      [],
+      'verify only reads',
+    );
+    assert.ok(!res.stdout.includes(TOKEN) && !res.stderr.includes(TOKEN), 'the token is in the output');
+    const connection = await Connection.connect({ address: server.address });
+    try {
+      const history = await new Client({ connection }).workflow.getHandle(jobIdOf(res.stdout)).fetchHistory();
+      assert.ok(!JSON.stringify(history).includes(TOKEN), 'the token is in the verify job history');
+    } finally {
+      await connection.close();
+    }
   });
 
   it('a uint16 z-index stack lands voxel-exact through 20% injected 5xx/429 faults and a worker killed mid-job', async () => {

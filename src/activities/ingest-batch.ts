@@ -93,7 +93,15 @@ class RowQueue {
  * chunks and are reported; anything else fails the attempt so Temporal retries it, resuming from
  * the last checkpoint.
  */
-export async function ingestBatch(input: BatchInput): Promise<BatchResult> {
+export function ingestBatch(input: BatchInput): Promise<BatchResult> {
+  return chunkBatch(input);
+}
+
+/**
+ * Runs chunks [first, end) a row at a time on the chunk threads, through `rowTask` (a chunk-thread
+ * module like row-task.ts; the ingest's when omitted), with the ingest's heartbeats and checkpoints.
+ */
+export async function chunkBatch(input: BatchInput, rowTask?: string): Promise<BatchResult> {
   const ctx = Context.current();
   const previous = ctx.info.heartbeatDetails as Checkpoint | undefined;
   const start = previous?.next ?? input.first;
@@ -113,7 +121,9 @@ export async function ingestBatch(input: BatchInput): Promise<BatchResult> {
   try {
     const queue = new RowQueue(rows.length, ctx.cancellationSignal);
     const threads = Math.min(rowPool().maxThreads, rows.length);
-    await Promise.all(Array.from({ length: threads }, () => runRows(input, rows, queue, committer, ctx)));
+    await Promise.all(
+      Array.from({ length: threads }, () => runRows(input, rowTask, rows, queue, committer, ctx)),
+    );
     if (queue.failure !== undefined) throw queue.failure;
     if (ctx.cancellationSignal.aborted) return stoppedBatch(ctx, committer);
     const result = committer.checkpoint().result;
@@ -132,6 +142,7 @@ export async function ingestBatch(input: BatchInput): Promise<BatchResult> {
 /** One thread's share: takes rows from the queue until none is left for it. */
 async function runRows(
   input: BatchInput,
+  rowTask: string | undefined,
   rows: Row[],
   queue: RowQueue,
   committer: RowCommitter,
@@ -139,7 +150,7 @@ async function runRows(
 ): Promise<void> {
   for (let i = queue.take(); i !== undefined; i = queue.take()) {
     const [first, end] = rows[i]!;
-    const outcome = await rowPool().run({ job: input.job, first, end });
+    const outcome = await rowPool().run({ job: input.job, first, end }, { filename: rowTask ?? null });
     if ('error' in outcome) return queue.fail(outcome);
     for (const f of outcome.ok.failures)
       log.warn('chunk failed', { chunk: f.chunk, file: f.file, reason: f.reason });

@@ -3,6 +3,7 @@ import { jobExtent } from '../config/job.js';
 import type { JobConfig, PluginConfig } from '../config/types.js';
 import { validateConfig } from '../config/validate.js';
 import {
+  checkReadable,
   describeDestination,
   prepareDestination,
   resolveDatatype,
@@ -32,8 +33,11 @@ function describeSource(plugin: PluginConfig): string {
   return `${plugin.class.split('.').pop()} ${JSON.stringify(plugin.params ?? {})}`;
 }
 
-/** The job's first activity: checks the config, the source and the destination, sizes the work. */
-export async function prepareJob(raw: JobConfig): Promise<JobPlan> {
+/**
+ * The job's first activity: checks the config, the source and the destination, sizes the work.
+ * An ingest opens (or creates) the destination; a verify only reads it, so it must exist already.
+ */
+export async function prepareJob(raw: JobConfig, purpose: 'ingest' | 'verify' = 'ingest'): Promise<JobPlan> {
   try {
     const config = validateConfig(raw);
     const extent = jobExtent(config);
@@ -52,7 +56,11 @@ export async function prepareJob(raw: JobConfig): Promise<JobPlan> {
       probe = () => firstTileDatatype(tiles, config);
     }
     const datatype = await resolveDatatype(config, probe);
-    const { spec: destination, checks } = await resolveDestination(config, { ...datatype, extent });
+    const { spec: destination, checks } = await resolveDestination(config, {
+      ...datatype,
+      extent,
+      readOnly: purpose === 'verify',
+    });
     if (
       volumetric &&
       datatype.sourceDatatype &&
@@ -64,7 +72,8 @@ export async function prepareJob(raw: JobConfig): Promise<JobPlan> {
     }
     // After the destination's own checks (a Boss's frame), before anything is written.
     if (source) await checkCoverage(source, config);
-    await prepareDestination(destination, extent);
+    if (purpose === 'verify') await checkReadable(destination);
+    else await prepareDestination(destination, extent);
     const grid: Grid = { extent, chunk: destination.chunk };
     return {
       job: { config, grid, destination },

@@ -20,9 +20,14 @@ export interface RowTask {
 /** `job`: retrying cannot help (bad config, unusable destination); `retry`: anything else. */
 export type RowOutcome = { ok: RowResult } | { error: { kind: 'job' | 'retry'; message: string } };
 
-export default async function runRowTask(task: RowTask): Promise<RowOutcome> {
+export default function runRowTask(task: RowTask): Promise<RowOutcome> {
+  return rowOutcome(() => ingestRow(task.job, task.first, task.end));
+}
+
+/** A row's result, or its error as data (see above). Shared by every task a chunk thread runs. */
+export async function rowOutcome(row: () => Promise<RowResult>): Promise<RowOutcome> {
   try {
-    return { ok: await ingestRow(task.job, task.first, task.end) };
+    return { ok: await row() };
   } catch (err) {
     const kind = classify(err) === 'job' ? 'job' : 'retry';
     return { error: { kind, message: (err as Error).message ?? String(err) } };

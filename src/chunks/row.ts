@@ -27,14 +27,14 @@ export interface RowResult {
 }
 
 /** One chunk of the row being assembled: its voxels inside the extent and the whole chunk's samples. */
-interface RowChunk {
+export interface RowChunk {
   index: number;
   box: ChunkBox;
   samples: Uint8Array;
 }
 
 /** Chunks of the row that failed, by index, with the reason. */
-type Failures = Map<number, ChunkFailure>;
+export type Failures = Map<number, ChunkFailure>;
 
 /** Sources are set up once per thread and job, not once per row. */
 const sources = new Map<string, Promise<Source>>();
@@ -161,8 +161,21 @@ async function writeChunks(
 
 /** Assembles chunks [first, end), one row of the grid, from their tiles and writes them. */
 export async function ingestRow(job: JobSpec, first: number, end: number): Promise<RowResult> {
-  const volumetric = job.config.ingest_job.ingest_type === 'volumetric';
   const destination = await openDestination(job.destination);
+  const { chunks, failed } = await assembleRow(job, first, end);
+  return writeChunks(destination, chunks, failed);
+}
+
+/**
+ * Chunks [first, end), one row of the grid, as the source gives them (what the ingest writes and
+ * verify compares), with the chunks that could not be assembled.
+ */
+export async function assembleRow(
+  job: JobSpec,
+  first: number,
+  end: number,
+): Promise<{ chunks: RowChunk[]; failed: Failures }> {
+  const volumetric = job.config.ingest_job.ingest_type === 'volumetric';
   const chunkBytes =
     job.grid.chunk.x * job.grid.chunk.y * job.grid.chunk.z * BYTES_PER_VOXEL[job.destination.datatype];
   const chunks: RowChunk[] = indices([first, end]).map((index) => ({
@@ -173,5 +186,5 @@ export async function ingestRow(job: JobSpec, first: number, end: number): Promi
   const failed: Failures = new Map();
   if (volumetric) await fillFromVolume(job, chunks, failed);
   else await fillFromTiles(job, await sourceFor(job.config), chunks, failed);
-  return writeChunks(destination, chunks, failed);
+  return { chunks, failed };
 }

@@ -34,6 +34,8 @@ import {
   queryProgress,
   submitJob,
   type JobHandle,
+  type JobKindName,
+  type Outcome,
 } from './jobs.js';
 
 interface ConnectionOpts {
@@ -149,20 +151,75 @@ function uiLink(server: EmbeddedServer | undefined, namespace: string, jobId: st
     );
 }
 
+/** `-p` and `--metrics-port`, checked before anything else is done. */
+function workerCounts(opts: WorkerOpts): { processes: number; firstMetricsPort?: number } {
+  return { processes: processCount(opts.processes), firstMetricsPort: metricsPort(opts.metricsPort) };
+}
+
+type WorkerOpts = ConnectionOpts & {
+  taskQueue: string;
+  apiToken?: string;
+  processes: string;
+  metricsPort?: string;
+};
+
 export async function runCommand(
   file: string,
-  opts: JobOpts & { processes: string; metricsPort?: string },
+  opts: JobOpts & { processes: string; metricsPort?: string; verify?: boolean },
 ): Promise<number> {
-  const processes = processCount(opts.processes);
-  const firstMetricsPort = metricsPort(opts.metricsPort);
+  const workers = workerCounts(opts);
   const config = await jobConfig(file, opts);
   const jobId = opts.jobId ?? newJobId(config);
   console.log(`job id: ${jobId}`);
-  const logFile = setUpLog(opts);
   if (!opts.jobId && !(await confirm(config, opts.force))) {
     console.error('Not started.');
     return EXIT.completed;
   }
+  return withLocalWorkers(opts, workers, async (follow) => {
+    const outcome = await follow(config, jobId, 'ingest', `boss-ingest run ${file} -j ${jobId}`);
+    printOutcome(jobId, outcome);
+    if (!opts.verify) return outcome.code;
+    if (outcome.result?.state !== 'completed') {
+      console.log(`not verified: job ${jobId} did not complete without errors`);
+      return outcome.code;
+    }
+    // The job's own verify: one per job id, verified again when the command runs again.
+    const verifyId = `${jobId}-verify`;
+    const verified = await follow(config, verifyId, 'verify', `boss-ingest verify ${file} -j ${verifyId}`);
+    printOutcome(verifyId, verified, 'verify');
+    return verified.code;
+  });
+}
+
+/** `verify`: compares the config's chunks, read again from the source, with the destination's. */
+export async function verifyCommand(
+  file: string,
+  opts: WorkerOpts & { jobId?: string; output?: string; datatype?: Datatype },
+): Promise<number> {
+  const workers = workerCounts(opts);
+  const config = await jobConfig(file, opts);
+  const jobId = opts.jobId ?? `${newJobId(config)}-verify`;
+  console.log(`job id: ${jobId}`);
+  return withLocalWorkers(opts, workers, async (follow) => {
+    const outcome = await follow(config, jobId, 'verify', `boss-ingest verify ${file} -j ${jobId}`);
+    printOutcome(jobId, outcome, 'verify');
+    return outcome.code;
+  });
+}
+
+/** Submits (or joins) a job and follows it to its end; `resume` is the command that picks it up again. */
+type FollowJob = (config: JobConfig, jobId: string, kind: JobKindName, resume: string) => Promise<Outcome>;
+
+/**
+ * Runs `body` with a server (the address's, else an embedded one) and this node's worker
+ * processes, which stop when it returns. A job whose workers exit under it ends the command.
+ */
+async function withLocalWorkers(
+  opts: WorkerOpts,
+  { processes, firstMetricsPort }: ReturnType<typeof workerCounts>,
+  body: (follow: FollowJob) => Promise<number>,
+): Promise<number> {
+  const logFile = setUpLog(opts);
   // The workers start while the server does (they wait for it), not after: it halves a small job's time.
   const workers = spawnWorkers({
     ...opts,
@@ -178,34 +235,39 @@ export async function runCommand(
     await workers.stop();
     throw err;
   }
+  const stopped = new Promise<'stopped'>((resolve) => {
+    workers.exited.then(() => resolve('stopped'));
+  });
   let interrupted = false;
+  let current = '';
   const onSignal = () => {
     interrupted = true;
-    console.error(
-      `\nInterrupted: stopping this node's workers. Job ${jobId} keeps what it did; resume with: boss-ingest run ${file} -j ${jobId}`,
-    );
+    console.error(`\nInterrupted: stopping this node's workers. ${current}`);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     const client = await connectClient(opts.address, opts.namespace);
-    const handle = await submitJob(client, config, jobId, opts.taskQueue);
-    uiLink(server, opts.namespace, jobId);
-    const stopped = new Promise<'stopped'>((resolve) => {
-      workers.exited.then(() => resolve('stopped'));
-    });
-    const outcome = await Promise.race([followJob(handle), stopped]);
-    if (outcome === 'stopped') {
-      if (interrupted) return EXIT.interrupted;
+    return await body(async (config, jobId, kind, resume) => {
+      current = `Job ${jobId} keeps what it did; resume with: ${resume}`;
+      const handle = await submitJob(client, config, jobId, opts.taskQueue, kind);
+      uiLink(server, opts.namespace, jobId);
+      const outcome = await Promise.race([followJob(handle), stopped]);
+      if (outcome !== 'stopped') return outcome;
+      if (interrupted) throw new Interrupted();
       throw new Error(`the worker processes exited before job ${jobId} ended; see the log ${logFile}`);
-    }
-    printOutcome(jobId, outcome);
-    return outcome.code;
+    });
+  } catch (err) {
+    if (err instanceof Interrupted) return EXIT.interrupted;
+    throw err;
   } finally {
     await workers.stop();
     await server?.stop();
   }
 }
+
+/** The user stopped this node's workers while it followed a job. */
+class Interrupted extends Error {}
 
 export async function startCommand(file: string, opts: JobOpts & { wait?: boolean }): Promise<number> {
   const config = await jobConfig(file, opts);

@@ -12,7 +12,7 @@ import cliProgress from 'cli-progress';
 import type { JobConfig } from '../config/types.js';
 import { finishedChunks, formatCount, formatDuration, progressLine } from '../job/progress.js';
 import type { JobResult } from '../job/types.js';
-import { ingestJob } from '../workflows/index.js';
+import { ingestJob, verifyJob } from '../workflows/index.js';
 import { progressQuery } from '../workflows/messages.js';
 import { EXIT } from './exit.js';
 
@@ -32,25 +32,30 @@ export function newJobId(config: JobConfig): string {
 
 export type JobHandle = WorkflowHandle<typeof ingestJob>;
 
+/** An ingest writes the config's chunks; a verify compares them with what the destination holds. */
+export type JobKindName = 'ingest' | 'verify';
+
 /**
- * Starts the job, or attaches to the running job with that id. A job that already completed is
- * not started again (its result is shown instead); one that failed or was cancelled may be.
+ * Starts the job, or attaches to the running job with that id. An ingest that already completed
+ * is not started again (its result is shown instead); one that failed or was cancelled may be. A
+ * verify only reads, so a finished one with the id is verified again.
  */
 export async function submitJob(
   client: Client,
   config: JobConfig,
   jobId: string,
   taskQueue: string,
+  kind: JobKindName = 'ingest',
 ): Promise<JobHandle> {
   const { collection, experiment, channel } = config.database;
   try {
-    return await client.workflow.start(ingestJob, {
+    return await client.workflow.start(kind === 'verify' ? verifyJob : ingestJob, {
       workflowId: jobId,
       taskQueue,
       args: [config],
       workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-      staticSummary: `boss-ingest ${collection}/${experiment}/${channel}`,
+      workflowIdReusePolicy: kind === 'verify' ? 'ALLOW_DUPLICATE' : 'ALLOW_DUPLICATE_FAILED_ONLY',
+      staticSummary: `boss-ingest ${kind === 'verify' ? 'verify ' : ''}${collection}/${experiment}/${channel}`,
       staticDetails:
         `source: ${config.client.path_processor.class} ${JSON.stringify(config.client.path_processor.params ?? {})}\n` +
         `destination: ${JSON.stringify(config.client.backend)}\n` +
@@ -156,13 +161,18 @@ export async function followJob(handle: JobHandle): Promise<Outcome> {
   }
 }
 
-export function printOutcome(jobId: string, outcome: Outcome): void {
-  console.log(`job ${jobId} ${outcome.message}`);
-  const failures = outcome.result?.failures ?? [];
+export function printOutcome(jobId: string, outcome: Outcome, kind: JobKindName = 'ingest'): void {
+  const verify = kind === 'verify';
+  console.log(`${verify ? 'verify ' : ''}job ${jobId} ${outcome.message}`);
+  const result = outcome.result;
+  if (verify && result?.state === 'completed')
+    console.log(`verified: all ${result.doneChunks} chunks as stored equal the source`);
+  const failures = result?.failures ?? [];
   if (failures.length > 0) {
-    console.log(
-      `${outcome.result!.failedChunks} chunk(s) failed${failures.length < outcome.result!.failedChunks ? ` (first ${failures.length} listed)` : ''}:`,
-    );
+    const what = verify ? 'differ from the source or could not be read' : 'failed';
+    console.log(`${result!.failedChunks} chunk(s) ${what}:`);
     for (const f of failures) console.log(`  chunk ${f.chunk}: ${f.file ? `${f.file}: ` : ''}${f.reason}`);
+    const more = result!.failedChunks - failures.length;
+    if (more > 0) console.log(`  ... and ${more} more not listed`);
   }
 }

@@ -14,6 +14,7 @@ import {
   startCommand,
   statusCommand,
   validateCommand,
+  verifyCommand,
   workerCommand,
 } from './commands.js';
 import { normaliseArgs } from './args.js';
@@ -78,8 +79,31 @@ function program(): Command {
     .description('submit (or join) a job and run worker processes on this node until it ends')
     .option('-p, --processes <n>', 'worker processes on this node', '1')
     .option(METRICS_OPTION, METRICS_HELP)
+    .option('--verify', 'after the job completes, verify what it stored against the source (see verify)')
     .action(async (config: string, opts) => {
       process.exitCode = await runCommand(config, opts);
+    });
+
+  connectionOptions(
+    root.command('verify').argument('<config>', 'job config file: the source and destination to compare'),
+  )
+    .description(
+      'read the source again and compare it chunk by chunk with the destination, with worker processes on this node; exit 1 when any chunk differs',
+    )
+    .option('-j, --job-id <id>', 'verify job id: joins the running verify with this id, or names the new one')
+    .option('--output <path>', 'verify a local OME-Zarr volume at PATH instead of the configured destination')
+    .addOption(
+      new Option(
+        '--datatype <type>',
+        'datatype of the --output volume (default: that of the first tile)',
+      ).choices(DATATYPES),
+    )
+    .option('--task-queue <queue>', 'Temporal task queue', DEFAULT_TASK_QUEUE)
+    .option('-a, --api-token <token>', 'Boss API token (handed to local workers only, never to Temporal)')
+    .option('-p, --processes <n>', 'worker processes on this node', '1')
+    .option(METRICS_OPTION, METRICS_HELP)
+    .action(async (config: string, opts) => {
+      process.exitCode = await verifyCommand(config, opts);
     });
 
   jobOptions(connectionOptions(root.command('start').argument('<config>', 'job config file')))

@@ -2,12 +2,12 @@
  * The Boss destination: one cutout POST per chunk, aligned to the 512x512x16 cuboid grid, with its
  * time range [t, t + 1), body blosc-compressed C-order (z, y, x) in the channel's datatype.
  */
-import type { CutoutBox } from '../boss/api.js';
+import { BossError, cutoutPath, type CutoutBox } from '../boss/api.js';
 import { bossApi } from '../boss/client.js';
 import { bossPreflight, bossUrl, PreflightError } from '../boss/preflight.js';
 import { copyBox, boxVoxels } from '../extent/box.js';
 import { BOSS_CUBOID, wholeChunk, type ChunkBox } from '../extent/grid.js';
-import { encodeChunk } from './codec.js';
+import { decodeChunk, encodeChunk } from './codec.js';
 import { BYTES_PER_VOXEL } from './datatype.js';
 import type { Destination, DestinationSpecBase } from './types.js';
 
@@ -34,10 +34,13 @@ function boxSamples(spec: BossChannel, box: ChunkBox, samples: Uint8Array): Uint
 
 export const bossDestination: Destination<BossChannel> = {
   datatypeFrom: 'destination',
-  async resolve(config, { extent, sourceDatatype, token }) {
+  async resolve(config, { extent, sourceDatatype, token, readOnly }) {
     const backend = config.client.backend;
     if (backend.name !== 'boss') throw new PreflightError(`client.backend.name is ${backend.name}, not boss`);
-    const { datatype, checks } = await bossPreflight(config, backend, extent, sourceDatatype, { token });
+    const { datatype, checks } = await bossPreflight(config, backend, extent, sourceDatatype, {
+      token,
+      writeProbe: !readOnly,
+    });
     const { collection, experiment, channel } = config.database;
     const spec: BossChannel = {
       name: 'boss',
@@ -60,18 +63,37 @@ export const bossDestination: Destination<BossChannel> = {
   async write(spec, box, samples) {
     const body = boxSamples(spec, box, samples);
     if (spec.skipZeroChunks && body.every((v) => v === 0)) return { skipped: true };
-    const cutout: CutoutBox = {
-      collection: spec.collection,
-      experiment: spec.experiment,
-      channel: spec.channel,
-      resolution: spec.resolution,
-      x: box.x,
-      y: box.y,
-      z: box.z,
-      // Always: without a time range the Boss writes to the channel's default_time_sample.
-      t: [box.t, box.t + 1],
-    };
-    await bossApi(spec.baseUrl).postCutout(cutout, await encodeChunk('blosc', body));
+    await bossApi(spec.baseUrl).postCutout(cutoutOf(spec, box), await encodeChunk('blosc', body));
     return { written: true };
   },
+  // The Boss answers zeros where nothing was written, so a chunk is never missing.
+  async read(spec, box) {
+    const body = await decodeChunk('blosc', await bossApi(spec.baseUrl).getCutout(cutoutOf(spec, box)));
+    const bytes = BYTES_PER_VOXEL[spec.datatype];
+    if (body.length !== boxVoxels(box) * bytes)
+      throw new BossError(
+        `cutout GET ${cutoutPath(cutoutOf(spec, box))} came back as ${body.length} bytes, not ${boxVoxels(box) * bytes}`,
+        0,
+      );
+    const whole = wholeChunk(spec.chunk, box.coord);
+    const samples = new Uint8Array(boxVoxels(whole) * bytes);
+    copyBox(body, box, samples, whole, bytes);
+    return samples;
+  },
+  // The preflight in `resolve` found the channel.
+  checkReadable: async () => {},
 };
+
+function cutoutOf(spec: BossChannel, box: ChunkBox): CutoutBox {
+  return {
+    collection: spec.collection,
+    experiment: spec.experiment,
+    channel: spec.channel,
+    resolution: spec.resolution,
+    x: box.x,
+    y: box.y,
+    z: box.z,
+    // Always: without a time range the Boss reads and writes the channel's default_time_sample.
+    t: [box.t, box.t + 1],
+  };
+}

@@ -1,5 +1,6 @@
 /** Accepts every chunk and keeps none: measures the engine without storage. */
 import { BOSS_CUBOID, formatChunkShape } from '../extent/grid.js';
+import { VolumeError } from '../errors.js';
 import type { Destination, DestinationSpecBase } from './types.js';
 
 export interface Discard extends DestinationSpecBase {
@@ -15,5 +16,9 @@ export const discardDestination: Destination<Discard> = {
   },
   describe: (spec) => `discard (${spec.datatype}, ${formatChunkShape(spec.chunk)})`,
   prepare: async () => {}, // nothing to create
+  read: async () => undefined, // nothing stored
   write: async () => ({ written: true }),
+  checkReadable: async () => {
+    throw new VolumeError('the discard destination keeps no chunks: there is nothing to verify');
+  },
 };

@@ -84,10 +84,16 @@ export async function prepareDestination(spec: DestinationSpec, extent: Extent):
   await (await destinationOf(spec.name)).prepare(spec, extent);
 }
 
+/** Throws when the destination holds nothing the spec can read back (verify). */
+export async function checkReadable(spec: DestinationSpec): Promise<void> {
+  await (await destinationOf(spec.name)).checkReadable(spec);
+}
+
 /** A destination bound to its spec: what a chunk thread writes through. */
 export interface OpenDestination {
   spec: DestinationSpec;
   write(box: ChunkBox, samples: Uint8Array): Promise<WriteOutcome>;
+  read(box: ChunkBox): Promise<Uint8Array | undefined>;
 }
 
 /** Open destinations of this thread, by spec: a thread serves rows of a few jobs at a time. */
@@ -101,6 +107,7 @@ export function openDestination(spec: DestinationSpec): Promise<OpenDestination>
     opened = destinationOf(spec.name).then((d) => ({
       spec,
       write: (box, samples) => d.write(spec, box, samples),
+      read: (box) => d.read(spec, box),
     }));
     open.set(key, opened);
     opened.catch(() => open.delete(key));

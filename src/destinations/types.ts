@@ -23,6 +23,8 @@ export interface DestinationFacts {
   sourceDatatype?: TileDatatype;
   /** A Boss token handed in by the CLI (`validate`); workers read theirs from their environment. */
   token?: string;
+  /** The job only reads the destination (verify): nothing may be written, not even a probe. */
+  readOnly?: boolean;
 }
 
 export interface Resolved<S> {
@@ -46,6 +48,13 @@ export interface DestinationCommon<S extends DestinationSpecBase> {
    * other jobs write the same chunk at the same time.
    */
   write(spec: S, box: ChunkBox, samples: Uint8Array): Promise<WriteOutcome>;
+  /**
+   * The box of one chunk as stored, in a whole chunk's (z, y, x) samples (what lies outside the
+   * box is unspecified), or undefined when the chunk was never stored (it reads as zeros). Verify's read.
+   */
+  read(spec: S, box: ChunkBox): Promise<Uint8Array | undefined>;
+  /** Throws, naming what is missing, when there is nothing the spec can read (verify, before any chunk). */
+  checkReadable(spec: S): Promise<void>;
 }
 
 /**

@@ -240,6 +240,21 @@ export async function writeZarrChunk(
   });
 }
 
+/**
+ * Checks that the volume exists and that its array 0 stores chunks the way the spec reads them
+ * (datatype, chunks, codecs, axes), before anything is read from it.
+ */
+export async function checkZarrVolume(volume: ZarrVolume): Promise<void> {
+  const arrayFile = path.join(volume.path, '0', 'zarr.json');
+  const array = await readJson<ZarrArrayMetadata>(arrayFile);
+  if (!array) throw new VolumeError(`${volume.path}: no OME-Zarr volume here (${arrayFile} not found)`);
+  const mismatch = firstMismatch(array, arrayMetadata(volume, storedShape(array)));
+  if (mismatch)
+    throw new VolumeError(
+      `${arrayFile}: ${mismatch.key} is ${JSON.stringify(mismatch.found)} but the config gives ${JSON.stringify(mismatch.wanted)}`,
+    );
+}
+
 /** The chunk's stored samples, or undefined when it was never written. */
 export async function readZarrChunk(
   volume: ZarrVolume,
@@ -353,4 +368,6 @@ export const zarrDestination: Destination<ZarrVolume> = {
     await writeZarrChunk(spec, box, samples);
     return { written: true };
   },
+  read: (spec, box) => readZarrChunk(spec, box.coord),
+  checkReadable: checkZarrVolume,
 };

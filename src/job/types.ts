@@ -2,6 +2,7 @@
 import type { JobConfig } from '../config/types.js';
 import type { DestinationSpec } from '../destinations/index.js';
 import type { Grid } from '../extent/grid.js';
+import type { VoxelDifference } from '../verify/compare.js';
 
 /** Everything a worker needs to process any chunk of the job. */
 export interface JobSpec {
@@ -23,6 +24,8 @@ export interface ChunkFailure {
   chunk: number;
   file?: string;
   reason: string;
+  /** Verify: the chunk as stored differs from the source, first at this voxel. */
+  difference?: VoxelDifference;
 }
 
 export interface BatchInput {

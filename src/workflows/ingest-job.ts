@@ -22,12 +22,14 @@ import { downsampleChannel, wantsDownsample } from './downsample.js';
 
 export { cancelSignal, progressQuery };
 
-const { prepareJob } = wf.proxyActivities<typeof activities>({
+/** The plan activity (prepareJob) of every kind of job. */
+export const planActivities = wf.proxyActivities<typeof activities>({
   startToCloseTimeout: '10 minutes',
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5 },
 });
 
-const { ingestBatch } = wf.proxyActivities<typeof activities>({
+/** The batch activities (ingestBatch, verifyBatch) of every kind of job. */
+export const batchActivities = wf.proxyActivities<typeof activities>({
   startToCloseTimeout: '1 hour',
   // Short, so a killed worker's batch is retried within seconds and a cancel reaches activities fast.
   heartbeatTimeout: '10s',
@@ -40,6 +42,23 @@ const { ingestBatch } = wf.proxyActivities<typeof activities>({
     nonRetryableErrorTypes: [FAILURE.jobError],
   },
 });
+
+/**
+ * What makes a job an ingest or a verify: its plan and its batches. The engine (window,
+ * checkpoints, continue-as-new, cancel) is the same for both.
+ */
+export interface JobKind {
+  plan(config: JobConfig): Promise<JobPlan>;
+  batch: typeof batchActivities.ingestBatch;
+  /** The job writes: the stages after its chunks (the Boss's downsample) are its to run. */
+  writes: boolean;
+}
+
+const INGEST: JobKind = {
+  plan: (config) => planActivities.prepareJob(config),
+  batch: batchActivities.ingestBatch,
+  writes: true,
+};
 
 /** The workflow's input: the validated-at-submit config, and what the previous run hands on. */
 export type IngestJobInput = [config: JobConfig, carry?: JobCarry];
@@ -60,7 +79,12 @@ interface RunState {
   next: number;
 }
 
-export async function ingestJob(...[config, carry]: IngestJobInput): Promise<JobResult> {
+export function ingestJob(...[config, carry]: IngestJobInput): Promise<JobResult> {
+  return runJob(INGEST, config, carry);
+}
+
+/** A job of any kind, in one workflow run; it continues as new (as the same workflow) while work is left. */
+export async function runJob(kind: JobKind, config: JobConfig, carry?: JobCarry): Promise<JobResult> {
   const state: RunState = {
     progress: carry
       ? { ...carry.progress, run: carry.progress.run + 1 }
@@ -79,7 +103,7 @@ export async function ingestJob(...[config, carry]: IngestJobInput): Promise<Job
 
   let plan: JobPlan;
   try {
-    plan = await work.run(() => planJob(config, carry, state));
+    plan = await work.run(() => planJob(kind, config, carry, state));
   } catch (err) {
     if (!wf.isCancellation(err)) throw failJob(state, rootMessage(err));
     return stopped(state);
@@ -87,7 +111,7 @@ export async function ingestJob(...[config, carry]: IngestJobInput): Promise<Job
   const settings = engineSettings(plan.job.config, plan.totalChunks);
   const window = new BatchWindow(settings.window, state.progress, state.failures, settings.failureStop);
   try {
-    await work.run(() => runBatches(plan, settings, state, window));
+    await work.run(() => runBatches(kind, plan, settings, state, window));
   } catch (err) {
     if (!wf.isCancellation(err)) throw err;
     // Let in-flight batches stop and report what they wrote, so the counts match the volume.
@@ -108,7 +132,7 @@ export async function ingestJob(...[config, carry]: IngestJobInput): Promise<Job
     return wf.continueAsNew<typeof ingestJob>(config, next);
   }
   state.progress.state = finalState(state.progress, false);
-  if (state.progress.state === 'completed' && wantsDownsample(plan.job)) {
+  if (state.progress.state === 'completed' && kind.writes && wantsDownsample(plan.job)) {
     try {
       await work.run(() => downsampleChannel(plan.job, state.progress, () => publish(state)));
     } catch (err) {
@@ -122,9 +146,14 @@ export async function ingestJob(...[config, carry]: IngestJobInput): Promise<Job
 }
 
 /** The plan: the previous run's, or a new one from the prepare activity. */
-async function planJob(config: JobConfig, carry: JobCarry | undefined, state: RunState): Promise<JobPlan> {
+async function planJob(
+  kind: JobKind,
+  config: JobConfig,
+  carry: JobCarry | undefined,
+  state: RunState,
+): Promise<JobPlan> {
   if (carry) return carry.plan;
-  const plan = await prepareJob(config);
+  const plan = await kind.plan(config);
   recordPlan(state.progress, plan);
   publish(state);
   wf.log.info('job planned', { totalChunks: plan.totalChunks, destination: plan.destination });
@@ -136,6 +165,7 @@ async function planJob(config: JobConfig, carry: JobCarry | undefined, state: Ru
  * fails the job, or when the run has done enough to continue as new.
  */
 async function runBatches(
+  kind: JobKind,
   plan: JobPlan,
   settings: EngineSettings,
   state: RunState,
@@ -154,7 +184,7 @@ async function runBatches(
       end: Math.min(state.next + settings.chunksPerBatch, plan.totalChunks),
     };
     window.launch(range);
-    void batches.run(() => runBatch(plan, range, state, window, batches));
+    void batches.run(() => runBatch(kind, plan, range, state, window, batches));
     state.next = range.end;
   }
   await wf.condition(() => window.drained);
@@ -162,6 +192,7 @@ async function runBatches(
 
 /** One launched batch activity, its outcome recorded in the window. Never throws. */
 async function runBatch(
+  kind: JobKind,
   plan: JobPlan,
   range: BatchRange,
   state: RunState,
@@ -170,7 +201,7 @@ async function runBatch(
 ): Promise<void> {
   const summary = `chunks ${range.first}-${range.end - 1} of ${plan.totalChunks}`;
   try {
-    const result = await ingestBatch.executeWithOptions({ summary }, [{ job: plan.job, ...range }]);
+    const result = await kind.batch.executeWithOptions({ summary }, [{ job: plan.job, ...range }]);
     if (window.onResult(range, result, new Date())) {
       wf.log.warn('the job stops: its chunks keep failing', { ...range, reason: window.fatal });
       batches.cancel();

@@ -1,0 +1,66 @@
+/**
+ * Verifies one row of chunks: assembles them from the source as the ingest does, reads each as
+ * stored, and compares them. Runs inside a chunk thread (see verify-task.ts). Counted like the
+ * ingest's rows, so the engine's batches, checkpoints and progress serve verify unchanged:
+ * `written` counts the chunks found equal, `failures` the ones that differ or could not be read.
+ */
+import { BossError } from '../errors.js';
+import { assembleRow, type RowChunk, type RowResult } from '../chunks/row.js';
+import { openDestination, type OpenDestination } from '../destinations/index.js';
+import { boxVoxels } from '../extent/box.js';
+import type { ChunkFailure, JobSpec } from '../job/types.js';
+import { firstDifference, formatDifference } from './compare.js';
+
+export async function verifyRow(job: JobSpec, first: number, end: number): Promise<RowResult> {
+  const destination = await openDestination(job.destination);
+  const { chunks, failed } = await assembleRow(job, first, end);
+  const result: RowResult = { written: 0, skipped: 0, voxels: 0, failures: [] };
+  await Promise.all(
+    chunks
+      .filter((c) => !failed.has(c.index))
+      .map(async (c) => {
+        const failure = await verifyChunk(job, destination, c);
+        if (failure) failed.set(c.index, failure);
+        else {
+          result.written++;
+          result.voxels += boxVoxels(c.box);
+        }
+      }),
+  );
+  result.failures = [...failed.values()].sort((a, b) => a.chunk - b.chunk);
+  return result;
+}
+
+/** The chunk's difference or read failure, or undefined when it is stored as the source gives it. */
+async function verifyChunk(
+  job: JobSpec,
+  destination: OpenDestination,
+  chunk: RowChunk,
+): Promise<ChunkFailure | undefined> {
+  const name = chunkName(chunk);
+  let stored;
+  try {
+    stored = await destination.read(chunk.box);
+  } catch (err) {
+    // A Boss's answer decides for the whole job (retry, or a token that cannot read); a stored
+    // chunk that cannot be decoded is this chunk's finding.
+    if (err instanceof BossError) throw err;
+    return { chunk: chunk.index, reason: `${name}: cannot be read: ${(err as Error).message}` };
+  }
+  const difference = firstDifference(
+    chunk.box,
+    job.grid.chunk,
+    job.destination.datatype,
+    chunk.samples,
+    stored,
+  );
+  if (!difference) return undefined;
+  return { chunk: chunk.index, reason: `${name}: ${formatDifference(difference)}`, difference };
+}
+
+/** "chunk t/z/y/x (x 0:512, y 0:512, z 0:16)": the grid key and the voxels compared. */
+function chunkName({ box }: RowChunk): string {
+  const { coord } = box;
+  const r = (v: [number, number]) => `${v[0]}:${v[1]}`;
+  return `chunk ${coord.t}/${coord.z}/${coord.y}/${coord.x} (x ${r(box.x)}, y ${r(box.y)}, z ${r(box.z)}, t ${box.t})`;
+}
