@@ -24,6 +24,7 @@ import {
   type ZarrVolume,
 } from '../src/destinations/zarr.js';
 import { wholeChunk, type ChunkBox, type ChunkShape, type Extent } from '../src/extent/grid.js';
+import { openZarr } from '../src/volumes/zarr.js';
 import { readWithZarrPython, runPython, tempDir } from './harness/env.js';
 
 const value = (x: number, y: number, z: number) => (7 * x + 13 * y + 31 * z + 1) % 251;
@@ -254,6 +255,15 @@ describe('Zarr v3 sharding', function () {
     const outside = new Uint16Array(expected.buffer);
     for (let i = 0; i < outside.length; i++) if (outside[i] === 0xbeef) outside[i] = 0;
     assert.deepEqual(ours, expected, 'our reader: the edge shard, 0 beyond the array');
+    // The zarr volume source (what a volumetric job reads) reads the sharded array too.
+    const source = await openZarr({ location: volume.path });
+    const box = await source.readBox({ x: [3, 19], y: [2, 11], z: [1, 7] });
+    let sourceMismatches = 0;
+    for (let z = 1; z < 7; z++)
+      for (let y = 2; y < 11; y++)
+        for (let x = 3; x < 19; x++)
+          if (box[((z - 1) * 9 + (y - 2)) * 16 + (x - 3)] !== value(x, y, z)) sourceMismatches++;
+    assert.equal(sourceMismatches, 0);
     const files = readdirSync(path.join(volume.path, '0', 'c'), {
       recursive: true,
       withFileTypes: true,
