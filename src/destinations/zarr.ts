@@ -387,6 +387,10 @@ export const zarrDestination: Destination<ZarrVolume> = {
       ...(backend.voxel_size ? { voxelSize: backend.voxel_size } : {}),
       ...(backend.voxel_unit ? { unit: backend.voxel_unit } : {}),
     };
+    if (backend.multiscale !== undefined && backend.shard_size !== undefined)
+      throw new VolumeError(
+        'client.backend.multiscale: pyramids of sharded volumes are not built yet; remove multiscale or shard_size',
+      );
     if (backend.multiscale !== undefined)
       throw new VolumeError(
         'client.backend.multiscale: the ingest does not build pyramids yet (issue 12); remove it',
