@@ -273,6 +273,25 @@ describe('Zarr v3 sharding', function () {
     assert.ok(files.length * 4 <= chunks, `${files.length} shard files for ${chunks} chunks`);
   });
 
+  it('a time series: shards of one time point, read back exactly by zarr-python', async () => {
+    const volume = { ...shardedVolume(path.join(dir, 'series.ome.zarr'), 'blosc'), timeAxis: true };
+    await openZarrVolume(volume, { x: [0, 8], y: [0, 6], z: [0, 4], t: [0, 2] });
+    const coord = { t: 1, z: 0, y: 0, x: 0 };
+    const box = { ...wholeChunk(SHARD, coord), coord };
+    const samples = new Uint16Array(SHARD.x * SHARD.y * SHARD.z);
+    for (let z = 0; z < SHARD.z; z++)
+      for (let y = 0; y < SHARD.y; y++)
+        for (let x = 0; x < SHARD.x; x++) samples[(z * SHARD.y + y) * SHARD.x + x] = value(x, y, z);
+    await writeZarrShard(volume, box, new Uint8Array(samples.buffer));
+    const read = await readWithZarrPython(volume.path);
+    assert.deepEqual(read.shape, [2, SHARD.z, SHARD.y, SHARD.x]);
+    assert.deepEqual(read.shards, [1, SHARD.z, SHARD.y, SHARD.x]);
+    assert.deepEqual(read.chunks, [1, CHUNK.z, CHUNK.y, CHUNK.x]);
+    const n = samples.length;
+    const stored = Array.from({ length: 2 * n }, (_, i) => read.data.readUInt16LE(2 * i));
+    assert.deepEqual(stored, [...new Array<number>(n).fill(0), ...samples], 't 0 is empty, t 1 the shard');
+  });
+
   it('an all-zero inner chunk is left out of its shard, and a shard of zeros leaves no file', async () => {
     const volume = shardedVolume(path.join(dir, 'zeros.ome.zarr'), 'zstd');
     await openZarrVolume(volume, { x: [0, 8], y: [0, 6], z: [0, 4], t: [0, 1] });
