@@ -5,7 +5,8 @@
  *   python: Pillow + numpy + zarr-python on a process pool (bench/peers/pillow_zarr.py);
  *   Pillow decode: that script decoding only;
  *   decoders: boss-ingest's exact decoders on all cores, nothing else (the limit);
- *   ingest: a job into a local OME-Zarr volume (defaults), server and worker warm.
+ *   ingest: a job into a local OME-Zarr volume (defaults), server and worker warm;
+ *   ingest, sharded: the same job into a sharded volume (shard_size SHARD_SIZE).
  * Then where a chunk's time goes, and single figures: verify beside the ingest it checks, two
  * worker processes, zstd, the Boss emulator, time series, `boss-ingest run` start-up.
  * `npm run bench -- --config JOB.json` measures another stack (any tile job config) instead;
@@ -213,8 +214,18 @@ interface Stack {
   bytesPerVoxel: number;
 }
 
-type Contender = 'python' | 'Pillow decode' | 'decoders' | 'ingest';
-const CONTENDERS: Contender[] = ['python', 'Pillow decode', 'decoders', 'ingest'];
+type Contender = 'python' | 'Pillow decode' | 'decoders' | 'ingest' | 'ingest, sharded';
+const CONTENDERS: Contender[] = ['python', 'Pillow decode', 'decoders', 'ingest', 'ingest, sharded'];
+
+/** 2 x 2 x 1 Boss cuboids per shard: 4x fewer files, and still 16 shards per stack for the threads. */
+const SHARD_SIZE = { x: 1024, y: 1024, z: 16 };
+
+function sharded(config: JobConfig): JobConfig {
+  return {
+    ...config,
+    client: { ...config.client, backend: { ...config.client.backend, shard_size: SHARD_SIZE } },
+  } as JobConfig;
+}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -254,8 +265,10 @@ async function measure(
       return pythonPeer(s.stack, { decodeOnly: true });
     case 'decoders':
       return decodeLimit(await tileFiles(s.config), cores);
-    case 'ingest': {
-      const f = await ingestWarm(server, s.config, s.bytesPerVoxel);
+    case 'ingest':
+    case 'ingest, sharded': {
+      const config = who === 'ingest' ? s.config : sharded(s.config);
+      const f = await ingestWarm(server, config, s.bytesPerVoxel);
       if (f.state !== 'completed') throw new Error(`the bench job ended ${f.state}`);
       return f;
     }
@@ -376,6 +389,10 @@ async function main(): Promise<void> {
       say(
         `  ${s.label}`,
         `ingest / fastest exact decoder ${(ours / limit).toFixed(2)} (target >= 0.8), ingest / python ${(ours / best(s, 'python').mibs).toFixed(2)} (target >= 2)`,
+      );
+      say(
+        `  ${s.label}, sharded ${SHARD_SIZE.z}x${SHARD_SIZE.y}x${SHARD_SIZE.x}`,
+        `sharded / plain ingest time ${(best(s, 'ingest, sharded').min / best(s, 'ingest').min).toFixed(2)} (target 0.9 to 1.1)`,
       );
     }
 

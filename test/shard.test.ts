@@ -2,7 +2,7 @@
 // by zarr-python, shards zarr-python writes are read exactly by us, and a read-modify-write keeps
 // every inner chunk it does not replace.
 import { strict as assert } from 'node:assert';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Compressor } from '../src/config/types.js';
 import { decodeChunk, encodeChunk } from '../src/destinations/codec.js';
@@ -16,8 +16,15 @@ import {
   shardOf,
   ShardError,
 } from '../src/destinations/shard.js';
-import { openZarrVolume, writeZarrShard, type ZarrVolume } from '../src/destinations/zarr.js';
-import type { ChunkCoord, ChunkShape, Extent } from '../src/extent/grid.js';
+import {
+  chunkFile,
+  openZarrVolume,
+  readZarrChunk,
+  writeZarrShard,
+  type ZarrVolume,
+} from '../src/destinations/zarr.js';
+import { wholeChunk, type ChunkBox, type ChunkShape, type Extent } from '../src/extent/grid.js';
+import { openZarr } from '../src/volumes/zarr.js';
 import { readWithZarrPython, runPython, tempDir } from './harness/env.js';
 
 const value = (x: number, y: number, z: number) => (7 * x + 13 * y + 31 * z + 1) % 251;
@@ -42,6 +49,19 @@ function chunkSamples(cx: number, cy: number, cz: number, box: number[][]): Uint
 }
 
 const PER = chunksPerShard(SHARD, CHUNK);
+
+/** A sharded uint16 volume as the zarr destination resolves one: the job writes whole shards. */
+function shardedVolume(at: string, compressor: Compressor): ZarrVolume {
+  return {
+    name: 'zarr',
+    path: at,
+    datatype: 'uint16',
+    compressor,
+    chunk: SHARD,
+    innerChunk: CHUNK,
+    timeAxis: false,
+  };
+}
 const COUNT = PER.x * PER.y * PER.z;
 const grid = (n: number, size: number) => Math.ceil(n / size);
 
@@ -173,56 +193,122 @@ describe('Zarr v3 sharding', function () {
     });
   }
 
-  it("a sharded volume: two writes into one shard keep each other's chunks, zarr-python reads it exactly", async () => {
-    const volume: ZarrVolume = {
-      name: 'zarr',
-      path: path.join(dir, 'sharded.ome.zarr'),
-      datatype: 'uint16',
-      compressor: 'blosc',
-      chunk: CHUNK,
-      shard: SHARD,
-      timeAxis: false,
-    };
-    const extent = { x: [0, SHAPE[2]], y: [0, SHAPE[1]], z: [0, SHAPE[0]], t: [0, 1] } as Extent;
+  it("a sharded volume: two writers of one shard at once keep each other's voxels, zarr-python reads it exactly", async () => {
+    const volume = shardedVolume(path.join(dir, 'sharded.ome.zarr'), 'blosc');
+    const [Z, Y, X] = SHAPE;
+    const extent = { x: [0, X], y: [0, Y], z: [0, Z], t: [0, 1] } as Extent;
     await openZarrVolume(volume, extent);
-    const all = [
-      [0, SHAPE[0]],
-      [0, SHAPE[1]],
-      [0, SHAPE[2]],
-    ];
-    const byShard = new Map<string, { shard: ChunkCoord; chunks: Map<number, Uint8Array> }[]>();
-    let chunks = 0;
-    for (let cz = 0; cz < grid(SHAPE[0], CHUNK.z); cz++)
-      for (let cy = 0; cy < grid(SHAPE[1], CHUNK.y); cy++)
-        for (let cx = 0; cx < grid(SHAPE[2], CHUNK.x); cx++) {
-          const { shard, inner } = shardOf({ t: 0, z: cz, y: cy, x: cx }, PER);
-          const key = JSON.stringify(shard);
-          // Even and odd inner chunks go in two separate writes of the shard.
-          const parts = byShard.get(key) ?? [
-            { shard, chunks: new Map() },
-            { shard, chunks: new Map() },
-          ];
-          parts[inner % 2]!.chunks.set(inner, chunkSamples(cx, cy, cz, all));
-          byShard.set(key, parts);
-          chunks++;
+    /** The whole shard's samples: the formula inside `box`, junk the writer must not store elsewhere. */
+    const shardSamples = (box: ChunkBox) => {
+      const whole = wholeChunk(SHARD, box.coord);
+      const out = new Uint16Array(SHARD.x * SHARD.y * SHARD.z).fill(0xbeef);
+      for (let z = box.z[0]; z < box.z[1]; z++)
+        for (let y = box.y[0]; y < box.y[1]; y++)
+          for (let x = box.x[0]; x < box.x[1]; x++)
+            out[((z - whole.z[0]) * SHARD.y + (y - whole.y[0])) * SHARD.x + (x - whole.x[0])] = value(
+              x,
+              y,
+              z,
+            );
+      return new Uint8Array(out.buffer);
+    };
+    // Each shard is written by two writers at once, split at x = 5 (inside an inner chunk), so
+    // both merge into an inner chunk the other writes too.
+    const writes: Promise<void>[] = [];
+    let shards = 0;
+    for (let sz = 0; sz < grid(Z, SHARD.z); sz++)
+      for (let sy = 0; sy < grid(Y, SHARD.y); sy++)
+        for (let sx = 0; sx < grid(X, SHARD.x); sx++) {
+          const coord = { t: 0, z: sz, y: sy, x: sx };
+          const whole = wholeChunk(SHARD, coord);
+          const clip = (r: [number, number], n: number): [number, number] => [r[0], Math.min(r[1], n)];
+          const box = { ...whole, coord, x: clip(whole.x, X), y: clip(whole.y, Y), z: clip(whole.z, Z) };
+          const split = Math.min(whole.x[0] + 5, box.x[1]);
+          for (const x of [
+            [box.x[0], split],
+            [split, box.x[1]],
+          ] as [number, number][])
+            if (x[0] < x[1]) {
+              const part = { ...box, x };
+              writes.push(writeZarrShard(volume, part, shardSamples(part)));
+            }
+          shards++;
         }
-    for (const parts of byShard.values())
-      for (const part of parts) await writeZarrShard(volume, part.shard, part.chunks);
+    await Promise.all(writes);
     const read = await readWithZarrPython(volume.path);
     assert.deepEqual(read.shards, [SHARD.z, SHARD.y, SHARD.x]);
-    const [Z, Y, X] = SHAPE;
+    assert.deepEqual(read.chunks, [CHUNK.z, CHUNK.y, CHUNK.x]);
     let mismatches = 0;
     for (let z = 0; z < Z; z++)
       for (let y = 0; y < Y; y++)
         for (let x = 0; x < X; x++)
           if (read.data.readUInt16LE(2 * ((z * Y + y) * X + x)) !== value(x, y, z)) mismatches++;
     assert.equal(mismatches, 0);
+    const ours = await readZarrChunk(volume, { t: 0, z: 1, y: 1, x: 2 });
+    const expected = shardSamples({
+      ...wholeChunk(SHARD, { t: 0, z: 1, y: 1, x: 2 }),
+      coord: { t: 0, z: 1, y: 1, x: 2 },
+      z: [4, 7],
+      y: [6, 11],
+      x: [16, 19],
+    });
+    const outside = new Uint16Array(expected.buffer);
+    for (let i = 0; i < outside.length; i++) if (outside[i] === 0xbeef) outside[i] = 0;
+    assert.deepEqual(ours, expected, 'our reader: the edge shard, 0 beyond the array');
+    // The zarr volume source (what a volumetric job reads) reads the sharded array too.
+    const source = await openZarr({ location: volume.path });
+    const box = await source.readBox({ x: [3, 19], y: [2, 11], z: [1, 7] });
+    let sourceMismatches = 0;
+    for (let z = 1; z < 7; z++)
+      for (let y = 2; y < 11; y++)
+        for (let x = 3; x < 19; x++)
+          if (box[((z - 1) * 9 + (y - 2)) * 16 + (x - 3)] !== value(x, y, z)) sourceMismatches++;
+    assert.equal(sourceMismatches, 0);
     const files = readdirSync(path.join(volume.path, '0', 'c'), {
       recursive: true,
       withFileTypes: true,
     }).filter((f) => f.isFile());
-    assert.equal(files.length, byShard.size);
+    assert.equal(files.length, shards);
+    const chunks = grid(Z, CHUNK.z) * grid(Y, CHUNK.y) * grid(X, CHUNK.x);
     assert.ok(files.length * 4 <= chunks, `${files.length} shard files for ${chunks} chunks`);
+  });
+
+  it('a time series: shards of one time point, read back exactly by zarr-python', async () => {
+    const volume = { ...shardedVolume(path.join(dir, 'series.ome.zarr'), 'blosc'), timeAxis: true };
+    await openZarrVolume(volume, { x: [0, 8], y: [0, 6], z: [0, 4], t: [0, 2] });
+    const coord = { t: 1, z: 0, y: 0, x: 0 };
+    const box = { ...wholeChunk(SHARD, coord), coord };
+    const samples = new Uint16Array(SHARD.x * SHARD.y * SHARD.z);
+    for (let z = 0; z < SHARD.z; z++)
+      for (let y = 0; y < SHARD.y; y++)
+        for (let x = 0; x < SHARD.x; x++) samples[(z * SHARD.y + y) * SHARD.x + x] = value(x, y, z);
+    await writeZarrShard(volume, box, new Uint8Array(samples.buffer));
+    const read = await readWithZarrPython(volume.path);
+    assert.deepEqual(read.shape, [2, SHARD.z, SHARD.y, SHARD.x]);
+    assert.deepEqual(read.shards, [1, SHARD.z, SHARD.y, SHARD.x]);
+    assert.deepEqual(read.chunks, [1, CHUNK.z, CHUNK.y, CHUNK.x]);
+    const n = samples.length;
+    const stored = Array.from({ length: 2 * n }, (_, i) => read.data.readUInt16LE(2 * i));
+    assert.deepEqual(stored, [...new Array<number>(n).fill(0), ...samples], 't 0 is empty, t 1 the shard');
+  });
+
+  it('an all-zero inner chunk is left out of its shard, and a shard of zeros leaves no file', async () => {
+    const volume = shardedVolume(path.join(dir, 'zeros.ome.zarr'), 'zstd');
+    await openZarrVolume(volume, { x: [0, 8], y: [0, 6], z: [0, 4], t: [0, 1] });
+    const coord = { t: 0, z: 0, y: 0, x: 0 };
+    const box = { ...wholeChunk(SHARD, coord), coord };
+    const samples = new Uint16Array(SHARD.x * SHARD.y * SHARD.z);
+    samples[0] = 5;
+    await writeZarrShard(volume, box, new Uint8Array(samples.buffer));
+    const file = chunkFile(volume, coord);
+    const stored = decodeShard(readFileSync(file), COUNT);
+    assert.deepEqual(
+      stored.map((c) => c !== undefined),
+      [true, ...new Array<boolean>(COUNT - 1).fill(false)],
+    );
+    await writeZarrShard(volume, box, new Uint8Array(SHARD.x * SHARD.y * SHARD.z * 2));
+    assert.equal(existsSync(file), false);
+    assert.equal(await readZarrChunk(volume, coord), undefined);
   });
 
   it('a read-modify-write replaces the given inner chunks and keeps the others byte for byte', () => {

@@ -227,19 +227,46 @@ describe('OME-Zarr destination', () => {
     assert.deepEqual(ms!.datasets[0]!.coordinateTransformations, [{ type: 'scale', scale: [40, 5, 4] }]);
   });
 
-  it('refuses a pyramid or shards it cannot build yet, naming the field', async () => {
-    for (const [key, value] of [
-      ['multiscale', {}],
-      ['shard_size', { x: 16, y: 12, z: 4 }],
-    ] as const) {
-      const config = {
-        client: { backend: { name: 'zarr', path: path.join(dir, 'v'), [key]: value } },
-      } as unknown as JobConfig;
-      await assert.rejects(
-        zarrDestination.resolve(config, { extent: EXTENT, datatype: 'uint8' }),
-        new RegExp(`client.backend.${key}: the ingest does not build`),
-      );
-    }
+  it('refuses a pyramid it cannot build yet, naming the field', async () => {
+    const config = {
+      client: { backend: { name: 'zarr', path: path.join(dir, 'v'), multiscale: {} } },
+    } as unknown as JobConfig;
+    await assert.rejects(
+      zarrDestination.resolve(config, { extent: EXTENT, datatype: 'uint8' }),
+      /client.backend.multiscale: the ingest does not build/,
+    );
+  });
+
+  it('with shard_size, the job writes whole shards of the configured chunks; a shard too big for a thread is refused', async () => {
+    const backend = { name: 'zarr', path: path.join(dir, 'v'), chunk_size: { x: 64, y: 64, z: 4 } };
+    const sharded = (shard_size: object) =>
+      ({ client: { backend: { ...backend, shard_size } } }) as unknown as JobConfig;
+    const { spec } = await zarrDestination.resolve(sharded({ x: 256, y: 128, z: 4 }), {
+      extent: EXTENT,
+      datatype: 'uint16',
+    });
+    assert.deepEqual(spec.chunk, { x: 256, y: 128, z: 4 });
+    assert.deepEqual(spec.innerChunk, { x: 64, y: 64, z: 4 });
+    assert.match(zarrDestination.describe(spec), /shards 4x128x256 of chunks 4x64x64/);
+    await assert.rejects(
+      zarrDestination.resolve(sharded({ x: 8192, y: 8192, z: 4 }), { extent: EXTENT, datatype: 'uint16' }),
+      /client.backend.shard_size: a shard of 4x8192x8192 uint16 voxels is 512 MiB; a chunk thread holds a whole shard in memory, at most 256 MiB/,
+    );
+    await assert.rejects(
+      zarrDestination.resolve(
+        {
+          client: { backend: { ...backend, shard_size: { x: 256, y: 128, z: 4 }, multiscale: {} } },
+        } as unknown as JobConfig,
+        { extent: EXTENT, datatype: 'uint16' },
+      ),
+      /client.backend.multiscale: pyramids of sharded volumes are not built yet/,
+    );
+    // A volume written with other shards, or none, is not reopened with these.
+    await openZarrVolume({ ...spec, innerChunk: undefined, chunk: { x: 64, y: 64, z: 4 } }, EXTENT);
+    await assert.rejects(
+      openZarrVolume(spec, EXTENT),
+      /chunk_grid is .*\[4,64,64\].* but this job writes .*\[4,128,256\]/,
+    );
   });
 
   it("without chunk_size: the volume's own chunks, else the Boss cuboid, as deep as a time series", async () => {

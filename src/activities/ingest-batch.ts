@@ -1,6 +1,7 @@
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { rowPool } from '../chunks/pool.js';
+import { rowLength } from '../chunks/row-memory.js';
 import type { RowResult } from '../chunks/row.js';
 import type { RowOutcome } from '../chunks/row-task.js';
 import { FAILURE } from '../errors.js';
@@ -105,7 +106,8 @@ export async function chunkBatch(input: BatchInput, rowTask?: string): Promise<B
   const ctx = Context.current();
   const previous = ctx.info.heartbeatDetails as Checkpoint | undefined;
   const start = previous?.next ?? input.first;
-  const rows = chunkRows(input.job.grid, start, input.end, ROW_LENGTH);
+  const { grid, destination } = input.job;
+  const rows = chunkRows(grid, start, input.end, rowLength(grid.chunk, destination.datatype, ROW_LENGTH));
   const committer = new RowCommitter(
     rows,
     // Counts over zeros: a checkpoint from a worker older than `skipped` lacks that count.

@@ -7,3 +7,12 @@ export const BYTES_PER_VOXEL: Record<Datatype, number> = { uint8: 1, uint16: 2, 
 export function fits(tile: TileDatatype, destination: Datatype): boolean {
   return BYTES_PER_VOXEL[tile] <= BYTES_PER_VOXEL[destination];
 }
+
+/** Whether every sample is 0, a word at a time (a chunk is megabytes; this runs per chunk). */
+export function allZero(samples: Uint8Array): boolean {
+  const aligned = samples.byteOffset % 4 === 0 ? samples.length >> 2 : 0;
+  const words = new Uint32Array(samples.buffer, samples.byteOffset, aligned);
+  for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
+  for (let i = aligned * 4; i < samples.length; i++) if (samples[i] !== 0) return false;
+  return true;
+}

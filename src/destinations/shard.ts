@@ -6,7 +6,8 @@
  */
 import type { Compressor } from '../config/types.js';
 import { ShardError } from '../errors.js';
-import type { ChunkCoord, ChunkShape } from '../extent/grid.js';
+import type { Box } from '../extent/box.js';
+import { wholeChunk, type ChunkCoord, type ChunkShape } from '../extent/grid.js';
 import { zarrCodecs } from './codec.js';
 export { ShardError };
 import { crc32c } from './crc32c.js';
@@ -51,6 +52,24 @@ export function shardOf(coord: ChunkCoord, per: ChunkShape): { shard: ChunkCoord
   const inner =
     ((coord.z - shard.z * per.z) * per.y + (coord.y - shard.y * per.y)) * per.x + (coord.x - shard.x * per.x);
   return { shard, inner };
+}
+
+/** The voxels of each inner chunk of the shard at `coord` (in `shard`-shaped units), in index order. */
+export function innerChunkBoxes(shard: ChunkShape, inner: ChunkShape, coord: ChunkCoord): Box[] {
+  const per = chunksPerShard(shard, inner);
+  const boxes: Box[] = [];
+  for (let z = 0; z < per.z; z++)
+    for (let y = 0; y < per.y; y++)
+      for (let x = 0; x < per.x; x++)
+        boxes.push(
+          wholeChunk(inner, {
+            t: coord.t,
+            z: coord.z * per.z + z,
+            y: coord.y * per.y + y,
+            x: coord.x * per.x + x,
+          }),
+        );
+  return boxes;
 }
 
 /**

@@ -5,7 +5,8 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Compressor } from '../config/types.js';
-import { copyBox } from '../extent/box.js';
+import { boxVoxels, copyBox, intersect, type Box } from '../extent/box.js';
+import { chunkBytes, ROW_BYTES } from '../chunks/row-memory.js';
 import {
   BOSS_CUBOID,
   coversChunk,
@@ -17,8 +18,15 @@ import {
   type Extent,
 } from '../extent/grid.js';
 import { decodeChunk, encodeChunk, zarrCodecs } from './codec.js';
-import { BYTES_PER_VOXEL } from './datatype.js';
-import { chunksPerShard, mergeShard, ShardError, shardingCodecs } from './shard.js';
+import { allZero, BYTES_PER_VOXEL } from './datatype.js';
+import {
+  chunksPerShard,
+  decodeShard,
+  innerChunkBoxes,
+  mergeShard,
+  ShardError,
+  shardingCodecs,
+} from './shard.js';
 import type { Destination, DestinationSpecBase } from './types.js';
 import { withLock } from './lock.js';
 import { nextLevelShape, type MultiscaleConfig } from '../pyramid/levels.js';
@@ -39,8 +47,11 @@ export interface ZarrVolume extends DestinationSpecBase {
   compressor: Compressor;
   /** A t axis comes first when the job spans more than one time point. */
   timeAxis: boolean;
-  /** Shards of this many voxels (a multiple of `chunk`), when the volume is sharded. */
-  shard?: ChunkShape;
+  /**
+   * When the volume is sharded: `chunk` is the shard (the array's chunk grid, what a job writes
+   * at once) and its inner chunks have this shape (`chunk` is a multiple of it).
+   */
+  innerChunk?: ChunkShape;
   /** Level 0's physical voxel size and unit, when the config gives them. */
   voxelSize?: VoxelSize;
   unit?: SpaceUnit;
@@ -83,12 +94,16 @@ function arrayMetadata(volume: ZarrVolume, shape: number[]): ZarrArrayMetadata {
     node_type: 'array',
     shape,
     data_type: volume.datatype,
-    // A sharded array's grid is its shards; the chunks live inside them.
-    chunk_grid: { name: 'regular', configuration: { chunk_shape: chunkShape(volume, volume.shard) } },
+    // A sharded array's grid is its shards; the inner chunks live inside them.
+    chunk_grid: { name: 'regular', configuration: { chunk_shape: chunkShape(volume) } },
     chunk_key_encoding: { name: 'default', configuration: { separator: '/' } },
     fill_value: 0,
-    codecs: volume.shard
-      ? shardingCodecs(volume.compressor, BYTES_PER_VOXEL[volume.datatype], chunkShape(volume))
+    codecs: volume.innerChunk
+      ? shardingCodecs(
+          volume.compressor,
+          BYTES_PER_VOXEL[volume.datatype],
+          chunkShape(volume, volume.innerChunk),
+        )
       : zarrCodecs(volume.compressor, BYTES_PER_VOXEL[volume.datatype]),
     dimension_names: axes(volume),
     attributes: {},
@@ -262,54 +277,115 @@ export async function readZarrChunk(
   level = 0,
 ): Promise<Uint8Array | undefined> {
   const file = chunkFile(volume, coord, level);
-  let encoded: Uint8Array;
+  const encoded = await readIfExists(file);
+  if (!encoded) return undefined;
+  if (volume.innerChunk) return shardSamples(volume, volume.innerChunk, coord, file, encoded);
+  return decodeSamples(volume, volume.chunk, file, encoded);
+}
+
+async function readIfExists(file: string): Promise<Uint8Array | undefined> {
   try {
-    encoded = await readFile(file);
+    return await readFile(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
+}
+
+/** The samples of one encoded (inner) chunk of `shape`, stored in `file`. */
+async function decodeSamples(
+  volume: ZarrVolume,
+  shape: ChunkShape,
+  file: string,
+  encoded: Uint8Array,
+): Promise<Uint8Array> {
   const samples = await decodeChunk(volume.compressor, encoded);
-  const expected = volume.chunk.x * volume.chunk.y * volume.chunk.z * BYTES_PER_VOXEL[volume.datatype];
+  const expected = chunkBytes(shape, volume.datatype);
   if (samples.length !== expected)
     throw new VolumeError(`${file}: holds ${samples.length} bytes, expected ${expected}`);
   return samples;
 }
 
-/**
- * Stores chunks of one shard, `samples` by their index in the shard (undefined removes one),
- * keeping the shard's other chunks byte for byte: read, merge, and a write through a temporary
- * name and a rename, so a killed writer leaves the old shard or the new one. Two writers of one
- * shard at once would lose one's chunks: a shard is written by one batch.
- */
-export async function writeZarrShard(
-  volume: ZarrVolume,
-  shard: ChunkCoord,
-  samples: ReadonlyMap<number, Uint8Array | undefined>,
-  level = 0,
-): Promise<void> {
-  if (!volume.shard) throw new VolumeError(`${volume.path} is not sharded`);
-  const per = chunksPerShard(volume.shard, volume.chunk);
-  const file = chunkFile(volume, shard, level);
-  const encoded = new Map<number, Uint8Array | undefined>();
-  for (const [inner, chunk] of samples)
-    encoded.set(inner, chunk && (await encodeChunk(volume.compressor, chunk)));
-  let existing: Uint8Array | undefined;
+/** A shard's encoded inner chunks in index order; a damaged shard is named. */
+function innerChunksOf(volume: ZarrVolume, inner: ChunkShape, file: string, shard: Uint8Array) {
+  const per = chunksPerShard(volume.chunk, inner);
   try {
-    existing = await readFile(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  let merged: Uint8Array | undefined;
-  try {
-    merged = mergeShard(existing, per.x * per.y * per.z, encoded);
+    return decodeShard(shard, per.x * per.y * per.z);
   } catch (err) {
     if (err instanceof ShardError) throw new ShardError(`${file}: ${err.message}`);
     throw err;
   }
+}
+
+/** A whole shard's samples from its file's bytes; absent inner chunks are 0 (the fill value). */
+async function shardSamples(
+  volume: ZarrVolume,
+  inner: ChunkShape,
+  coord: ChunkCoord,
+  file: string,
+  encoded: Uint8Array,
+): Promise<Uint8Array> {
+  const stored = innerChunksOf(volume, inner, file, encoded);
+  const shardBox = wholeChunk(volume.chunk, coord);
+  const samples = new Uint8Array(chunkBytes(volume.chunk, volume.datatype));
+  const boxes = innerChunkBoxes(volume.chunk, inner, coord);
+  for (const [index, bytes] of stored.entries()) {
+    if (!bytes) continue;
+    const data = await decodeSamples(volume, inner, file, bytes);
+    copyBox(data, boxes[index]!, samples, shardBox, BYTES_PER_VOXEL[volume.datatype]);
+  }
+  return samples;
+}
+
+/**
+ * Stores the part `box` of one shard from the whole shard's (z, y, x) samples. Each inner chunk
+ * the box covers is compressed, or left out when all its voxels are 0 (absent inner chunks read
+ * as the fill value); an inner chunk the box covers in part is merged into the stored one. Under
+ * the shard's lock, the shard's other inner chunks are kept byte for byte and the shard is
+ * written whole through a temporary name and a rename, so jobs sharing the shard each keep their
+ * voxels and a killed writer leaves the old shard or the new one, never half of one.
+ */
+export async function writeZarrShard(
+  volume: ZarrVolume,
+  box: ChunkBox,
+  samples: Uint8Array,
+  level = 0,
+): Promise<void> {
+  const inner = volume.innerChunk;
+  if (!inner) throw new VolumeError(`${volume.path} is not sharded`);
+  const bytesPerVoxel = BYTES_PER_VOXEL[volume.datatype];
+  const file = chunkFile(volume, box.coord, level);
+  const shardBox = wholeChunk(volume.chunk, box.coord);
+  const innerSamples = (cell: Box, from?: Uint8Array) => {
+    const out = from ?? new Uint8Array(chunkBytes(inner, volume.datatype));
+    copyBox(samples, shardBox, out, cell, bytesPerVoxel, { within: box });
+    return out;
+  };
+  const encode = (data: Uint8Array) => (allZero(data) ? undefined : encodeChunk(volume.compressor, data));
+  const updates = new Map<number, Uint8Array | undefined>();
+  const partial: number[] = [];
+  const cells = innerChunkBoxes(volume.chunk, inner, box.coord);
+  for (const [index, cell] of cells.entries()) {
+    const shared = intersect(cell, box);
+    if (!shared) continue;
+    if (boxVoxels(shared) < boxVoxels(cell)) partial.push(index);
+    else updates.set(index, await encode(innerSamples(cell)));
+  }
   await mkdir(path.dirname(file), { recursive: true });
-  if (merged) await writeAtomically(file, merged);
-  else await rm(file, { force: true });
+  await withLock(lockFile(volume, path.relative(volume.path, file)), async (lease) => {
+    const existing = coversChunk(box, volume.chunk) ? undefined : await readIfExists(file);
+    const stored = existing && innerChunksOf(volume, inner, file, existing);
+    for (const index of partial) {
+      const old = stored?.[index];
+      const base = old && (await decodeSamples(volume, inner, file, old));
+      updates.set(index, await encode(innerSamples(cells[index]!, base)));
+    }
+    const per = chunksPerShard(volume.chunk, inner);
+    const merged = mergeShard(existing, per.x * per.y * per.z, updates);
+    await lease.assertHeld();
+    if (merged) await writeAtomically(file, merged);
+    else await rm(file, { force: true });
+  });
 }
 
 /**
@@ -354,20 +430,45 @@ export const zarrDestination: Destination<ZarrVolume> = {
       ...(backend.voxel_size ? { voxelSize: backend.voxel_size } : {}),
       ...(backend.voxel_unit ? { unit: backend.voxel_unit } : {}),
     };
-    for (const key of ['multiscale', 'shard_size'] as const)
-      if (backend[key] !== undefined)
-        throw new VolumeError(
-          `client.backend.${key}: the ingest does not build ${key === 'multiscale' ? 'pyramids' : 'sharded volumes'} yet (issue 12); remove it`,
-        );
-    return { spec, checks: [] };
+    if (backend.multiscale !== undefined && backend.shard_size !== undefined)
+      throw new VolumeError(
+        'client.backend.multiscale: pyramids of sharded volumes are not built yet; remove multiscale or shard_size',
+      );
+    if (backend.multiscale !== undefined)
+      throw new VolumeError(
+        'client.backend.multiscale: the ingest does not build pyramids yet (issue 12); remove it',
+      );
+    return { spec: backend.shard_size ? sharded(spec, backend.shard_size) : spec, checks: [] };
   },
   describe: (spec) =>
-    `OME-Zarr ${spec.path} (${spec.datatype}, ${spec.compressor}, ${formatChunkShape(spec.chunk)})`,
+    `OME-Zarr ${spec.path} (${spec.datatype}, ${spec.compressor}, ` +
+    (spec.innerChunk
+      ? `shards ${spec.chunk.z}x${spec.chunk.y}x${spec.chunk.x} of ${formatChunkShape(spec.innerChunk)})`
+      : `${formatChunkShape(spec.chunk)})`),
   prepare: openZarrVolume,
   async write(spec, box, samples) {
-    await writeZarrChunk(spec, box, samples);
+    if (spec.innerChunk) await writeZarrShard(spec, box, samples);
+    else await writeZarrChunk(spec, box, samples);
     return { written: true };
   },
   read: (spec, box) => readZarrChunk(spec, box.coord),
   checkReadable: checkZarrVolume,
 };
+
+/**
+ * The spec of a sharded volume: the job writes whole shards (its chunk grid is the shards'), the
+ * configured chunks become the inner chunks. A chunk thread holds a whole shard's samples, so a
+ * shard bigger than a row's memory is refused.
+ */
+function sharded(spec: ZarrVolume, shard: ChunkShape): ZarrVolume {
+  const bytes = chunkBytes(shard, spec.datatype);
+  if (bytes > ROW_BYTES)
+    throw new VolumeError(
+      `client.backend.shard_size: a shard of ${shard.z}x${shard.y}x${shard.x} ${spec.datatype} voxels is ` +
+        `${bytes / MIB} MiB; a chunk thread holds a whole shard in memory, at most ${ROW_BYTES / MIB} MiB: ` +
+        'choose a smaller shard_size',
+    );
+  return { ...spec, chunk: shard, innerChunk: spec.chunk };
+}
+
+const MIB = 2 ** 20;
