@@ -127,6 +127,60 @@ const KNOWN: PluginName[] = [
     kind: 'tile',
     load: () => import('./catmaid-url.js').then((m) => m.CatmaidUrlTileProcessor),
   },
+  {
+    module: 'hdf5',
+    name: 'Hdf5TimeSeriesPathProcessor',
+    kind: 'path',
+    load: () => import('./hdf5/paths.js').then((m) => m.Hdf5PlanePathProcessor),
+  },
+  {
+    module: 'hdf5',
+    name: 'Hdf5TimeSeriesTileProcessor',
+    kind: 'tile',
+    load: () => import('./hdf5/tiles.js').then((m) => m.Hdf5TimeSeriesTileProcessor),
+  },
+  {
+    module: 'hdf5',
+    name: 'Hdf5TimeSeriesLabelTileProcessor',
+    kind: 'tile',
+    load: () => import('./hdf5/tiles.js').then((m) => m.Hdf5TimeSeriesLabelTileProcessor),
+  },
+  {
+    module: 'hdf5',
+    name: 'Hdf5SlicePathProcessor',
+    kind: 'path',
+    load: () => import('./hdf5/paths.js').then((m) => m.Hdf5PlanePathProcessor),
+  },
+  {
+    module: 'hdf5',
+    name: 'Hdf5SliceTileProcessor',
+    kind: 'tile',
+    load: () => import('./hdf5/tiles.js').then((m) => m.Hdf5SliceTileProcessor),
+  },
+  {
+    module: 'hdf5',
+    name: 'Hdf5ChunkPathProcessor',
+    kind: 'path',
+    load: () => import('./hdf5/paths.js').then((m) => m.Hdf5ChunkPathProcessor),
+  },
+  {
+    module: 'hdf5',
+    name: 'Hdf5ChunkTileProcessor',
+    kind: 'tile',
+    load: () => import('./hdf5/tiles.js').then((m) => m.Hdf5ChunkTileProcessor),
+  },
+  {
+    module: 'hdf5',
+    name: 'Hdf5SingleFilePathProcessor',
+    kind: 'path',
+    load: () => import('./hdf5/paths.js').then((m) => m.Hdf5SingleFilePathProcessor),
+  },
+  {
+    module: 'hdf5',
+    name: 'Hdf5SingleFileTileProcessor',
+    kind: 'tile',
+    load: () => import('./hdf5/tiles.js').then((m) => m.Hdf5SingleFileTileProcessor),
+  },
   // Volumetric: read by src/volumes/open.ts from the chunk processor's params; each chunk
   // processor's path processor reads nothing (it returns "" in the original).
   { module: 'zarr', name: 'ZarrPathProcessor', kind: 'path' },

@@ -87,3 +87,21 @@ export function choiceParam(
   }
   return v;
 }
+
+/** An integer param >= min (-Infinity: any); `fallback` when the config leaves it out. */
+export function intParam(
+  params: PluginParams,
+  key: string,
+  where: string,
+  min: number,
+  fallback?: number,
+): number {
+  const v = params[key] ?? fallback;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+    throw new PluginParamError(
+      `${where}.params.${key}`,
+      `must be an integer${min > -Infinity ? ` >= ${min}` : ''}, not ${JSON.stringify(v)}`,
+    );
+  }
+  return v;
+}
