@@ -26,6 +26,7 @@ import {
   type VolumeData,
   type VolumeDatatype,
 } from '../src/volumes/volume.js';
+import { hdf5FixtureParams } from './fixtures/hdf5-params.js';
 import { serveFixtures, type ServedFixtures } from './harness/sources.js';
 import { assertSameVoxels, expectedBox } from './harness/voxels.js';
 
@@ -121,25 +122,17 @@ describe('HDF5 sources (written by h5py)', function () {
 
   const T16 = { x: 16, y: 16 };
 
-  const single = (box: VolumeBox, tileParams: Params = {}, file = path.join(dir, 'single.h5')) =>
-    plugins(
+  const single = (box: VolumeBox, tileParams: Params = {}, pathParams: Params = {}) => {
+    const p = hdf5FixtureParams(dir).single;
+    return plugins(
       Hdf5SingleFilePathProcessor,
-      { filename: file },
+      { ...p.path, ...pathParams },
       Hdf5SingleFileTileProcessor,
-      {
-        filesystem: 'local',
-        bucket: '',
-        upload_format: 'tiff',
-        data_name: 'img',
-        datatype: 'uint16',
-        offset_x: -5,
-        offset_y: 3,
-        offset_z: 2,
-        ...tileParams,
-      },
+      { ...p.tile, ...tileParams },
       box,
       T16,
     );
+  };
 
   it('single file: reads windows shifted by the offsets, zero outside the dataset on every side', async () => {
     await assertReads(
@@ -152,7 +145,7 @@ describe('HDF5 sources (written by h5py)', function () {
 
   it('single file: reads from S3 (filesystem "s3")', async () => {
     await assertReads(
-      (box) => single(box, { filesystem: 's3', bucket: 'lab-data' }, 'hdf5/single.h5'),
+      (box) => single(box, { filesystem: 's3', bucket: 'lab-data' }, { filename: 'hdf5/single.h5' }),
       'single',
       [whole('single')],
       T16,
@@ -173,33 +166,17 @@ describe('HDF5 sources (written by h5py)', function () {
   });
 
   const T32 = { x: 32, y: 32 };
-  const chunks = (box: VolumeBox, fillMissing: boolean) =>
-    plugins(
+  const chunks = (box: VolumeBox, fillMissing: boolean) => {
+    const p = hdf5FixtureParams(dir).chunks;
+    return plugins(
       Hdf5ChunkPathProcessor,
-      {
-        root_dir: path.join(dir, 'chunks'),
-        extension: 'h5',
-        prefix: 'block',
-        x_offset: 100,
-        y_offset: 200,
-        z_offset: 8,
-        x_chunk_size: 32,
-        y_chunk_size: 32,
-        z_chunk_size: 8,
-        use_python_convention: false,
-      },
+      p.path,
       Hdf5ChunkTileProcessor,
-      {
-        filesystem: 'local',
-        upload_format: 'tiff',
-        data_name: 'img',
-        z_chunk_size: 8,
-        datatype: 'uint8',
-        fill_missing: fillMissing,
-      },
+      { ...p.tile, fill_missing: fillMissing },
       box,
       T32,
     );
+  };
 
   it('chunk files: finds every block by name, the second z chunk too', async () => {
     await assertReads(
@@ -241,24 +218,9 @@ describe('HDF5 sources (written by h5py)', function () {
   });
 
   it('slices: places each image at its offset plus the origin (y by offset_origin_y), tiles beyond it zero', async () => {
+    const p = hdf5FixtureParams(dir).slices;
     const slices = (box: VolumeBox) =>
-      plugins(
-        Hdf5PlanePathProcessor,
-        { root_dir: path.join(dir, 'slices'), extension: 'h5', base_filename: 'section_<o:100p:5>' },
-        Hdf5SliceTileProcessor,
-        {
-          filesystem: 'local',
-          upload_format: 'png',
-          data_name: 'image',
-          offset_name: 'offset',
-          extent_name: 'extent',
-          offset_origin_x: 3,
-          offset_origin_y: 7,
-          datatype: 'uint8',
-        },
-        box,
-        T16,
-      );
+      plugins(Hdf5PlanePathProcessor, p.path, Hdf5SliceTileProcessor, p.tile, box, T16);
     // The last box lies wholly right of and below slices 0 and 1 (the original failed there).
     await assertReads(
       slices,
@@ -268,22 +230,18 @@ describe('HDF5 sources (written by h5py)', function () {
     );
   });
 
-  const series = (baseFilename: string, box: VolumeBox, channel: number, scale: number, t: number) =>
-    plugins(
+  const series = (baseFilename: string, box: VolumeBox, channel: number, scale: number, t: number) => {
+    const p = hdf5FixtureParams(dir).series;
+    return plugins(
       Hdf5PlanePathProcessor,
-      { root_dir: path.join(dir, 'series'), extension: 'h5', base_filename: baseFilename },
+      { ...p.path, base_filename: baseFilename },
       Hdf5TimeSeriesTileProcessor,
-      {
-        filesystem: 'local',
-        upload_format: 'tiff',
-        dataset: 'aligned',
-        channel_index: channel,
-        scale_factor: scale,
-      },
+      { ...p.tile, channel_index: channel, scale_factor: scale },
       box,
       T16,
       t,
     );
+  };
 
   it('time series: reads time point t of (t, x, y, channel) as rows, scaled and rounded', async () => {
     await assertReads(
@@ -309,9 +267,9 @@ describe('HDF5 sources (written by h5py)', function () {
       (box) =>
         plugins(
           Hdf5PlanePathProcessor,
-          { root_dir: path.join(dir, 'rois'), extension: 'h5', base_filename: 'rois_plane_<o:1>' },
+          hdf5FixtureParams(dir).rois.path,
           Hdf5TimeSeriesLabelTileProcessor,
-          { filesystem: 'local', upload_format: 'tiff', dataset: 'roi_labels' },
+          hdf5FixtureParams(dir).rois.tile,
           box,
           T16,
         ),
