@@ -15,7 +15,8 @@ import {
 import { TileError } from '../../errors.js';
 import { convertExact } from './convert.js';
 import type { Hdf5File } from './file.js';
-import { intersect, zeroBox } from './window.js';
+import { overlap } from '../../extent/box.js';
+import { zeroBox } from './window.js';
 
 export interface ChunkFileNaming {
   prefix: string;
@@ -70,7 +71,7 @@ export function readChunkFile(h5: Hdf5File, box: VolumeBox, o: ChunkFileOptions)
   }
   // The part of the box inside this block, in the file's own coordinates.
   const local = (a: 'x' | 'y' | 'z', n: number) =>
-    intersect([box[a][0] - origin[a], box[a][1] - origin[a]], [0, n]);
+    overlap([box[a][0] - origin[a], box[a][1] - origin[a]], [0, n]);
   const z = local('z', Z);
   const y = local('y', Y);
   const x = local('x', X);

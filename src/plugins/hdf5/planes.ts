@@ -7,7 +7,8 @@ import { TileError } from '../../errors.js';
 import { copyVoxels, type VolumeBox, type VolumeData, type VolumeDatatype } from '../../volumes/volume.js';
 import { convertExact } from './convert.js';
 import type { Hdf5File, Hdf5Numbers } from './file.js';
-import { intersect, zeroBox } from './window.js';
+import { overlap } from '../../extent/box.js';
+import { zeroBox } from './window.js';
 
 /** Values read as (x, y), x the image column, turned into rows (y, x). */
 function transposeXY<T extends Hdf5Numbers>(values: T, nx: number, ny: number): T {
@@ -48,8 +49,8 @@ export function readSlice(h5: Hdf5File, box: VolumeBox, o: SliceOptions): Volume
   const [offY, offX] = pair(h5, o.offsetDataset);
   const [lenY, lenX] = pair(h5, o.extentDataset);
   const frame = { x: offX + o.origin.x, y: offY + o.origin.y };
-  const x = intersect(box.x, [frame.x, frame.x + lenX]);
-  const y = intersect(box.y, [frame.y, frame.y + lenY]);
+  const x = overlap(box.x, [frame.x, frame.x + lenX]);
+  const y = overlap(box.y, [frame.y, frame.y + lenY]);
   if (!x || !y) return out;
   const d = h5.dataset(o.dataset);
   if (d.shape.length !== 2 || d.shape[0]! < lenY || d.shape[1]! < lenX) {
@@ -89,8 +90,8 @@ export function readTimeSeries(h5: Hdf5File, box: VolumeBox, t: number, o: TimeS
   if (t < 0 || t >= T) throw new TileError(d.where, `has ${T} time points; t ${t} was asked for`);
   if (o.channel < 0 || o.channel >= C)
     throw new TileError(d.where, `has ${C} channels; channel_index ${o.channel} does not exist`);
-  const x = intersect(box.x, [0, X]);
-  const y = intersect(box.y, [0, Y]);
+  const x = overlap(box.x, [0, X]);
+  const y = overlap(box.y, [0, Y]);
   if (!x || !y) return out;
   const raw = d.read([[t, t + 1], x, y, [o.channel, o.channel + 1]]);
   const scaled = new Float64Array(raw.length);
@@ -115,8 +116,8 @@ export function readTimeSeriesLabels(h5: Hdf5File, box: VolumeBox, dataset: stri
   const out = zeroBox(datatype, box);
   if (d.shape.length !== 2) throw new TileError(d.where, `has shape [${d.shape}], not (x, y)`);
   const [X, Y] = d.shape as [number, number];
-  const x = intersect(box.x, [0, X]);
-  const y = intersect(box.y, [0, Y]);
+  const x = overlap(box.x, [0, X]);
+  const y = overlap(box.y, [0, Y]);
   if (!x || !y) return out;
   const values = transposeXY(d.read([x, y]), x[1] - x[0], y[1] - y[0]);
   copyVoxels(convertExact(values, datatype, d.where), plane(box, x, y), out, box);

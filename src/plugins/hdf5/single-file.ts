@@ -14,7 +14,8 @@ import {
 import { TileError } from '../../errors.js';
 import { convertExact } from './convert.js';
 import type { Hdf5File } from './file.js';
-import { intersect, zeroBox } from './window.js';
+import { overlap } from '../../extent/box.js';
+import { zeroBox } from './window.js';
 
 export interface SingleFileOptions {
   dataset: string;
@@ -30,9 +31,9 @@ export function readSingleFile(h5: Hdf5File, box: VolumeBox, o: SingleFileOption
   const [Z, Y, X] = d.shape;
   const { shift } = o;
   // The window in dataset coordinates, clipped to the dataset.
-  const z = intersect([box.z[0] + shift.z, box.z[1] + shift.z], [0, Z]);
-  const y = intersect([box.y[0] + shift.y, box.y[1] + shift.y], [0, Y]);
-  const x = intersect([box.x[0] + shift.x, box.x[1] + shift.x], [0, X]);
+  const z = overlap([box.z[0] + shift.z, box.z[1] + shift.z], [0, Z]);
+  const y = overlap([box.y[0] + shift.y, box.y[1] + shift.y], [0, Y]);
+  const x = overlap([box.x[0] + shift.x, box.x[1] + shift.x], [0, X]);
   if (!z || !y || !x) return out;
   const values = convertExact(d.read([z, y, x]), o.datatype, d.where);
   const back = (r: [number, number], s: number): [number, number] => [r[0] - s, r[1] - s];

@@ -19,6 +19,7 @@ import {
   intParam,
   PluginParamError,
   stringParam,
+  tileWindow,
   type PluginParams,
   type TileProcessor,
 } from '../types.js';
@@ -75,14 +76,7 @@ abstract class Hdf5TileProcessor implements TileProcessor {
   }
 
   async process(file: string, x: number, y: number, z: number, t: number): Promise<Tile> {
-    const { tile_size: size, extent } = this.job;
-    const x0 = x * size!.x;
-    const y0 = y * size!.y;
-    const box: VolumeBox = {
-      x: [x0, Math.min(x0 + size!.x, extent.x[1])],
-      y: [y0, Math.min(y0 + size!.y, extent.y[1])],
-      z: [z, z + 1],
-    };
+    const box = tileWindow(this.job, x, y, z);
     const data = await this.files.use(file, (h5) =>
       h5 ? this.read(h5, box, t) : this.missing(this.files.where(file), box),
     );

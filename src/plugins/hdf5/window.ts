@@ -10,13 +10,6 @@ import {
   type VolumeDatatype,
 } from '../../volumes/volume.js';
 
-/** [a, b) ∩ [c, d), or undefined when empty. */
-export function intersect(a: [number, number], b: [number, number]): [number, number] | undefined {
-  const lo = Math.max(a[0], b[0]);
-  const hi = Math.min(a[1], b[1]);
-  return lo < hi ? [lo, hi] : undefined;
-}
-
 /** A zeroed array for the box's voxels. */
 export function zeroBox(datatype: VolumeDatatype, box: VolumeBox): VolumeData {
   const s = boxSize(box);
