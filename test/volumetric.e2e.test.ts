@@ -415,4 +415,82 @@ describe('volumetric jobs through the CLI', function () {
       await boss.stop();
     }
   });
+
+  it('Zarr sources into a Boss (emulated): an OME-Zarr v3 group by zarr-python, our own OME-Zarr output, uint32 labels into an annotation channel', async () => {
+    const token = 'dest-token-90be';
+    const boss = await startBossEmulator({ tokens: [{ token, canWrite: true, canCreate: true }] });
+    try {
+      boss.createCoordFrame('frame', {
+        x_start: 0,
+        x_stop: 64,
+        y_start: 0,
+        y_stop: 64,
+        z_start: 0,
+        z_stop: 32,
+      });
+      boss.createCollection('lab');
+      boss.createExperiment('lab', 'exp', { coord_frame: 'frame' });
+      boss.createChannel('lab', 'exp', 'ome', { datatype: 'uint8' });
+      boss.createChannel('lab', 'exp', 'own', { datatype: 'uint8' });
+      boss.createChannel('lab', 'exp', 'labels', { datatype: 'uint64', type: 'annotation' });
+      const intoBoss = (cloudPath: string, extent: Extent, channel: string) => {
+        const config = volumetricConfig(
+          { class: 'ingestclient.plugins.zarr.ZarrChunkProcessor', params: { cloud_path: cloudPath } },
+          extent,
+          '',
+          'ingestclient.plugins.zarr.ZarrPathProcessor',
+        ) as { client: Record<string, unknown>; database: object };
+        config.client.backend = {
+          name: 'boss',
+          class: 'BossBackend',
+          host: new URL(boss.url).host,
+          protocol: 'http',
+        };
+        config.database = { collection: 'lab', experiment: 'exp', channel };
+        return config;
+      };
+      const run = async (name: string, config: object) => {
+        const file = path.join(dir, `${name}.json`);
+        writeFileSync(file, JSON.stringify(config));
+        const res = await cli(['run', file, '-a', token, '--address', server.address], server.home);
+        assert.equal(res.code, 0, `${name}: ${res.stdout}\n${res.stderr}`);
+      };
+      const assertStored = (channel: string, extent: Extent, expected: ArrayLike<number | bigint>) => {
+        const stored = boss.readCutout('lab', 'exp', channel, 0, extent.x, extent.y, extent.z);
+        assert.equal(stored.length, expected.length, channel);
+        for (let v = 0; v < expected.length; v++)
+          if (BigInt(stored[v]!) !== BigInt(expected[v]!))
+            assert.fail(`${channel}: voxel ${v} is ${stored[v]}, expected ${expected[v]}`);
+      };
+
+      const omeExtent: Extent = { x: [0, 36], y: [0, 40], z: [0, 24] };
+      await run('ome-boss', intoBoss(path.join(zarrs.dir, 'ome.zarr'), omeExtent, 'ome'));
+      assertStored('ome', omeExtent, zarrCase(zarrs.written, 'ome0', omeExtent));
+
+      // Our own OME-Zarr, written by a job from zarr-python's v2 array, then read into the Boss.
+      const ownExtent: Extent = { x: [3, 35], y: [2, 33], z: [1, 10] };
+      const own = path.join(dir, 'own.ome.zarr');
+      const written = await runJob(
+        'own',
+        volumetricConfig(
+          {
+            class: 'ingestclient.plugins.zarr.ZarrChunkProcessor',
+            params: { cloud_path: path.join(zarrs.dir, 'group.zarr'), volume_name: 'raw' },
+          },
+          ownExtent,
+          own,
+          'ingestclient.plugins.zarr.ZarrPathProcessor',
+        ),
+      );
+      assert.equal(written.code, 0, `${written.stdout}\n${written.stderr}`);
+      await run('own-boss', intoBoss(own, ownExtent, 'own'));
+      assertStored('own', ownExtent, zarrCase(zarrs.written, 'group_raw', ownExtent));
+
+      const labelsExtent: Extent = { x: [0, 10], y: [0, 10], z: [0, 4] };
+      await run('labels-boss', intoBoss(path.join(zarrs.dir, 'labels32.zarr'), labelsExtent, 'labels'));
+      assertStored('labels', labelsExtent, zarrCase(zarrs.written, 'labels32', labelsExtent));
+    } finally {
+      await boss.stop();
+    }
+  });
 });
