@@ -76,7 +76,7 @@ describe('custom source plugins (MODULE#Export)', () => {
       const file = source.path.process(0, 0, 2, 1);
       assert.equal(file, '/data/2_1.bin');
       const tile = await source.tile.process(file, 0, 0, 2, 1);
-      assert.deepEqual(Array.from(tile.data.subarray(0, 3)), [1200, 1201, 1202]);
+      assert.deepEqual(Array.from(tile.data.subarray(0, 3), Number), [1200, 1201, 1202]);
     }
   });
 

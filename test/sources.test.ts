@@ -78,7 +78,7 @@ function assertTileVoxels(
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const expected = voxel(spec, x0 + x, y0 + y, z);
-      const diff = Math.abs(tile.data[y * tile.width + x]! - expected);
+      const diff = Math.abs(Number(tile.data[y * tile.width + x]) - expected);
       if (diff > worst) {
         worst = diff;
         where = `(${x0 + x}, ${y0 + y}, ${z}): got ${tile.data[y * tile.width + x]}, expected ${expected}`;

@@ -4,7 +4,7 @@
  * HTTP and S3, into our OME-Zarr, read back with zarr-python voxel for voxel.
  */
 import { strict as assert } from 'node:assert';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   assertVolume,
@@ -16,7 +16,7 @@ import {
   type ZarrRead,
 } from './harness/env.js';
 import { serveFixtures, type ServedFixtures } from './harness/sources.js';
-import { startBossEmulator } from './boss-emulator/index.js';
+import { startBossEmulator, type BossEmulator } from './boss-emulator/index.js';
 import { expectedBox } from './harness/voxels.js';
 import type { VolumeBox, VolumeDatatype } from '../src/volumes/volume.js';
 
@@ -54,6 +54,25 @@ function assertOutput(
   assertVolume(read, extent, (x, y, z) =>
     Number(expected[((z - extent.z[0]) * ey + (y - extent.y[0])) * ex + (x - extent.x[0])]),
   );
+}
+
+/** A Boss (emulated) holding one uint16 channel of 600 x 100 x 20 voxels, value(x, y, z), readable with `token`. */
+async function seededSourceBoss(
+  token: string,
+  [collection, experiment, channel]: [string, string, string],
+  value: (x: number, y: number, z: number) => number,
+): Promise<BossEmulator> {
+  const boss = await startBossEmulator({ tokens: [{ token, canRead: true }] });
+  boss.createCoordFrame('cf', { x_start: 0, x_stop: 600, y_start: 0, y_stop: 100, z_start: 0, z_stop: 20 });
+  boss.createCollection(collection);
+  boss.createExperiment(collection, experiment, { coord_frame: 'cf' });
+  boss.createChannel(collection, experiment, channel, { datatype: 'uint16' });
+  const seeded = new Uint16Array(600 * 100 * 20);
+  let i = 0;
+  for (let z = 0; z < 20; z++)
+    for (let y = 0; y < 100; y++) for (let x = 0; x < 600; x++) seeded[i++] = value(x, y, z);
+  boss.writeCutout(collection, experiment, channel, 0, [0, 600], [0, 100], [0, 20], seeded);
+  return boss;
 }
 
 describe('volumetric jobs through the CLI', function () {
@@ -292,25 +311,9 @@ describe('volumetric jobs through the CLI', function () {
 
   it('a volume read from another Boss (the emulator) lands voxel for voxel; its token stays in the environment', async () => {
     const token = 'source-token-7c1d';
-    const boss = await startBossEmulator({ tokens: [{ token, canRead: true }] });
+    const value = (x: number, y: number, z: number) => (x * 31 + y * 17 + z * 1009) % 65536;
+    const boss = await seededSourceBoss(token, ['src', 'exp', 'em'], value);
     try {
-      boss.createCoordFrame('cf', {
-        x_start: 0,
-        x_stop: 600,
-        y_start: 0,
-        y_stop: 100,
-        z_start: 0,
-        z_stop: 20,
-      });
-      boss.createCollection('src');
-      boss.createExperiment('src', 'exp', { coord_frame: 'cf' });
-      boss.createChannel('src', 'exp', 'em', { datatype: 'uint16' });
-      const value = (x: number, y: number, z: number) => (x * 31 + y * 17 + z * 1009) % 65536;
-      const seeded = new Uint16Array(600 * 100 * 20);
-      let i = 0;
-      for (let z = 0; z < 20; z++)
-        for (let y = 0; y < 100; y++) for (let x = 0; x < 600; x++) seeded[i++] = value(x, y, z);
-      boss.writeCutout('src', 'exp', 'em', 0, [0, 600], [0, 100], [0, 20], seeded);
       const extent: Extent = { x: [500, 600], y: [10, 90], z: [3, 19] };
       const out = path.join(dir, 'boss.ome.zarr');
       const file = path.join(dir, 'boss.json');
@@ -333,6 +336,159 @@ describe('volumetric jobs through the CLI', function () {
       assert.equal(read.dtype, 'uint16');
       assertVolume(read, extent, value);
       assert.ok(boss.stats.gets > 0);
+    } finally {
+      await boss.stop();
+    }
+  });
+  it('tiles copied from another Boss (the intern tile processor, 7.4) land shifted by the offsets, zero beyond the source', async () => {
+    const token = 'source-token-41aa';
+    const value = (x: number, y: number, z: number) => (x * 7 + y * 131 + z * 2003 + 1) % 65536;
+    const boss = await seededSourceBoss(
+      token,
+      ['source_collection', 'source_experiment', 'source_channel'],
+      value,
+    );
+    try {
+      const offset = { x: 100, y: -5, z: -2 };
+      const extent: Extent = { x: [0, 520], y: [0, 100], z: [0, 20] };
+      const out = path.join(dir, 'intern-tile.ome.zarr');
+      const file = path.join(dir, 'intern-tile.json');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          schema: { name: 'boss-v0.2-schema', validator: 'BossValidatorV02' },
+          client: {
+            backend: { name: 'boss', class: 'BossBackend', host: 'api.bossdb.io', protocol: 'https' },
+            path_processor: { class: 'ingestclient.plugins.intern.InternPathProcessor', params: {} },
+            tile_processor: {
+              class: 'ingestclient.plugins.intern.InternTileProcessor',
+              params: {
+                collection: 'source_collection',
+                experiment: 'source_experiment',
+                channel: 'source_channel',
+                resolution: 0,
+                x_offset: offset.x,
+                y_offset: offset.y,
+                z_offset: offset.z,
+                x_tile: 256,
+                y_tile: 256,
+                host: new URL(boss.url).host,
+                protocol: 'http',
+              },
+            },
+          },
+          database: { collection: 'dest_collection', experiment: 'dest_experiment', channel: 'dest_channel' },
+          ingest_job: {
+            ingest_type: 'tile',
+            resolution: 0,
+            extent: { ...extent, t: [0, 1] },
+            tile_size: { x: 256, y: 256, z: 1, t: 1 },
+          },
+        }),
+      );
+      const res = await cli(['run', file, '--output', out, '--address', server.address], server.home, {
+        env: { ...process.env, BOSS_SOURCE_TOKEN: token },
+      });
+      assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
+      assert.ok(!(res.stdout + res.stderr).includes(token));
+      const read = await readWithZarrPython(out);
+      assert.equal(read.dtype, 'uint16');
+      assertVolume(read, extent, (x, y, z) => {
+        const [sx, sy, sz] = [x + offset.x, y + offset.y, z + offset.z];
+        return sx < 600 && sy >= 0 && sz >= 0 ? value(sx, sy, sz) : 0;
+      });
+
+      // A token in the tile processor's params (where the original's chunk processor took one) is refused.
+      const config = JSON.parse(readFileSync(file, 'utf8')) as {
+        client: { tile_processor: { params: object } };
+      };
+      config.client.tile_processor.params = {
+        ...config.client.tile_processor.params,
+        token: 'secret-in-config',
+      };
+      writeFileSync(file, JSON.stringify(config));
+      const refused = await cli(['run', file, '--output', out, '--address', server.address], server.home);
+      assert.equal(refused.code, 2, `${refused.stdout}\n${refused.stderr}`);
+      assert.match(refused.stderr, /client\.tile_processor\.params\.token: is refused/);
+      assert.ok(!(refused.stdout + refused.stderr).includes('secret-in-config'));
+    } finally {
+      await boss.stop();
+    }
+  });
+
+  it('Zarr sources into a Boss (emulated): an OME-Zarr v3 group by zarr-python, our own OME-Zarr output, uint32 labels into an annotation channel', async () => {
+    const token = 'dest-token-90be';
+    const boss = await startBossEmulator({ tokens: [{ token, canWrite: true, canCreate: true }] });
+    try {
+      boss.createCoordFrame('frame', {
+        x_start: 0,
+        x_stop: 64,
+        y_start: 0,
+        y_stop: 64,
+        z_start: 0,
+        z_stop: 32,
+      });
+      boss.createCollection('lab');
+      boss.createExperiment('lab', 'exp', { coord_frame: 'frame' });
+      boss.createChannel('lab', 'exp', 'ome', { datatype: 'uint8' });
+      boss.createChannel('lab', 'exp', 'own', { datatype: 'uint8' });
+      boss.createChannel('lab', 'exp', 'labels', { datatype: 'uint64', type: 'annotation' });
+      const intoBoss = (cloudPath: string, extent: Extent, channel: string) => {
+        const config = volumetricConfig(
+          { class: 'ingestclient.plugins.zarr.ZarrChunkProcessor', params: { cloud_path: cloudPath } },
+          extent,
+          '',
+          'ingestclient.plugins.zarr.ZarrPathProcessor',
+        ) as { client: Record<string, unknown>; database: object };
+        config.client.backend = {
+          name: 'boss',
+          class: 'BossBackend',
+          host: new URL(boss.url).host,
+          protocol: 'http',
+        };
+        config.database = { collection: 'lab', experiment: 'exp', channel };
+        return config;
+      };
+      const run = async (name: string, config: object) => {
+        const file = path.join(dir, `${name}.json`);
+        writeFileSync(file, JSON.stringify(config));
+        const res = await cli(['run', file, '-a', token, '--address', server.address], server.home);
+        assert.equal(res.code, 0, `${name}: ${res.stdout}\n${res.stderr}`);
+      };
+      const assertStored = (channel: string, extent: Extent, expected: ArrayLike<number | bigint>) => {
+        const stored = boss.readCutout('lab', 'exp', channel, 0, extent.x, extent.y, extent.z);
+        assert.equal(stored.length, expected.length, channel);
+        for (let v = 0; v < expected.length; v++)
+          if (BigInt(stored[v]!) !== BigInt(expected[v]!))
+            assert.fail(`${channel}: voxel ${v} is ${stored[v]}, expected ${expected[v]}`);
+      };
+
+      const omeExtent: Extent = { x: [0, 36], y: [0, 40], z: [0, 24] };
+      await run('ome-boss', intoBoss(path.join(zarrs.dir, 'ome.zarr'), omeExtent, 'ome'));
+      assertStored('ome', omeExtent, zarrCase(zarrs.written, 'ome0', omeExtent));
+
+      // Our own OME-Zarr, written by a job from zarr-python's v2 array, then read into the Boss.
+      const ownExtent: Extent = { x: [3, 35], y: [2, 33], z: [1, 10] };
+      const own = path.join(dir, 'own.ome.zarr');
+      const written = await runJob(
+        'own',
+        volumetricConfig(
+          {
+            class: 'ingestclient.plugins.zarr.ZarrChunkProcessor',
+            params: { cloud_path: path.join(zarrs.dir, 'group.zarr'), volume_name: 'raw' },
+          },
+          ownExtent,
+          own,
+          'ingestclient.plugins.zarr.ZarrPathProcessor',
+        ),
+      );
+      assert.equal(written.code, 0, `${written.stdout}\n${written.stderr}`);
+      await run('own-boss', intoBoss(own, ownExtent, 'own'));
+      assertStored('own', ownExtent, zarrCase(zarrs.written, 'group_raw', ownExtent));
+
+      const labelsExtent: Extent = { x: [0, 10], y: [0, 10], z: [0, 4] };
+      await run('labels-boss', intoBoss(path.join(zarrs.dir, 'labels32.zarr'), labelsExtent, 'labels'));
+      assertStored('labels', labelsExtent, zarrCase(zarrs.written, 'labels32', labelsExtent));
     } finally {
       await boss.stop();
     }

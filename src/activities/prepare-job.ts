@@ -18,7 +18,7 @@ import { createSource, firstTileDatatype } from '../plugins/index.js';
 import type { Source } from '../plugins/types.js';
 import type { TileDatatype, TileError } from '../tiles/tile.js';
 import { openJobVolume } from '../volumes/open.js';
-import { checkVolumeCovers, storedDatatype } from '../volumes/volume.js';
+import { checkVolumeCovers } from '../volumes/volume.js';
 
 /**
  * Errors that retrying cannot cure end the job at once with the message: before any chunk, a
@@ -48,8 +48,7 @@ export async function prepareJob(raw: JobConfig, purpose: 'ingest' | 'verify' = 
       const volume = await openJobVolume(config);
       await volume.close();
       checkVolumeCovers(volume, extent);
-      // The source's datatype as the destination stores it (uint32 labels widen to uint64).
-      probe = async () => storedDatatype(volume.datatype) as TileDatatype;
+      probe = async () => volume.datatype;
     } else {
       const tiles = await createSource(config);
       source = tiles;

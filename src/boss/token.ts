@@ -88,6 +88,13 @@ export function findToken(
   return undefined;
 }
 
+/** A source Boss's token (intern sources), read on the worker: BOSS_SOURCE_TOKEN, else the destination's. */
+export function sourceToken(): string {
+  const token = process.env.BOSS_SOURCE_TOKEN || findToken();
+  if (!token) throw new MissingTokenError();
+  return token;
+}
+
 /** `baseUrl`: `{protocol}://{host}` of the Boss the token is for. */
 export function requireToken(baseUrl?: string, service: BossService = 'volume'): string {
   const host = baseUrl ? new URL(baseUrl).host : undefined;

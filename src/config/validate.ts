@@ -394,12 +394,13 @@ export function findConfigProblems(raw: unknown): ConfigProblem[] {
     checkBackend(c, client);
     c.plugin(client, 'path_processor', 'client.path_processor', 'path', true);
     if (type === 'tile') c.plugin(client, 'tile_processor', 'client.tile_processor', 'tile', true);
-    if (type === 'volumetric') {
-      c.plugin(client, 'chunk_processor', 'client.chunk_processor', 'chunk', true);
-      const chunk = client.chunk_processor;
-      if (isObject(chunk) && isObject(chunk.params) && chunk.params.token !== undefined) {
+    if (type === 'volumetric') c.plugin(client, 'chunk_processor', 'client.chunk_processor', 'chunk', true);
+    // A source Boss's token (the original's intern chunk processor took one) stays off the config.
+    for (const key of ['tile_processor', 'chunk_processor']) {
+      const plugin = client[key];
+      if (isObject(plugin) && isObject(plugin.params) && plugin.params.token !== undefined) {
         c.fail(
-          'client.chunk_processor.params.token',
+          `client.${key}.params.token`,
           "is refused: a token in the config would be stored in the job's history; give the source Boss's token to the workers " +
             "(BOSS_SOURCE_TOKEN, else the destination's: -a/--api-token, INTERN_TOKEN, ~/.intern/intern.cfg)",
         );

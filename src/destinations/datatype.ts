@@ -1,11 +1,11 @@
 import type { Datatype } from '../config/types.js';
-import type { TileDatatype } from '../tiles/tile.js';
+import { BYTES_PER_VOXEL, type VolumeDatatype } from '../volumes/volume.js';
 
-export const BYTES_PER_VOXEL: Record<Datatype, number> = { uint8: 1, uint16: 2, uint64: 8 };
+export { BYTES_PER_VOXEL };
 
-/** Whether every value of a tile's datatype is exactly representable in the destination's. */
-export function fits(tile: TileDatatype, destination: Datatype): boolean {
-  return BYTES_PER_VOXEL[tile] <= BYTES_PER_VOXEL[destination];
+/** Whether every value of a source's datatype is exactly representable in the destination's. */
+export function fits(source: VolumeDatatype, destination: Datatype): boolean {
+  return BYTES_PER_VOXEL[source] <= BYTES_PER_VOXEL[destination];
 }
 
 /** Whether every sample is 0, a word at a time (a chunk is megabytes; this runs per chunk). */

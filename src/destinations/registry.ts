@@ -6,6 +6,7 @@
 import type { BackendConfig, Datatype, JobConfig } from '../config/types.js';
 import type { ChunkBox, Extent } from '../extent/grid.js';
 import { TileError, type TileDatatype } from '../tiles/tile.js';
+import { storedDatatype } from '../volumes/volume.js';
 import type { Destination, DestinationFacts, DestinationSpecBase, Resolved, WriteOutcome } from './types.js';
 import { VolumeError } from './zarr.js';
 
@@ -59,7 +60,7 @@ export async function resolveDatatype(
     throw new VolumeError(
       `cannot tell the datatype from the first tile: ${first.message}; set client.backend.datatype (or --datatype)`,
     );
-  return { datatype: first, sourceDatatype: first };
+  return { datatype: storedDatatype(first), sourceDatatype: first };
 }
 
 /** The job's destination, checked (a Boss's preflight) but not yet prepared. */

@@ -18,6 +18,13 @@ export function imageBox(x: Range, y: Range): Box {
   return { x, y, z: [0, 1], t: 0 };
 }
 
+/** [a, b) ∩ [c, d), or undefined when empty. */
+export function overlap(a: Range, b: Range): Range | undefined {
+  const lo = Math.max(a[0], b[0]);
+  const hi = Math.min(a[1], b[1]);
+  return lo < hi ? [lo, hi] : undefined;
+}
+
 /** The voxels two boxes share, or undefined when they share none (or lie at different times). */
 export function intersect(a: Box, b: Box): Box | undefined {
   if (a.t !== b.t) return undefined;

@@ -1,5 +1,5 @@
 /**
- * CATMAID tiles over HTTP (the original's catmaid.CatmaidURLPathProcessor with
+ * CATMAID tiles over HTTP (the original's catmaid.CatmaidURLPathProcessor, a NoFilePathProcessor, with
  * CatmainURLTileProcessor, its misspelling, or CatmaidURLTileProcessor): tile (x, y) of slice z
  * is `{url}{z}/{y}/{x}.{filetype}`. Connections are kept alive; 5xx, 429 and dropped
  * connections are retried; a 404 tile is missing: an error naming the URL, or zeros with
@@ -12,24 +12,15 @@ import { decodeGreyImage, IMAGE_FILETYPES, type GreyOptions } from '../tiles/dec
 import { TileError, type Tile } from '../tiles/tile.js';
 import { greyOptions } from './colour.js';
 import {
+  checkTileSizeParams,
   choiceParam,
   PluginParamError,
   stringParam,
-  type PathProcessor,
   type PluginParams,
   type TileProcessor,
 } from './types.js';
 
 const WHERE = 'client.tile_processor';
-
-/** The tile processor builds the URL; the path processor, as in the original, has nothing to add. */
-export class CatmaidUrlPathProcessor implements PathProcessor {
-  setup(): void {}
-
-  process(): string {
-    return '';
-  }
-}
 
 export class CatmaidUrlTileProcessor implements TileProcessor {
   private base = '';
@@ -52,16 +43,7 @@ export class CatmaidUrlTileProcessor implements TileProcessor {
     }
     this.fillMissing = params.fill_missing === true;
     this.job = params.ingest_job;
-    const size = this.job.tile_size;
-    for (const axis of ['x', 'y'] as const) {
-      const v = params[`${axis}_tile`];
-      if (v !== undefined && v !== size?.[axis]) {
-        throw new PluginParamError(
-          `${WHERE}.params.${axis}_tile`,
-          `must equal ingest_job.tile_size.${axis} (${size?.[axis]}), not ${JSON.stringify(v)}`,
-        );
-      }
-    }
+    checkTileSizeParams(params, WHERE);
     this.grey = greyOptions(params, WHERE);
   }
 

@@ -12,6 +12,7 @@ import { tileRange } from '../extent/tiles.js';
 import { expandBaseFilename } from './base-filename.js';
 import {
   choiceParam,
+  intParam,
   PluginParamError,
   stringParam,
   type PathProcessor,
@@ -34,17 +35,6 @@ export interface HyperStackLayout {
 export function hyperStackPage(layout: HyperStackLayout, z: number, t: number): number {
   const { timeChunkSize, numZSlices, numChannels, channelIndex } = layout;
   return ((t % timeChunkSize) * numZSlices + z) * numChannels + channelIndex;
-}
-
-function intParam(params: PluginParams, key: string, where: string, min: number, fallback?: number): number {
-  const v = params[key] ?? fallback;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-    throw new PluginParamError(
-      `${where}.params.${key}`,
-      `must be an integer >= ${min}, not ${JSON.stringify(v)}`,
-    );
-  }
-  return v;
 }
 
 function localOnly(params: PluginParams): void {

@@ -112,7 +112,7 @@ const KNOWN: PluginName[] = [
     module: 'catmaid',
     name: 'CatmaidURLPathProcessor',
     kind: 'path',
-    load: () => import('./catmaid-url.js').then((m) => m.CatmaidUrlPathProcessor),
+    load: () => import('./types.js').then((m) => m.NoFilePathProcessor),
   },
   {
     module: 'catmaid',
@@ -127,13 +127,79 @@ const KNOWN: PluginName[] = [
     kind: 'tile',
     load: () => import('./catmaid-url.js').then((m) => m.CatmaidUrlTileProcessor),
   },
+  {
+    module: 'hdf5',
+    name: 'Hdf5TimeSeriesPathProcessor',
+    kind: 'path',
+    load: () => import('./hdf5/paths.js').then((m) => m.Hdf5PlanePathProcessor),
+  },
+  {
+    module: 'hdf5',
+    name: 'Hdf5TimeSeriesTileProcessor',
+    kind: 'tile',
+    load: () => import('./hdf5/tiles.js').then((m) => m.Hdf5TimeSeriesTileProcessor),
+  },
+  {
+    module: 'hdf5',
+    name: 'Hdf5TimeSeriesLabelTileProcessor',
+    kind: 'tile',
+    load: () => import('./hdf5/tiles.js').then((m) => m.Hdf5TimeSeriesLabelTileProcessor),
+  },
+  {
+    module: 'hdf5',
+    name: 'Hdf5SlicePathProcessor',
+    kind: 'path',
+    load: () => import('./hdf5/paths.js').then((m) => m.Hdf5PlanePathProcessor),
+  },
+  {
+    module: 'hdf5',
+    name: 'Hdf5SliceTileProcessor',
+    kind: 'tile',
+    load: () => import('./hdf5/tiles.js').then((m) => m.Hdf5SliceTileProcessor),
+  },
+  {
+    module: 'hdf5',
+    name: 'Hdf5ChunkPathProcessor',
+    kind: 'path',
+    load: () => import('./hdf5/paths.js').then((m) => m.Hdf5ChunkPathProcessor),
+  },
+  {
+    module: 'hdf5',
+    name: 'Hdf5ChunkTileProcessor',
+    kind: 'tile',
+    load: () => import('./hdf5/tiles.js').then((m) => m.Hdf5ChunkTileProcessor),
+  },
+  {
+    module: 'hdf5',
+    name: 'Hdf5SingleFilePathProcessor',
+    kind: 'path',
+    load: () => import('./hdf5/paths.js').then((m) => m.Hdf5SingleFilePathProcessor),
+  },
+  {
+    module: 'hdf5',
+    name: 'Hdf5SingleFileTileProcessor',
+    kind: 'tile',
+    load: () => import('./hdf5/tiles.js').then((m) => m.Hdf5SingleFileTileProcessor),
+  },
   // Volumetric: read by src/volumes/open.ts from the chunk processor's params; each chunk
-  // processor's path processor reads nothing (it returns "" in the original).
+  // processor's path processor reads nothing (it returns "" in the original; intern's serves its
+  // tile processor too).
   { module: 'zarr', name: 'ZarrPathProcessor', kind: 'path' },
   { module: 'zarr', name: 'ZarrChunkProcessor', kind: 'chunk' },
   { module: 'cloudvolume', name: 'CloudVolumePathProcessor', kind: 'path' },
   { module: 'cloudvolume', name: 'CloudVolumeChunkProcessor', kind: 'chunk' },
-  { module: 'intern', name: 'InternPathProcessor', kind: 'path' },
+  {
+    module: 'intern',
+    name: 'InternPathProcessor',
+    kind: 'path',
+    load: () => import('./types.js').then((m) => m.NoFilePathProcessor),
+  },
+  {
+    module: 'intern',
+    name: 'InternTileProcessor',
+    kind: 'tile',
+    load: () => import('./intern-tile.js').then((m) => m.InternTileProcessor),
+  },
   { module: 'intern', name: 'InternChunkProcessor', kind: 'chunk' },
 ];
 

@@ -4,6 +4,8 @@
  * covers pixels [x * tile_size.x, (x + 1) * tile_size.x)), z the absolute slice, t the time point.
  */
 import type { IngestJobSection } from '../config/types.js';
+import type { Box } from '../extent/box.js';
+import { tileBox } from '../extent/tiles.js';
 import type { Tile } from '../tiles/tile.js';
 import { PluginParamError } from '../errors.js';
 
@@ -86,4 +88,56 @@ export function choiceParam(
     );
   }
   return v;
+}
+
+/** An integer param >= min (-Infinity: any); `fallback` when the config leaves it out. */
+export function intParam(
+  params: PluginParams,
+  key: string,
+  where: string,
+  min: number,
+  fallback?: number,
+): number {
+  const v = params[key] ?? fallback;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+    throw new PluginParamError(
+      `${where}.params.${key}`,
+      `must be an integer${min > -Infinity ? ` >= ${min}` : ''}, not ${JSON.stringify(v)}`,
+    );
+  }
+  return v;
+}
+
+/**
+ * The path processor of sources whose tile processor knows where each tile is (a URL, another
+ * Boss): it names no file, as in the original.
+ */
+export class NoFilePathProcessor implements PathProcessor {
+  setup(): void {}
+
+  process(): string {
+    return '';
+  }
+}
+
+/** `x_tile`/`y_tile`, which the original duplicated from tile_size: if given, they must equal it. */
+export function checkTileSizeParams(params: PluginParams, where: string): void {
+  const size = params.ingest_job.tile_size;
+  for (const axis of ['x', 'y'] as const) {
+    const v = params[`${axis}_tile`];
+    if (v !== undefined && v !== size?.[axis]) {
+      throw new PluginParamError(
+        `${where}.params.${axis}_tile`,
+        `must equal ingest_job.tile_size.${axis} (${size?.[axis]}), not ${JSON.stringify(v)}`,
+      );
+    }
+  }
+}
+
+/** The pixels tile (x, y) of slice z covers: tile_size, cut at the extent's right and bottom edges. */
+export function tileWindow(job: IngestJobSection, x: number, y: number, z: number): Box {
+  const size = job.tile_size!;
+  const width = Math.min(size.x, job.extent.x[1] - x * size.x);
+  const height = Math.min(size.y, job.extent.y[1] - y * size.y);
+  return tileBox(x, y, z, 0, size, width, height);
 }

@@ -1,14 +1,16 @@
 /** A decoded 2-D grey image, and the errors that make one unusable. */
 import { copyBox, imageBox } from '../extent/box.js';
+import { allocate, type VolumeData, type VolumeDatatype } from '../volumes/volume.js';
 
-export type TileDatatype = 'uint8' | 'uint16';
+/** Image stacks give uint8 and uint16; label sources (HDF5) uint32 and uint64 too. */
+export type TileDatatype = VolumeDatatype;
 
 export interface Tile {
   width: number;
   height: number;
   datatype: TileDatatype;
   /** Row-major, width * height samples. */
-  data: Uint8Array | Uint16Array;
+  data: VolumeData;
 }
 
 export { TileError } from '../errors.js';
@@ -19,7 +21,7 @@ export { isTransient } from '../errors.js';
 export function cropTile(tile: Tile, x0: number, y0: number, x1: number, y1: number): Tile {
   const width = x1 - x0;
   const height = y1 - y0;
-  const data = tile.datatype === 'uint8' ? new Uint8Array(width * height) : new Uint16Array(width * height);
+  const data = allocate(tile.datatype, width * height);
   copyBox(
     sampleBytes(tile.data),
     imageBox([0, tile.width], [0, tile.height]),
@@ -31,6 +33,6 @@ export function cropTile(tile: Tile, x0: number, y0: number, x1: number, y1: num
 }
 
 /** Samples as the bytes they are stored in, for copyBox. */
-export function sampleBytes(data: Uint8Array | Uint16Array): Uint8Array {
+export function sampleBytes(data: VolumeData): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }

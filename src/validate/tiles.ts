@@ -14,6 +14,7 @@ import { createSource } from '../plugins/index.js';
 import type { Source } from '../plugins/types.js';
 import { checkTile } from '../tiles/check.js';
 import { classify, IngestError, isTransient, TileError } from '../errors.js';
+import { storedDatatype } from '../volumes/volume.js';
 
 export interface TileProblem {
   file: string;
@@ -96,7 +97,7 @@ async function checkOne(
   try {
     file = source.path.process(xi, yi, z, t);
     const tile = await source.tile.process(file, xi, yi, z, t);
-    report.datatype ??= tile.datatype;
+    report.datatype ??= storedDatatype(tile.datatype);
     checkTile(tile, file, config.ingest_job, report.datatype, xi, yi);
     return undefined;
   } catch (err) {

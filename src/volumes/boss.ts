@@ -7,6 +7,7 @@
  */
 import { BossApi, resourcePaths } from '../boss/api.js';
 import { decodeChunk } from '../destinations/codec.js';
+import { PluginParamError, stringParam, type PluginParams } from '../plugins/types.js';
 import { forEachLimited } from './parallel.js';
 import {
   allocate,
@@ -105,6 +106,17 @@ class BossVolume implements Volume {
 }
 
 const DATATYPES: readonly string[] = ['uint8', 'uint16', 'uint64'];
+
+/** A source Boss's `host` and `protocol` params: api.bossdb.io over https unless they say otherwise. */
+export function sourceBoss(params: PluginParams, where: string): Pick<BossSourceParams, 'host' | 'protocol'> {
+  const protocol = params.protocol ?? 'https';
+  if (protocol !== 'http' && protocol !== 'https')
+    throw new PluginParamError(
+      `${where}.params.protocol`,
+      `must be http or https, not ${JSON.stringify(protocol)}`,
+    );
+  return { host: params.host === undefined ? 'api.bossdb.io' : stringParam(params, 'host', where), protocol };
+}
 
 export async function openBossVolume(params: BossSourceParams): Promise<Volume> {
   const at = parseBossUri(params.uri);

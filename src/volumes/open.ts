@@ -4,10 +4,10 @@
  * straight to its constructor, where a typo became a TypeError.
  */
 import type { JobConfig } from '../config/types.js';
-import { findToken, MissingTokenError } from '../boss/token.js';
+import { sourceToken } from '../boss/token.js';
 import { resolvePluginName } from '../plugins/names.js';
 import { PluginParamError, stringParam, type PluginParams } from '../plugins/types.js';
-import { openBossVolume } from './boss.js';
+import { openBossVolume, sourceBoss } from './boss.js';
 import { openPrecomputed } from './precomputed/index.js';
 import type { Volume } from './volume.js';
 import { openZarr } from './zarr.js';
@@ -42,13 +42,6 @@ function optionalBoolean(params: Record<string, unknown>, key: string): boolean 
   return v;
 }
 
-/** The source Boss's token, read on the worker: BOSS_SOURCE_TOKEN, else the destination's. */
-function sourceToken(): string {
-  const token = process.env.BOSS_SOURCE_TOKEN || findToken();
-  if (!token) throw new MissingTokenError();
-  return token;
-}
-
 export async function openJobVolume(config: JobConfig): Promise<Volume> {
   const plugin = config.client.chunk_processor;
   if (!plugin) throw new PluginParamError(WHERE, 'is required for volumetric jobs');
@@ -77,17 +70,9 @@ export async function openJobVolume(config: JobConfig): Promise<Volume> {
       });
     case 'intern': {
       allowOnly(params, ['uri', 'host', 'protocol']);
-      const protocol = params.protocol ?? 'https';
-      if (protocol !== 'http' && protocol !== 'https') {
-        throw new PluginParamError(
-          `${WHERE}.params.protocol`,
-          `must be http or https, not ${JSON.stringify(protocol)}`,
-        );
-      }
       return openBossVolume({
         uri: stringParam(named, 'uri', WHERE),
-        host: params.host === undefined ? 'api.bossdb.io' : stringParam(named, 'host', WHERE),
-        protocol,
+        ...sourceBoss(named, WHERE),
         token: sourceToken(),
       });
     }

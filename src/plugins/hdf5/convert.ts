@@ -1,5 +1,6 @@
 /** HDF5 values into a volume datatype, exactly or not at all. */
-import { allocate, VolumeError, type VolumeData, type VolumeDatatype } from '../volume.js';
+import { TileError } from '../../errors.js';
+import { allocate, type VolumeData, type VolumeDatatype } from '../../volumes/volume.js';
 import type { Hdf5Numbers } from './file.js';
 
 const MAX: Record<VolumeDatatype, number> = {
@@ -19,7 +20,7 @@ export function convertExact(values: Hdf5Numbers, datatype: VolumeDatatype, wher
     const max = datatype === 'uint64' ? 2n ** 64n - 1n : BigInt(MAX[datatype]);
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
-      if (v < 0n || v > max) throw new VolumeError(where, `value ${v} does not fit ${datatype}`);
+      if (v < 0n || v > max) throw new TileError(where, `value ${v} does not fit ${datatype}`);
       out[i] = (datatype === 'uint64' ? v : Number(v)) as never;
     }
     return out;
@@ -29,7 +30,7 @@ export function convertExact(values: Hdf5Numbers, datatype: VolumeDatatype, wher
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!(v >= 0 && v <= max && Number.isInteger(v))) {
-      throw new VolumeError(where, `value ${v} cannot be stored as ${datatype} without loss`);
+      throw new TileError(where, `value ${v} cannot be stored as ${datatype} without loss`);
     }
     out[i] = (wide ? BigInt(v) : v) as never;
   }
