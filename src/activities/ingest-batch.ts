@@ -4,8 +4,9 @@ import { rowPool } from '../chunks/pool.js';
 import type { RowResult } from '../chunks/row.js';
 import type { RowOutcome } from '../chunks/row-task.js';
 import { FAILURE } from '../errors.js';
-import { chunkRows } from '../extent/grid.js';
+import { chunkRows, chunkSlabs } from '../extent/grid.js';
 import { count } from '../metrics/counters.js';
+import { readsWholeSlices } from '../plugins/names.js';
 import { MAX_LISTED_FAILURES, type BatchInput, type BatchResult } from '../job/types.js';
 
 /** Heartbeat details: where a retry of this batch resumes, and what was done before that point. */
@@ -97,7 +98,11 @@ export async function ingestBatch(input: BatchInput): Promise<BatchResult> {
   const ctx = Context.current();
   const previous = ctx.info.heartbeatDetails as Checkpoint | undefined;
   const start = previous?.next ?? input.first;
-  const rows = chunkRows(input.job.grid, start, input.end, ROW_LENGTH);
+  // A z-index stack's slices are read a z-slab at a time, each once; other sources a row at a time.
+  const slab = readsWholeSlices(input.job.config);
+  const rows = slab
+    ? chunkSlabs(input.job.grid, start, input.end)
+    : chunkRows(input.job.grid, start, input.end, ROW_LENGTH);
   const committer = new RowCommitter(
     rows,
     // Counts over zeros: a checkpoint from a worker older than `skipped` lacks that count.
@@ -113,7 +118,9 @@ export async function ingestBatch(input: BatchInput): Promise<BatchResult> {
   try {
     const queue = new RowQueue(rows.length, ctx.cancellationSignal);
     const threads = Math.min(rowPool().maxThreads, rows.length);
-    await Promise.all(Array.from({ length: threads }, () => runRows(input, rows, queue, committer, ctx)));
+    await Promise.all(
+      Array.from({ length: threads }, () => runRows({ ...input, slab }, rows, queue, committer, ctx)),
+    );
     if (queue.failure !== undefined) throw queue.failure;
     if (ctx.cancellationSignal.aborted) return stoppedBatch(ctx, committer);
     const result = committer.checkpoint().result;
@@ -131,7 +138,7 @@ export async function ingestBatch(input: BatchInput): Promise<BatchResult> {
 
 /** One thread's share: takes rows from the queue until none is left for it. */
 async function runRows(
-  input: BatchInput,
+  input: BatchInput & { slab: boolean },
   rows: Row[],
   queue: RowQueue,
   committer: RowCommitter,
@@ -139,7 +146,7 @@ async function runRows(
 ): Promise<void> {
   for (let i = queue.take(); i !== undefined; i = queue.take()) {
     const [first, end] = rows[i]!;
-    const outcome = await rowPool().run({ job: input.job, first, end });
+    const outcome = await rowPool().run({ job: input.job, first, end, slab: input.slab });
     if ('error' in outcome) return queue.fail(outcome);
     for (const f of outcome.ok.failures)
       log.warn('chunk failed', { chunk: f.chunk, file: f.file, reason: f.reason });

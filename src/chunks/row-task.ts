@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { classify } from '../errors.js';
 import type { JobSpec } from '../job/types.js';
 import { ingestRow, type RowResult } from './row.js';
+import { ingestSlab } from './slab.js';
 
 // The pool runs one row per thread; libvips threads inside each decode would only compete.
 sharp.concurrency(1);
@@ -15,6 +16,8 @@ export interface RowTask {
   job: JobSpec;
   first: number;
   end: number;
+  /** The chunks lie in one z-slab of a z-index stack: read each slice once (slab.ts). */
+  slab?: boolean;
 }
 
 /** `job`: retrying cannot help (bad config, unusable destination); `retry`: anything else. */
@@ -22,7 +25,8 @@ export type RowOutcome = { ok: RowResult } | { error: { kind: 'job' | 'retry'; m
 
 export default async function runRowTask(task: RowTask): Promise<RowOutcome> {
   try {
-    return { ok: await ingestRow(task.job, task.first, task.end) };
+    const ingest = task.slab ? ingestSlab : ingestRow;
+    return { ok: await ingest(task.job, task.first, task.end) };
   } catch (err) {
     const kind = classify(err) === 'job' ? 'job' : 'retry';
     return { error: { kind, message: (err as Error).message ?? String(err) } };
