@@ -28,11 +28,15 @@ async function streamed(file: string, channel?: number): Promise<Tile | undefine
     rows.datatype === 'uint16'
       ? new Uint16Array(rows.width * rows.height)
       : new Uint8Array(rows.width * rows.height);
-  let y = 0;
-  // A few rows at a time, as a slab reads a band of rows from each slice.
-  for (let left = rows.height; left > 0; left -= Math.min(left, 7))
-    await rows.rows(Math.min(left, 7), (row) => data.set(row, rows.width * y++));
-  await rows.close();
+  try {
+    // A few rows at a time, as a slab reads a band of rows from each slice.
+    for (let y = 0; y < rows.height; y += 7) {
+      const n = Math.min(7, rows.height - y);
+      data.set(await rows.rows(n), y * rows.width);
+    }
+  } finally {
+    await rows.close();
+  }
   return { width: rows.width, height: rows.height, datatype: rows.datatype, data };
 }
 

@@ -30,7 +30,11 @@ def section(root, ext, z):
 
 def band(task):
     args, z0 = task
-    block = np.stack([section(args.root, args.ext, z) for z in range(z0, min(z0 + DEPTH, args.depth))])
+    first = section(args.root, args.ext, z0)
+    block = np.empty((min(DEPTH, args.depth - z0), *first.shape), dtype=first.dtype)
+    block[0] = first
+    for i in range(1, block.shape[0]):
+        block[i] = section(args.root, args.ext, z0 + i)
     if not args.decode_only:
         array = zarr.open_array(args.out, mode="r+")
         array[z0 : z0 + block.shape[0]] = block

@@ -9,6 +9,7 @@
  * A slice that can only be decoded whole (JPEG, TIFF, interlaced PNG) in a band too large for that
  * falls back to the row path, which decodes it once per row of chunks but holds one slice at a time.
  */
+import type { Range } from '../config/types.js';
 import { BYTES_PER_VOXEL, fits } from '../destinations/datatype.js';
 import { openDestination } from '../destinations/index.js';
 import { copyBox } from '../extent/box.js';
@@ -99,30 +100,19 @@ async function closeSlices(slices: (Slice | undefined)[]): Promise<void> {
 /** Reads the slice's rows of the chunk row's band into its chunks. */
 async function readBand(job: JobSpec, slice: Slice, chunks: RowChunk[]): Promise<void> {
   const rows = slice.rows!;
-  const band = chunks[0]!.box.y;
-  const t = chunks[0]!.box.t;
+  const y = chunks[0]!.box.y;
   // Rows above the extent, or above the first band of a batch resumed part-way through its slab.
-  if (slice.at < band[0]) await rows.rows(band[0] - slice.at, () => undefined);
+  if (slice.at < y[0]) await rows.rows(y[0] - slice.at);
+  const band = sampleBytes(await rows.rows(y[1] - y[0]));
+  slice.at = y[1];
+  count('boss_ingest_source_bytes_read_total', band.byteLength);
+  const box = { x: [0, rows.width] as Range, y, z: [slice.z, slice.z + 1] as Range, t: chunks[0]!.box.t };
   const bytes = BYTES_PER_VOXEL[job.destination.datatype];
-  const srcBytesPerVoxel = BYTES_PER_VOXEL[rows.datatype];
-  let y = band[0];
-  await rows.rows(band[1] - band[0], (row) => {
-    const samples = sampleBytes(row);
-    const box = {
-      x: [0, row.length] as [number, number],
-      y: [y, y + 1] as [number, number],
-      z: [slice.z, slice.z + 1] as [number, number],
-      t,
-    };
-    for (const c of chunks)
-      copyBox(samples, box, c.samples, wholeChunk(job.grid.chunk, c.box.coord), bytes, {
-        within: c.box,
-        srcBytesPerVoxel,
-      });
-    count('boss_ingest_source_bytes_read_total', samples.byteLength);
-    y++;
-  });
-  slice.at = band[1];
+  for (const c of chunks)
+    copyBox(band, box, c.samples, wholeChunk(job.grid.chunk, c.box.coord), bytes, {
+      within: c.box,
+      srcBytesPerVoxel: BYTES_PER_VOXEL[rows.datatype],
+    });
 }
 
 function addRow(total: RowResult, row: RowResult): void {

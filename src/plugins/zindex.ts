@@ -124,28 +124,25 @@ export class ZindexStackTileProcessor implements TileProcessor {
   }
 }
 
-/** A slice that turns out bad part-way reads as zeros from there on. */
+/** A slice that turns out bad part-way reads as zeros from the band where it went bad. */
 function gracefulRows(rows: RowStream): RowStream {
+  const blank = blankRows(rows.width, rows.height, rows.datatype);
   let failed = false;
-  const zeros = rows.datatype === 'uint16' ? new Uint16Array(rows.width) : new Uint8Array(rows.width);
   return {
     width: rows.width,
     height: rows.height,
     datatype: rows.datatype,
-    async rows(count, onRow) {
-      let given = 0;
+    async rows(count) {
       if (!failed) {
         try {
-          await rows.rows(count, (row) => {
-            given++;
-            onRow(row);
-          });
+          return await rows.rows(count);
         } catch (err) {
           if (!(err instanceof TileError)) throw err;
           failed = true;
         }
       }
-      for (; given < count; given++) onRow(zeros);
+      // Behind the slice by the rows read before it failed, which never takes it past its end.
+      return blank.rows(count);
     },
     close: () => rows.close(),
   };

@@ -10,7 +10,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import zlib from 'node:zlib';
 import { refuseColour, refuseMissingChannel, type GreyOptions } from './grey.js';
 import { isPng, PNG_CHANNELS } from './png.js';
-import type { RowStream } from './rows.js';
+import type { RowStream, Samples } from './rows.js';
 import { isTransient, TileError, unreadable, type TileDatatype } from './tile.js';
 
 const IDAT = 0x49444154;
@@ -136,7 +136,8 @@ class PngRows implements RowStream {
   private readonly bpp: number;
   private current: Uint8Array;
   private previous: Uint8Array;
-  private readonly samples: Uint8Array | Uint16Array;
+  /** The rows handed over by the last call, as samples. */
+  private band: Samples;
   private delivered = 0;
 
   constructor(
@@ -152,23 +153,27 @@ class PngRows implements RowStream {
     this.bpp = layout.channels * (sixteen ? 2 : 1);
     this.current = new Uint8Array(layout.width * this.bpp);
     this.previous = new Uint8Array(layout.width * this.bpp);
-    this.samples = sixteen ? new Uint16Array(layout.width) : new Uint8Array(layout.width);
+    this.band = sixteen ? new Uint16Array(0) : new Uint8Array(0);
     this.compressed = idatPayloads(handle, file, layout.idat);
     this.inflate.on('data', (out: Buffer) => this.inflated.push(out));
     this.inflate.on('error', (err) => (this.failure ??= err));
     this.inflate.on('end', () => (this.ended = true));
   }
 
-  async rows(count: number, onRow: (row: Uint8Array | Uint16Array) => void): Promise<void> {
+  async rows(count: number): Promise<Samples> {
     if (this.delivered + count > this.height)
       throw new RangeError(`rows ${this.delivered}+${count} of a ${this.height}-row image`);
+    const width = this.width;
+    if (this.band.length < count * width)
+      this.band = this.datatype === 'uint16' ? new Uint16Array(count * width) : new Uint8Array(count * width);
     for (let i = 0; i < count; i++) {
       const filter = await this.fill();
       this.unfilter(filter);
-      onRow(this.rowSamples());
+      this.toSamples(i * width);
       [this.previous, this.current] = [this.current, this.previous];
       this.delivered++;
     }
+    return this.band.subarray(0, count * width);
   }
 
   /** Reads the next scanline's filter byte and bytes into `current`; returns the filter type. */
@@ -265,20 +270,22 @@ class PngRows implements RowStream {
     }
   }
 
-  /** The unfiltered row as samples: big-endian 16-bit made native, the picked channel strided out. */
-  private rowSamples(): Uint8Array | Uint16Array {
+  /** The unfiltered row as samples at `at` of the band: big-endian 16-bit made native, the picked channel strided out. */
+  private toSamples(at: number): void {
     const cur = this.current;
     const { channels, bitDepth } = this.layout;
-    if (bitDepth === 8 && channels === 1) return cur;
-    const out = this.samples;
-    const width = this.width;
+    const out = this.band;
+    if (bitDepth === 8 && channels === 1) {
+      out.set(cur, at);
+      return;
+    }
+    const end = at + this.width;
     if (bitDepth === 8) {
-      for (let i = 0, j = this.channel; i < width; i++, j += channels) out[i] = cur[j]!;
+      for (let i = at, j = this.channel; i < end; i++, j += channels) out[i] = cur[j]!;
     } else {
       const step = 2 * channels;
-      for (let i = 0, j = 2 * this.channel; i < width; i++, j += step) out[i] = (cur[j]! << 8) | cur[j + 1]!;
+      for (let i = at, j = 2 * this.channel; i < end; i++, j += step) out[i] = (cur[j]! << 8) | cur[j + 1]!;
     }
-    return out;
   }
 
   async close(): Promise<void> {

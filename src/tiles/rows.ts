@@ -1,36 +1,55 @@
-/** An image handed over row by row, top to bottom: how a z-index slice feeds the chunks it covers. */
+/** An image handed over a band of rows at a time, top to bottom: how a z-index slice feeds its chunks. */
 import type { Tile, TileDatatype } from './tile.js';
+
+export type Samples = Uint8Array | Uint16Array;
 
 export interface RowStream {
   width: number;
   height: number;
   datatype: TileDatatype;
   /**
-   * Hands the next `count` rows to `onRow` (the samples of one row, a view valid during the call
-   * only), in order. Throws TileError when the file turns out corrupt or ends early.
+   * The next `count` rows, row-major: a view valid until the next call. Throws TileError when the
+   * file turns out corrupt or ends early.
    */
-  rows(count: number, onRow: (row: Uint8Array | Uint16Array) => void): Promise<void>;
+  rows(count: number): Promise<Samples>;
   close(): Promise<void>;
 }
 
-/** The rows of an image decoded whole; `oneRow`: `tile.data` is one row, repeated. */
-export function tileRows(tile: Tile, oneRow = false): RowStream {
+function checkRows(next: number, count: number, height: number): void {
+  if (next + count > height) throw new RangeError(`rows ${next}+${count} of a ${height}-row image`);
+}
+
+/** The rows of an image decoded whole. */
+export function tileRows(tile: Tile): RowStream {
   let next = 0;
   return {
     width: tile.width,
     height: tile.height,
     datatype: tile.datatype,
-    async rows(count, onRow) {
-      if (next + count > tile.height)
-        throw new RangeError(`rows ${next}+${count} of a ${tile.height}-row image`);
-      for (const end = next + count; next < end; next++)
-        onRow(oneRow ? tile.data : tile.data.subarray(next * tile.width, (next + 1) * tile.width));
+    async rows(count) {
+      checkRows(next, count, tile.height);
+      next += count;
+      return tile.data.subarray((next - count) * tile.width, next * tile.width);
     },
     async close() {},
   };
 }
 
 /** Rows of zeros: a slice that could not be read, where the config says to go on without it. */
-export function blankRows(width: number, height: number): RowStream {
-  return tileRows({ width, height, datatype: 'uint8', data: new Uint8Array(width) }, true);
+export function blankRows(width: number, height: number, datatype: TileDatatype = 'uint8'): RowStream {
+  let next = 0;
+  let zeros: Samples = new Uint8Array(0);
+  return {
+    width,
+    height,
+    datatype,
+    async rows(count) {
+      checkRows(next, count, height);
+      next += count;
+      if (zeros.length < count * width)
+        zeros = datatype === 'uint16' ? new Uint16Array(count * width) : new Uint8Array(count * width);
+      return zeros.subarray(0, count * width);
+    },
+    async close() {},
+  };
 }
