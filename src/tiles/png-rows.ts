@@ -98,26 +98,75 @@ async function readLayout(
   }
 }
 
-/** The payloads of the consecutive IDAT chunks from `at`, in pieces, each chunk's CRC checked. */
-async function* idatPayloads(handle: FileHandle, file: string, at: number): AsyncGenerator<Buffer> {
-  for (;;) {
-    const header = await readAt(handle, at, 8);
-    if (header.length < 8) throw new TileError(file, 'is truncated: the image data ends early');
-    if (header.readUInt32BE(4) !== IDAT) return;
-    const length = header.readUInt32BE(0);
-    let crc = zlib.crc32(header.subarray(4));
-    for (let done = 0; done < length;) {
-      const piece = await readAt(handle, at + 8 + done, Math.min(READ_PIECE, length - done));
-      if (piece.length === 0) throw new TileError(file, 'is truncated: the image data ends early');
-      crc = zlib.crc32(piece, crc);
-      done += piece.length;
-      for (let i = 0; i < piece.length; i += FEED_PIECE) yield piece.subarray(i, i + FEED_PIECE);
+/**
+ * A file read front to back a block at a time: a PNG's image data comes in many small chunks (8
+ * KiB each from libpng), which would otherwise cost three reads each.
+ */
+class FileCursor {
+  private block: Buffer = Buffer.alloc(0);
+  private at = 0;
+
+  constructor(
+    private readonly handle: FileHandle,
+    private next: number,
+  ) {}
+
+  /** The next bytes, at most `n`; empty only at the end of the file. Views stay valid: each block is a new buffer. */
+  async upTo(n: number): Promise<Buffer> {
+    if (this.at >= this.block.length) {
+      this.block = await readAt(this.handle, this.next, READ_PIECE);
+      this.next += this.block.length;
+      this.at = 0;
     }
-    const stored = await readAt(handle, at + 8 + length, 4);
-    if (stored.length < 4) throw new TileError(file, 'is truncated: the image data ends early');
-    if (stored.readUInt32BE(0) !== crc) throw new TileError(file, 'is corrupt: an IDAT chunk fails its CRC');
-    at += 12 + length;
+    const piece = this.block.subarray(this.at, this.at + n);
+    this.at += piece.length;
+    return piece;
   }
+
+  /** The next `n` bytes, fewer only at the end of the file. */
+  async exactly(n: number): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for (let have = 0; have < n;) {
+      const piece = await this.upTo(n - have);
+      if (piece.length === 0) break;
+      parts.push(piece);
+      have += piece.length;
+    }
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+}
+
+/**
+ * The payloads of the consecutive IDAT chunks from `at`, each chunk's CRC checked, gathered into
+ * pieces of FEED_PIECE bytes (the last one shorter) for the inflate.
+ */
+async function* idatPayloads(handle: FileHandle, file: string, at: number): AsyncGenerator<Buffer> {
+  const cursor = new FileCursor(handle, at);
+  const truncated = () => new TileError(file, 'is truncated: the image data ends early');
+  let feed: Buffer[] = [];
+  let fed = 0;
+  for (;;) {
+    const header = await cursor.exactly(8);
+    if (header.length < 8) throw truncated();
+    if (header.readUInt32BE(4) !== IDAT) break;
+    let crc = zlib.crc32(header.subarray(4));
+    for (let left = header.readUInt32BE(0); left > 0;) {
+      const piece = await cursor.upTo(Math.min(left, FEED_PIECE - fed));
+      if (piece.length === 0) throw truncated();
+      crc = zlib.crc32(piece, crc);
+      left -= piece.length;
+      feed.push(piece);
+      fed += piece.length;
+      if (fed === FEED_PIECE) {
+        yield Buffer.concat(feed);
+        [feed, fed] = [[], 0];
+      }
+    }
+    const stored = await cursor.exactly(4);
+    if (stored.length < 4) throw truncated();
+    if (stored.readUInt32BE(0) !== crc) throw new TileError(file, 'is corrupt: an IDAT chunk fails its CRC');
+  }
+  if (fed > 0) yield Buffer.concat(feed);
 }
 
 class PngRows implements RowStream {
