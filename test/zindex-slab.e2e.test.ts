@@ -47,9 +47,14 @@ describe('z-index stacks of large slices: each slice decoded once per job', func
   });
 
   /** Runs the stack's job on two worker processes and returns what their metrics counted, summed. */
-  async function ingest(spec: StackSpec, name: string, env: NodeJS.ProcessEnv): Promise<Map<string, number>> {
+  async function ingest(
+    spec: StackSpec,
+    name: string,
+    env: NodeJS.ProcessEnv,
+    extent?: Parameters<typeof stackConfig>[1],
+  ): Promise<Map<string, number>> {
     await writeStack(spec);
-    const config = stackConfig(spec) as { client: { backend: unknown } };
+    const config = stackConfig(spec, extent) as { client: { backend: unknown } };
     config.client.backend = { name: 'zarr', path: path.join(dir, `${name}.ome.zarr`) };
     const file = nodes.writeConfig(name, config as Record<string, unknown>);
     const ports = [await freePort(), await freePort()];
@@ -69,16 +74,17 @@ describe('z-index stacks of large slices: each slice decoded once per job', func
     return sum;
   }
 
-  it('8-bit PNG slices of 1300x1100 (3 x 3 chunks), streamed row by row: 20 slices, 20 decodes, read back exactly', async () => {
+  it('8-bit PNG slices of 1300x1100 (3 x 3 chunks), streamed row by row from y 300: 20 slices, 20 decodes, read back exactly', async () => {
     const spec = stackSpec(path.join(dir, 'z8'), 'zindex', [1300, 1100, 20], 8);
-    const counts = await ingest(spec, 'z8', { BOSS_INGEST_WHOLE_SLAB_MIB: '0' });
+    const extent = { x: [0, 1300], y: [300, 1100], z: [0, 20], t: [0, 1] } as never;
+    const counts = await ingest(spec, 'z8', { BOSS_INGEST_WHOLE_SLAB_MIB: '0' }, extent);
     assert.equal(counts.get('boss_ingest_slices_decoded_total'), 20, JSON.stringify([...counts]));
     assert.equal(counts.get('boss_ingest_tiles_decoded_total'), 0, 'no slice is cropped tile by tile');
     assert.equal(counts.get('boss_ingest_chunks_written_total'), 3 * 3 * 2);
     assert.equal(counts.get('boss_ingest_chunks_failed_total'), 0);
     const read = await readWithZarrPython(path.join(dir, 'z8.ome.zarr'));
     assert.deepEqual(read.shape, [20, 1100, 1300]);
-    assertVolume(read, { x: [0, 1300], y: [0, 1100], z: [0, 20] }, (x, y, z) => voxel(spec, x, y, z));
+    assertVolume(read, { x: [0, 1300], y: [300, 1100], z: [0, 20] }, (x, y, z) => voxel(spec, x, y, z));
   });
 
   it('16-bit PNG slices of 1100x1300, decoded whole, with tiles smaller than a chunk: 18 slices, 18 decodes, read back exactly', async () => {

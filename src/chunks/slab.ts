@@ -4,9 +4,9 @@
  * and advanced one row of chunks at a time, every row of a slice copied into the chunks it
  * covers. Runs inside a chunk thread (see pool.ts), like a row of chunks (row.ts).
  *
- * Memory: a row of chunks (16 x 512 x the extent's width) plus, per slice, either a few rows of a
- * streamed PNG or, when the band's slices together fit wholeSlabBytes(), the slice decoded whole.
- * A slice that can only be decoded whole (JPEG, TIFF, interlaced PNG) in a band too large for that
+ * Memory: a row of chunks (16 x 512 x the extent's width) plus, per slice, either 64 rows of a
+ * streamed PNG and its inflate's buffers (about 1 MiB), or the slice decoded whole when the
+ * band's slices together fit wholeSlabBytes(). A slice that can only be decoded whole (JPEG, TIFF, interlaced PNG) in a band too large for that
  * falls back to the row path, which decodes it once per row of chunks but holds one slice at a time.
  */
 import type { Range } from '../config/types.js';
@@ -97,22 +97,30 @@ async function closeSlices(slices: (Slice | undefined)[]): Promise<void> {
   await Promise.all(slices.map((s) => s?.rows?.close()));
 }
 
+/** Rows of a slice taken at a time: a streamed slice holds this many rows, not a whole band. */
+const ROWS_AT_A_TIME = 64;
+
 /** Reads the slice's rows of the chunk row's band into its chunks. */
 async function readBand(job: JobSpec, slice: Slice, chunks: RowChunk[]): Promise<void> {
   const rows = slice.rows!;
-  const y = chunks[0]!.box.y;
+  const band = chunks[0]!.box.y;
   // Rows above the extent, or above the first band of a batch resumed part-way through its slab.
-  if (slice.at < y[0]) await rows.rows(y[0] - slice.at);
-  const band = sampleBytes(await rows.rows(y[1] - y[0]));
-  slice.at = y[1];
-  count('boss_ingest_source_bytes_read_total', band.byteLength);
-  const box = { x: [0, rows.width] as Range, y, z: [slice.z, slice.z + 1] as Range, t: chunks[0]!.box.t };
+  for (; slice.at < band[0]; slice.at += Math.min(ROWS_AT_A_TIME, band[0] - slice.at))
+    await rows.rows(Math.min(ROWS_AT_A_TIME, band[0] - slice.at));
   const bytes = BYTES_PER_VOXEL[job.destination.datatype];
-  for (const c of chunks)
-    copyBox(band, box, c.samples, wholeChunk(job.grid.chunk, c.box.coord), bytes, {
-      within: c.box,
-      srcBytesPerVoxel: BYTES_PER_VOXEL[rows.datatype],
-    });
+  const srcBytesPerVoxel = BYTES_PER_VOXEL[rows.datatype];
+  while (slice.at < band[1]) {
+    const y: Range = [slice.at, Math.min(band[1], slice.at + ROWS_AT_A_TIME)];
+    const samples = sampleBytes(await rows.rows(y[1] - y[0]));
+    slice.at = y[1];
+    count('boss_ingest_source_bytes_read_total', samples.byteLength);
+    const box = { x: [0, rows.width] as Range, y, z: [slice.z, slice.z + 1] as Range, t: chunks[0]!.box.t };
+    for (const c of chunks)
+      copyBox(samples, box, c.samples, wholeChunk(job.grid.chunk, c.box.coord), bytes, {
+        within: c.box,
+        srcBytesPerVoxel,
+      });
+  }
 }
 
 function addRow(total: RowResult, row: RowResult): void {
