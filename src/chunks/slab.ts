@@ -67,7 +67,7 @@ async function openSlices(job: JobSpec, first: number, zs: number[]): Promise<Sl
   const whole =
     zs.length * extent.x[1] * extent.y[1] * BYTES_PER_VOXEL[destination.datatype] <= wholeSlabBytes();
   const at = tileRange(extent, config.ingest_job.tile_size!);
-  const slices = await Promise.all(
+  const opened = await Promise.allSettled(
     zs.map(async (z): Promise<Slice | undefined> => {
       let file = `slice z ${z}`;
       try {
@@ -88,8 +88,12 @@ async function openSlices(job: JobSpec, first: number, zs: number[]): Promise<Sl
       }
     }),
   );
-  if (slices.every((s) => s)) return slices as Slice[];
+  const slices = opened.map((o) => (o.status === 'fulfilled' ? o.value : undefined));
+  if (opened.every((o) => o.status === 'fulfilled' && o.value)) return slices as Slice[];
+  // A slice that cannot be streamed, or an error that ends the slab (retried): close the others.
   await closeSlices(slices);
+  const error = opened.find((o) => o.status === 'rejected');
+  if (error) throw error.reason;
   return undefined;
 }
 
