@@ -147,12 +147,14 @@ export async function ingestSlab(job: JobSpec, first: number, end: number): Prom
     const destination = await openDestination(job.destination);
     const { chunk } = job.grid;
     const chunkBytes = chunk.x * chunk.y * chunk.z * BYTES_PER_VOXEL[job.destination.datatype];
+    // One row of chunk buffers for the whole slab, cleared for each row: fresh buffers for each
+    // row of a 16k-wide slab (128 MiB a row) piled up faster than the GC returned them.
+    const buffers: Uint8Array[] = [];
     for (const [a, b] of rows) {
-      const chunks: RowChunk[] = indices([a, b]).map((index) => ({
-        index,
-        box: chunkBox(job.grid, index),
-        samples: new Uint8Array(chunkBytes),
-      }));
+      const chunks: RowChunk[] = indices([a, b]).map((index, i) => {
+        const samples = buffers[i] ?? (buffers[i] = new Uint8Array(chunkBytes));
+        return { index, box: chunkBox(job.grid, index), samples: samples.fill(0) };
+      });
       const failed: Failures = new Map();
       for (const slice of slices) {
         if (!slice.failure) {
