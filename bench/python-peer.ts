@@ -38,6 +38,7 @@ export async function pythonPeer(
     '--processes',
     String(options.processes ?? os.availableParallelism()),
     ...(options.decodeOnly ? ['--decode-only'] : []),
+    ...(stack.layout === 'zindex' ? ['--zindex'] : []),
   ];
   try {
     return await runPeer('pillow_zarr.py', args);

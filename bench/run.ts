@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: ingest throughput beside the limit it approaches and the script a user would
  * write, measured in one run, interleaved, several repetitions (min and median), on 8-bit PNG,
- * 16-bit PNG and JPEG tile stacks:
+ * 16-bit PNG and JPEG tile stacks and z-index stacks of 4096x4096 and 16384x16384 PNG sections:
  *   python: Pillow + numpy + zarr-python on a process pool (bench/peers/pillow_zarr.py);
  *   Pillow decode: that script decoding only;
  *   decoders: boss-ingest's exact decoders on all cores, nothing else (the limit);
@@ -10,7 +10,7 @@
  * Then where a chunk's time goes, and single figures: verify beside the ingest it checks, two
  * worker processes, zstd, the Boss emulator, time series, `boss-ingest run` start-up.
  * `npm run bench -- --config JOB.json` measures another stack (any tile job config) instead;
- * `--reps N` sets the repetitions (default 3).
+ * `--reps N` sets the repetitions (default 3); `--only REGEX` measures the stacks whose label matches.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -242,9 +242,20 @@ async function benchStacks(): Promise<Stack[]> {
       'catmaid-jpg-2048x2048x64',
       { width: 2048, height: 2048, depth: 64, tile: 512, bits: 8, format: 'jpg' },
     ],
+    [
+      'z-index 4k',
+      'zindex-u8-4096x4096x32',
+      { width: 4096, height: 4096, depth: 32, tile: 512, bits: 8, layout: 'zindex' },
+    ],
+    [
+      'z-index 16k',
+      'zindex-u8-16384x16384x16',
+      { width: 16384, height: 16384, depth: 16, tile: 512, bits: 8, layout: 'zindex' },
+    ],
   ];
+  const only = new RegExp(arg('--only') ?? '.');
   const stacks: Stack[] = [];
-  for (const [label, name, shape] of shapes) {
+  for (const [label, name, shape] of shapes.filter(([label]) => only.test(label))) {
     const stack = await ensureStack(name, shape);
     const config = validateConfig(stackConfig(stack, { name: 'zarr', path: 'set-per-run' }));
     stacks.push({ label, stack, config, bytesPerVoxel: shape.bits / 8 });
@@ -345,7 +356,8 @@ async function main(): Promise<void> {
     const bytes = new Map<string, number>();
     const worker = await startWorker(server, 1);
     try {
-      for (const s of stacks) await ingestWarm(server, s.config, s.bytesPerVoxel, 16); // warm-up
+      for (const s of stacks.filter((s) => s.stack.layout !== 'zindex'))
+        await ingestWarm(server, s.config, s.bytesPerVoxel, 16); // warm-up
       console.log(
         `\n${reps} repetitions, interleaved; voxels: ${stacks.map((s) => `${s.label} ${((extentVoxels(jobExtent(s.config)) * s.bytesPerVoxel) / MiB).toFixed(0)} MiB`).join(', ')}`,
       );
@@ -397,7 +409,8 @@ async function main(): Promise<void> {
     }
 
     console.log("\nwhere a chunk's time goes (16 x 512 x 512 chunks):");
-    for (const s of stacks) {
+    // The profile reads CATMAID tiles; a z-index stack's slices are read a slab at a time.
+    for (const s of stacks.filter((s) => s.stack.layout !== 'zindex')) {
       const profile = await profileChunks(s.stack, s.config);
       printProfile(
         `  ${s.label}`,
@@ -409,6 +422,7 @@ async function main(): Promise<void> {
 
     console.log('');
     const [u8] = stacks;
+    if (u8?.stack.layout === 'zindex' || arg('--only')) return;
     say(
       '8-bit PNG: verify of the volume just ingested, 1 worker process',
       await verifyFigure(server, u8!.config, u8!.bytesPerVoxel),

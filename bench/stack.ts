@@ -1,6 +1,6 @@
 /**
- * The benchmark stacks: CATMAID type-1 PNG or JPEG tiles of textured grey images, generated once
- * with sharp into the cache and reused.
+ * The benchmark stacks: CATMAID type-1 PNG or JPEG tiles of textured grey images, or z-index
+ * stacks of the same images as one PNG per slice, generated once with sharp into the cache and reused.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,6 +16,8 @@ export interface BenchStack {
   bits: 8 | 16;
   /** png by default; jpg tiles are 8-bit, quality 90. */
   format?: 'png' | 'jpg';
+  /** catmaid (type 1) by default; zindex: one image per slice, ROOT/sliceZZZZ.png. */
+  layout?: 'catmaid' | 'zindex';
 }
 
 export const CACHE = process.env.BOSS_INGEST_CACHE ?? path.join(os.homedir(), '.cache', 'boss-ingest');
@@ -40,6 +42,32 @@ function tileSamples(s: BenchStack, xi: number, yi: number, z: number): Uint8Arr
   return out;
 }
 
+export function slicePath(s: BenchStack, z: number): string {
+  return path.join(s.root, `slice${String(z).padStart(4, '0')}.png`);
+}
+
+/** A z-index slice: the tiles of the CATMAID stack of the same shape, side by side. */
+async function writeSlice(s: BenchStack, z: number): Promise<void> {
+  const slice = s.bits === 16 ? new Uint16Array(s.width * s.height) : new Uint8Array(s.width * s.height);
+  for (let yi = 0; yi * s.tile < s.height; yi++) {
+    for (let xi = 0; xi * s.tile < s.width; xi++) {
+      const tile = tileSamples(s, xi, yi, z);
+      for (let y = 0; y < s.tile; y++)
+        slice.set(tile.subarray(y * s.tile, (y + 1) * s.tile), (yi * s.tile + y) * s.width + xi * s.tile);
+    }
+  }
+  const raw = {
+    width: s.width,
+    height: s.height,
+    channels: 1 as const,
+    ...(s.bits === 16 ? { depth: 'ushort' as const } : {}),
+  };
+  await sharp(slice, { raw, limitInputPixels: false })
+    .toColourspace(s.bits === 16 ? 'grey16' : 'b-w')
+    .png({ compressionLevel: 6 })
+    .toFile(slicePath(s, z));
+}
+
 export function tilePath(s: BenchStack, xi: number, yi: number, z: number): string {
   return path.join(s.root, `${z}`, `${yi}_${xi}_0.${s.format ?? 'png'}`);
 }
@@ -53,7 +81,11 @@ export async function ensureStack(name: string, shape: Omit<BenchStack, 'root'>)
     `generating ${name} (${shape.width}x${shape.height}x${shape.depth} ${shape.bits}-bit) in ${stack.root} ...`,
   );
   const colourspace = shape.bits === 16 ? 'grey16' : 'b-w';
-  for (let z = 0; z < shape.depth; z++) {
+  if (shape.layout === 'zindex') {
+    mkdirSync(stack.root, { recursive: true });
+    for (let z = 0; z < shape.depth; z++) await writeSlice(stack, z);
+  }
+  for (let z = 0; z < shape.depth && shape.layout !== 'zindex'; z++) {
     mkdirSync(path.join(stack.root, `${z}`), { recursive: true });
     const writes: Promise<unknown>[] = [];
     for (let yi = 0; yi * shape.tile < shape.height; yi++) {
@@ -81,18 +113,31 @@ export async function ensureStack(name: string, shape: Omit<BenchStack, 'root'>)
 }
 
 export function stackConfig(stack: BenchStack, backend: Record<string, unknown>): Record<string, unknown> {
+  const zindex = {
+    path_processor: {
+      class: 'ingestclient.plugins.stack.ZindexStackPathProcessor',
+      params: { root_dir: stack.root, extension: 'png', base_filename: 'slice<p:4>' },
+    },
+    tile_processor: {
+      class: 'ingestclient.plugins.stack.ZindexStackTileProcessor',
+      params: { filesystem: 'local', extension: 'png' },
+    },
+  };
+  const catmaid = {
+    path_processor: {
+      class: 'ingest.plugins.catmaid.CatmaidFileImageStackPathProcessor',
+      params: { root_dir: stack.root, filetype: stack.format ?? 'png' },
+    },
+    tile_processor: {
+      class: 'ingest.plugins.catmaid.CatmaidFileImageStackTileProcessor',
+      params: { filetype: stack.format ?? 'png' },
+    },
+  };
   return {
     schema: { name: 'boss-v0.1-schema', validator: 'BossValidatorV01' },
     client: {
       backend,
-      path_processor: {
-        class: 'ingest.plugins.catmaid.CatmaidFileImageStackPathProcessor',
-        params: { root_dir: stack.root, filetype: stack.format ?? 'png' },
-      },
-      tile_processor: {
-        class: 'ingest.plugins.catmaid.CatmaidFileImageStackTileProcessor',
-        params: { filetype: stack.format ?? 'png' },
-      },
+      ...(stack.layout === 'zindex' ? zindex : catmaid),
     },
     database: { collection: 'bench', experiment: 'bench', channel: 'bench' },
     ingest_job: {

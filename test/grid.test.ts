@@ -2,11 +2,13 @@
 import { strict as assert } from 'node:assert';
 import type { Range } from '../src/config/types.js';
 import {
+  batchEnd,
   BOSS_CUBOID,
   chunkBox,
   chunkCoord,
   chunkCount,
   chunkRows,
+  chunkSlabs,
   coversChunk,
   extentVoxels,
   gridCounts,
@@ -247,6 +249,45 @@ describe('chunk grid', () => {
 
     it('gives no rows for an empty range', () => {
       assert.deepEqual(chunkRows(ODD, 7, 7, 4), []);
+    });
+  });
+
+  describe('z-slabs: the chunks one z-index slice feeds', () => {
+    const slabOf = (i: number) => {
+      const c = chunkCoord(ODD, i);
+      return `${c.t}/${c.z}`;
+    };
+
+    it('chunkSlabs cuts a range where t or z changes, and nowhere else', () => {
+      const count = chunkCount(ODD);
+      for (let first = 0; first < count; first += 5) {
+        for (const end of [first + 1, first + 13, first + 40, count]) {
+          if (end > count) continue;
+          const slabs = chunkSlabs(ODD, first, end);
+          let next = first;
+          for (const [a, b] of slabs) {
+            assert.equal(a, next);
+            for (let i = a; i < b; i++) assert.equal(slabOf(i), slabOf(a), `[${a}, ${b}) mixes slabs`);
+            if (b < end) assert.notEqual(slabOf(b), slabOf(a), `[${a}, ${b}) ends early`);
+            next = b;
+          }
+          assert.equal(next, end);
+        }
+      }
+    });
+
+    it('batchEnd ends a batch on a slab boundary, so no slab is split between batches', () => {
+      const perSlab = gridCounts(ODD).x * gridCounts(ODD).y;
+      const count = chunkCount(ODD);
+      for (const size of [1, 8, perSlab, perSlab + 1, 3 * perSlab]) {
+        const ends: number[] = [];
+        for (let next = 0; next < count; next = batchEnd(next, size, count, perSlab)) ends.push(next);
+        for (const at of ends.slice(1))
+          assert.notEqual(slabOf(at), slabOf(at - 1), `size ${size}: a batch starts at ${at}`);
+        assert.ok(ends.length <= Math.ceil(count / perSlab), `size ${size}: at most one batch per slab`);
+      }
+      assert.equal(batchEnd(0, 8, count), 8, 'without alignment a batch is the size asked for');
+      assert.equal(batchEnd(count - 2, 8, count), count);
     });
   });
 

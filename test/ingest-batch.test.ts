@@ -13,7 +13,10 @@ import type { JobConfig } from '../src/config/types.js';
 import type { BatchInput, BatchResult, JobPlan } from '../src/job/types.js';
 import { syntheticConfig } from './harness/config.js';
 import { chunkFiles } from './harness/durability.js';
-import { tempDir } from './harness/env.js';
+import { assertVolume, readWithZarrPython, tempDir } from './harness/env.js';
+import { stackConfig, stackSpec, voxel, writeStack } from './fixtures/stack.js';
+import { renderCounters } from '../src/metrics/counters.js';
+import { validateConfig } from '../src/config/validate.js';
 
 /** 8 x 2 x 2 chunks of 8 x 8 x 2 voxels: 4 rows of 8 chunks, x fastest, then y, then z. */
 const CHUNKS = 32;
@@ -72,6 +75,41 @@ describe('ingestBatch in a mock activity environment', function () {
     assert.equal(files.length, 16);
     // Chunks 16-31 are the second z chunk: key 0/c/1/y/x.
     for (const f of files) assert.match(path.relative(out, f), /^0[\\/]c[\\/]1[\\/]/);
+  });
+
+  it('a z-index batch retried from its checkpoint redoes only the slabs after it, each slice decoded once, exactly', async () => {
+    // 40 x 30 slices in chunks of 16 x 16 x 4: slabs of 3 x 2 chunks, two of them.
+    const spec = stackSpec(path.join(dir, 'zslices'), 'zindex', [40, 30, 8], 8, { tile: { x: 16, y: 16 } });
+    await writeStack(spec);
+    const out = path.join(dir, 'zresume.ome.zarr');
+    const config = stackConfig(spec) as { client: { backend: unknown } };
+    config.client.backend = { name: 'zarr', path: out, chunk_size: { x: 16, y: 16, z: 4 } };
+    const plan = await new MockActivityEnvironment().run<[JobConfig], JobPlan, typeof prepareJob>(
+      prepareJob,
+      validateConfig(config),
+    );
+    assert.equal(plan.totalChunks, 12);
+    assert.equal(plan.batchAlign, 6, 'batches are whole slabs');
+    const decoded = () => Number(/^boss_ingest_slices_decoded_total (\d+)$/m.exec(renderCounters())![1]);
+    const before = decoded();
+    const checkpoint: Checkpoint = {
+      next: 6,
+      result: { written: 6, skipped: 0, failed: 0, voxels: 40 * 30 * 4, rewritten: 0, failures: [] },
+    };
+    const env = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: checkpoint });
+    const result = await env.run<[BatchInput], BatchResult, typeof ingestBatch>(ingestBatch, {
+      job: plan.job,
+      first: 0,
+      end: 12,
+    });
+    assert.equal(result.written, 12);
+    assert.equal(result.voxels, 40 * 30 * 8);
+    assert.equal(decoded() - before, 4, 'slices 4-7, each once');
+    const files = chunkFiles(out);
+    assert.equal(files.length, 6);
+    for (const f of files) assert.match(path.relative(out, f), /^0[\\/]c[\\/]1[\\/]/);
+    const read = await readWithZarrPython(out);
+    assertVolume(read, { x: [0, 40], y: [0, 30], z: [4, 8] }, (x, y, z) => voxel(spec, x, y, z));
   });
 
   it("a cancelled job's batch stops taking rows and completes with what it wrote, counts matching the disk", async () => {

@@ -2,8 +2,10 @@
 into a Zarr v3 array with Pillow, numpy and zarr-python, one chunk (16 slices x one tile) per task
 on a multiprocessing.Pool. Same chunks and codec as boss-ingest's default (blosc lz4, level 1,
 no shuffle). With --decode-only the tiles are decoded and dropped: Pillow's decoding alone.
+With --zindex the stack is one image per slice (ROOT/sliceZZZZ.EXT, z zero-padded to 4 digits),
+and a task is a z band of 16 slices, each read once and written to every chunk of the band.
 
-usage: pillow_zarr.py ROOT EXT WIDTH HEIGHT DEPTH TILE OUT [--processes N] [--decode-only]
+usage: pillow_zarr.py ROOT EXT WIDTH HEIGHT DEPTH TILE OUT [--processes N] [--decode-only] [--zindex]
 Prints {"seconds": ..., "bytes": ...} (the pool's work, from its start to its end)."""
 import argparse
 import json
@@ -22,6 +24,23 @@ def tile(root, ext, z, yi, xi):
     return np.asarray(Image.open(f"{root}/{z}/{yi}_{xi}_0.{ext}"))
 
 
+def section(root, ext, z):
+    return np.asarray(Image.open(f"{root}/slice{z:04d}.{ext}"))
+
+
+def band(task):
+    args, z0 = task
+    first = section(args.root, args.ext, z0)
+    block = np.empty((min(DEPTH, args.depth - z0), *first.shape), dtype=first.dtype)
+    block[0] = first
+    for i in range(1, block.shape[0]):
+        block[i] = section(args.root, args.ext, z0 + i)
+    if not args.decode_only:
+        array = zarr.open_array(args.out, mode="r+")
+        array[z0 : z0 + block.shape[0]] = block
+    return block.nbytes
+
+
 def work(task):
     args, (z0, yi, xi) = task
     block = np.stack([tile(args.root, args.ext, z, yi, xi) for z in range(z0, min(z0 + DEPTH, args.depth))])
@@ -38,8 +57,11 @@ def main():
         p.add_argument(name, type=int if name in ("width", "height", "depth", "tile") else str)
     p.add_argument("--processes", type=int, default=2)
     p.add_argument("--decode-only", action="store_true")
+    p.add_argument("--zindex", action="store_true")
     args = p.parse_args()
-    dtype = tile(args.root, args.ext, 0, 0, 0).dtype
+    # Sections of 16k x 16k pixels are past Pillow's decompression-bomb guard; a user lifts it.
+    Image.MAX_IMAGE_PIXELS = None
+    dtype = (section(args.root, args.ext, 0) if args.zindex else tile(args.root, args.ext, 0, 0, 0)).dtype
     if not args.decode_only:
         zarr.create_array(
             args.out,
@@ -49,15 +71,19 @@ def main():
             compressors=BloscCodec(cname="lz4", clevel=1, shuffle="noshuffle"),
             overwrite=True,
         )
-    tasks = [
-        (args, (z0, yi, xi))
-        for z0 in range(0, args.depth, DEPTH)
-        for yi in range(args.height // args.tile)
-        for xi in range(args.width // args.tile)
-    ]
+    if args.zindex:
+        tasks, fn = [(args, z0) for z0 in range(0, args.depth, DEPTH)], band
+    else:
+        fn = work
+        tasks = [
+            (args, (z0, yi, xi))
+            for z0 in range(0, args.depth, DEPTH)
+            for yi in range(args.height // args.tile)
+            for xi in range(args.width // args.tile)
+        ]
     t0 = time.perf_counter()
     with Pool(args.processes) as pool:
-        total = sum(pool.imap_unordered(work, tasks))
+        total = sum(pool.imap_unordered(fn, tasks))
     print(json.dumps({"seconds": time.perf_counter() - t0, "bytes": total}))
 
 

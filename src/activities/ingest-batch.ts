@@ -5,8 +5,9 @@ import { rowLength } from '../chunks/row-memory.js';
 import type { RowResult } from '../chunks/row.js';
 import type { RowOutcome } from '../chunks/row-task.js';
 import { FAILURE } from '../errors.js';
-import { chunkRows } from '../extent/grid.js';
+import { chunkRows, chunkSlabs } from '../extent/grid.js';
 import { count } from '../metrics/counters.js';
+import { readsWholeSlices } from '../plugins/names.js';
 import { MAX_LISTED_FAILURES, type BatchInput, type BatchResult } from '../job/types.js';
 
 /** Heartbeat details: where a retry of this batch resumes, and what was done before that point. */
@@ -107,7 +108,12 @@ export async function chunkBatch(input: BatchInput, rowTask?: string): Promise<B
   const previous = ctx.info.heartbeatDetails as Checkpoint | undefined;
   const start = previous?.next ?? input.first;
   const { grid, destination } = input.job;
-  const rows = chunkRows(grid, start, input.end, rowLength(grid.chunk, destination.datatype, ROW_LENGTH));
+  // A z-index stack's slices are read a z-slab at a time, each once; other sources (and other
+  // tasks than the ingest's) a row at a time.
+  const slab = rowTask === undefined && readsWholeSlices(input.job.config);
+  const rows = slab
+    ? chunkSlabs(grid, start, input.end)
+    : chunkRows(grid, start, input.end, rowLength(grid.chunk, destination.datatype, ROW_LENGTH));
   const committer = new RowCommitter(
     rows,
     // Counts over zeros: a checkpoint from a worker older than `skipped` lacks that count.
@@ -124,7 +130,9 @@ export async function chunkBatch(input: BatchInput, rowTask?: string): Promise<B
     const queue = new RowQueue(rows.length, ctx.cancellationSignal);
     const threads = Math.min(rowPool().maxThreads, rows.length);
     await Promise.all(
-      Array.from({ length: threads }, () => runRows(input, rowTask, rows, queue, committer, ctx)),
+      Array.from({ length: threads }, () =>
+        runRows({ ...input, slab }, rowTask, rows, queue, committer, ctx),
+      ),
     );
     if (queue.failure !== undefined) throw queue.failure;
     if (ctx.cancellationSignal.aborted) return stoppedBatch(ctx, committer);
@@ -143,7 +151,7 @@ export async function chunkBatch(input: BatchInput, rowTask?: string): Promise<B
 
 /** One thread's share: takes rows from the queue until none is left for it. */
 async function runRows(
-  input: BatchInput,
+  input: BatchInput & { slab: boolean },
   rowTask: string | undefined,
   rows: Row[],
   queue: RowQueue,
@@ -152,7 +160,10 @@ async function runRows(
 ): Promise<void> {
   for (let i = queue.take(); i !== undefined; i = queue.take()) {
     const [first, end] = rows[i]!;
-    const outcome = await rowPool().run({ job: input.job, first, end }, { filename: rowTask ?? null });
+    const outcome = await rowPool().run(
+      { job: input.job, first, end, slab: input.slab },
+      { filename: rowTask ?? null },
+    );
     if ('error' in outcome) return queue.fail(outcome);
     for (const f of outcome.ok.failures)
       log.warn('chunk failed', { chunk: f.chunk, file: f.file, reason: f.reason });

@@ -10,11 +10,12 @@ import {
   resolveDestination,
 } from '../destinations/index.js';
 import { classify, FAILURE, VolumeError as DestinationVolumeError } from '../errors.js';
-import { chunkCount, extentVoxels, formatExtent, type Grid } from '../extent/grid.js';
+import { chunkCount, extentVoxels, formatExtent, slabChunks, type Grid } from '../extent/grid.js';
 import type { JobPlan } from '../job/types.js';
 import { BYTES_PER_VOXEL } from '../destinations/datatype.js';
 import { checkCoverage } from '../plugins/coverage.js';
 import { createSource, firstTileDatatype } from '../plugins/index.js';
+import { readsWholeSlices } from '../plugins/names.js';
 import type { Source } from '../plugins/types.js';
 import type { TileDatatype, TileError } from '../tiles/tile.js';
 import { openJobVolume } from '../volumes/open.js';
@@ -77,6 +78,7 @@ export async function prepareJob(raw: JobConfig, purpose: 'ingest' | 'verify' = 
     return {
       job: { config, grid, destination },
       totalChunks: chunkCount(grid),
+      ...(readsWholeSlices(config) ? { batchAlign: slabChunks(grid) } : {}),
       totalVoxels: extentVoxels(extent),
       source: describeSource(volumetric ? config.client.chunk_processor! : config.client.path_processor),
       destination:

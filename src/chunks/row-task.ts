@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { classify } from '../errors.js';
 import type { JobSpec } from '../job/types.js';
 import { ingestRow, type RowResult } from './row.js';
+import { ingestSlab } from './slab.js';
 
 // The pool runs one row per thread; libvips threads inside each decode would only compete.
 sharp.concurrency(1);
@@ -15,13 +16,16 @@ export interface RowTask {
   job: JobSpec;
   first: number;
   end: number;
+  /** The chunks lie in one z-slab of a z-index stack: read each slice once (slab.ts). */
+  slab?: boolean;
 }
 
 /** `job`: retrying cannot help (bad config, unusable destination); `retry`: anything else. */
 export type RowOutcome = { ok: RowResult } | { error: { kind: 'job' | 'retry'; message: string } };
 
 export default function runRowTask(task: RowTask): Promise<RowOutcome> {
-  return rowOutcome(() => ingestRow(task.job, task.first, task.end));
+  const ingest = task.slab ? ingestSlab : ingestRow;
+  return rowOutcome(() => ingest(task.job, task.first, task.end));
 }
 
 /** A row's result, or its error as data (see above). Shared by every task a chunk thread runs. */

@@ -39,7 +39,7 @@ export type Failures = Map<number, ChunkFailure>;
 /** Sources are set up once per thread and job, not once per row. */
 const sources = new Map<string, Promise<Source>>();
 
-function sourceFor(config: JobConfig): Promise<Source> {
+export function sourceFor(config: JobConfig): Promise<Source> {
   const key = JSON.stringify([config.client.path_processor, config.client.tile_processor, config.ingest_job]);
   let source = sources.get(key);
   if (!source) {
@@ -123,7 +123,7 @@ async function fillFromTiles(
  * Hands the row's chunks that did not fail to the destination, all together, so one chunk's
  * encoding overlaps another's upload; counts what the destination wrote and what it skipped.
  */
-async function writeChunks(
+export async function writeChunks(
   destination: OpenDestination,
   chunks: RowChunk[],
   failed: Failures,

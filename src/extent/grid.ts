@@ -139,6 +139,32 @@ export function chunkRows(grid: Grid, first: number, end: number, maxLength: num
   return rows;
 }
 
+/**
+ * Chunks of one z band of one time point: a z-slab, consecutive in chunk order. A z-index stack's
+ * slice feeds the chunks of one slab and no other.
+ */
+export function slabChunks(grid: Grid): number {
+  const c = gridCounts(grid);
+  return c.x * c.y;
+}
+
+/** Splits chunks [first, end) at slab boundaries. */
+export function chunkSlabs(grid: Grid, first: number, end: number): Range[] {
+  const perSlab = slabChunks(grid);
+  const slabs: Range[] = [];
+  for (let start = first; start < end;) {
+    const slabEnd = Math.min(end, (Math.floor(start / perSlab) + 1) * perSlab);
+    slabs.push([start, slabEnd]);
+    start = slabEnd;
+  }
+  return slabs;
+}
+
+/** Where a batch from `next` of at least `size` chunks ends: on a multiple of `align`, at most `total`. */
+export function batchEnd(next: number, size: number, total: number, align = 1): number {
+  return Math.min(total, Math.ceil((next + size) / align) * align);
+}
+
 export function formatExtent(extent: Extent): string {
   const r = (v: Range) => `${v[0]}:${v[1]}`;
   return `x ${r(extent.x)}, y ${r(extent.y)}, z ${r(extent.z)}, t ${r(extent.t)}`;

@@ -14,6 +14,11 @@ export interface JobSpec {
 export interface JobPlan {
   job: JobSpec;
   totalChunks: number;
+  /**
+   * Batches start and end on multiples of this many chunks: a z-slab, when the source's files are
+   * whole z slices, so that each file is read by one batch. Absent in plans made before it existed.
+   */
+  batchAlign?: number;
   totalVoxels: number;
   source: string;
   destination: string;

@@ -37,6 +37,9 @@ export const COUNTERS = {
   boss_ingest_source_bytes_read_total: { help: 'Bytes of source tiles read.' },
   boss_ingest_destination_bytes_written_total: { help: 'Bytes written to the destination (encoded chunks).' },
   boss_ingest_tiles_decoded_total: { help: 'Source tiles decoded.' },
+  boss_ingest_slices_decoded_total: {
+    help: 'Z-index slices decoded (or streamed) whole, each once per job when batches cover whole z-slabs.',
+  },
   boss_ingest_boss_requests_total: {
     help: 'HTTP requests to the Boss, by response status.',
     label: { name: 'status', values: [...BOSS_STATUSES, 'other', 'error'] },

@@ -2,6 +2,7 @@
  * Plugin class names as they appear in configs of the original client, mapped to ours.
  * Pure: config validation uses it without loading any image code.
  */
+import type { JobConfig } from '../config/types.js';
 import type { PathProcessor, TileProcessor } from './types.js';
 
 /** `chunk`: the volumetric sources of v0.2 configs (`client.chunk_processor`). */
@@ -12,6 +13,8 @@ export interface PluginName {
   module: string;
   name: string;
   kind: PluginKind;
+  /** A tile processor whose files each hold one whole z slice: jobs read them a z-slab at a time. */
+  slices?: true;
   /**
    * The implementing class, imported only when a source is built (so validation loads no image
    * code); none for the names of volumetric jobs, whose chunk processor params say what to read.
@@ -70,6 +73,7 @@ const KNOWN: PluginName[] = [
     module: 'stack',
     name: 'ZindexStackTileProcessor',
     kind: 'tile',
+    slices: true,
     load: () => import('./zindex.js').then((m) => m.ZindexStackTileProcessor),
   },
   {
@@ -228,6 +232,12 @@ export function customPluginParts(className: string): { module: string; exportNa
 /** True for a custom plugin module written as a path relative to the config file (`./`, `../`). */
 export function isRelativeModule(module: string): boolean {
   return /^\.\.?[\\/]/.test(module);
+}
+
+/** True when the job's tile processor reads whole z slices (see `PluginName.slices`). */
+export function readsWholeSlices(config: JobConfig): boolean {
+  const tile = config.client.tile_processor;
+  return config.ingest_job.ingest_type !== 'volumetric' && !!tile && !!resolvePluginName(tile.class)?.slices;
 }
 
 export function knownPluginClasses(kind: PluginKind): string[] {

@@ -2,6 +2,8 @@
 import path from 'node:path';
 import type { IngestJobSection } from '../config/types.js';
 import { decodeGreyImage, IMAGE_FILETYPES, type GreyOptions } from '../tiles/decode.js';
+import { openPngRows } from '../tiles/png-rows.js';
+import { blankRows, tileRows, type RowStream } from '../tiles/rows.js';
 import { cropTile, TileError, type Tile } from '../tiles/tile.js';
 import { expandBaseFilename } from './base-filename.js';
 import { greyOptions } from './colour.js';
@@ -94,4 +96,54 @@ export class ZindexStackTileProcessor implements TileProcessor {
     }
     return cropTile(slice, x0, y0, Math.min(x0 + size.x, slice.width), Math.min(y0 + size.y, slice.height));
   }
+
+  /**
+   * The rows of a whole slice, for the slab path (src/chunks/slab.ts), which reads each slice once
+   * per job. `whole`: decode it at once (fastest); else stream its rows, or give undefined when the
+   * file cannot be streamed (JPEG, TIFF, interlaced PNG). A bad slice, with fail_gracefully, reads
+   * as zeros from where it went bad.
+   */
+  async openSlice(file: string, whole: boolean): Promise<RowStream | undefined> {
+    const { extent } = this.job;
+    let rows: RowStream | undefined;
+    try {
+      rows = whole ? tileRows(await decodeGreyImage(file, this.grey)) : await openPngRows(file, this.grey);
+    } catch (err) {
+      if (this.failGracefully && err instanceof TileError) return blankRows(extent.x[1], extent.y[1]);
+      throw err;
+    }
+    if (!rows) return undefined;
+    if (rows.width < extent.x[1] || rows.height < extent.y[1]) {
+      await rows.close();
+      throw new TileError(
+        file,
+        `slice is ${rows.width}x${rows.height} but the extent needs at least ${extent.x[1]}x${extent.y[1]}`,
+      );
+    }
+    return this.failGracefully ? gracefulRows(rows) : rows;
+  }
+}
+
+/** A slice that turns out bad part-way reads as zeros from the band where it went bad. */
+function gracefulRows(rows: RowStream): RowStream {
+  const blank = blankRows(rows.width, rows.height, rows.datatype);
+  let failed = false;
+  return {
+    width: rows.width,
+    height: rows.height,
+    datatype: rows.datatype,
+    async rows(count) {
+      if (!failed) {
+        try {
+          return await rows.rows(count);
+        } catch (err) {
+          if (!(err instanceof TileError)) throw err;
+          failed = true;
+        }
+      }
+      // Behind the slice by the rows read before it failed, which never takes it past its end.
+      return blank.rows(count);
+    },
+    close: () => rows.close(),
+  };
 }

@@ -11,7 +11,7 @@ import sharp, { type Sharp } from 'sharp';
 import { refuseColour, refuseMissingChannel, type GreyOptions } from './grey.js';
 import { decodeGreyJpeg, isJpeg } from './jpeg.js';
 import { decodePng, isPng } from './png.js';
-import { isTransient, TileError, type Tile } from './tile.js';
+import { isTransient, TileError, unreadable, type Tile } from './tile.js';
 
 export type { GreyOptions } from './grey.js';
 
@@ -30,12 +30,7 @@ export async function decodeGreyImage(
   try {
     bytes = given ?? (await readFile(file));
   } catch (err) {
-    if (isTransient(err)) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new TileError(
-      file,
-      code === 'ENOENT' ? 'file not found' : `cannot be read: ${(err as Error).message}`,
-    );
+    throw unreadable(file, err);
   }
   try {
     const fast = isPng(bytes)

@@ -11,7 +11,7 @@ import { refuseColour, refuseMissingChannel, type GreyOptions } from './grey.js'
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /** Samples per pixel of each PNG colour type this path decodes: grey, RGB, grey+alpha, RGBA. */
-const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 4: 2, 6: 4 };
+export const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 4: 2, 6: 4 };
 
 export interface PngHeader {
   width: number;
@@ -50,7 +50,7 @@ export function pngHeader(bytes: Uint8Array): PngHeader | undefined {
 export function decodePng(file: string, bytes: Uint8Array, options: GreyOptions): Tile | undefined {
   const header = pngHeader(bytes);
   if (!header) throw new TileError(file, 'cannot be decoded: the PNG has no IHDR header');
-  const channels = CHANNELS[header.colourType];
+  const channels = PNG_CHANNELS[header.colourType];
   const sixteen = header.bitDepth === 16;
   if (channels === undefined || (header.bitDepth !== 8 && !sixteen) || header.transparency) return undefined;
   if (channels !== 1 && options.channel === undefined) {

@@ -11,7 +11,7 @@ import { endianness } from 'node:os';
 import { GeoTIFF, GeoTIFFImage } from 'geotiff';
 import type { Range } from '../config/types.js';
 import { copyBox, imageBox } from '../extent/box.js';
-import { isTransient, TileError, type Tile } from './tile.js';
+import { isTransient, TileError, unreadable, type Tile } from './tile.js';
 
 /** Files kept open per thread: a row of chunks reads one file per z slice of a chunk (16). */
 const MAX_OPEN = 20;
@@ -103,12 +103,7 @@ async function acquire(file: string): Promise<OpenTiff> {
     version = `${st.size}:${st.mtimeMs}`;
     size = st.size;
   } catch (err) {
-    if (isTransient(err)) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new TileError(
-      file,
-      code === 'ENOENT' ? 'file not found' : `cannot be read: ${(err as Error).message}`,
-    );
+    throw unreadable(file, err);
   }
   let entry = files.get(file);
   if (entry && entry.index.version !== version) {

@@ -1,4 +1,5 @@
 /** A decoded 2-D grey image, and the errors that make one unusable. */
+import { isTransient, TileError } from '../errors.js';
 import { copyBox, imageBox } from '../extent/box.js';
 import { allocate, type VolumeData, type VolumeDatatype } from '../volumes/volume.js';
 
@@ -16,6 +17,16 @@ export interface Tile {
 export { TileError } from '../errors.js';
 
 export { isTransient } from '../errors.js';
+
+/** What to throw when `file` cannot be opened or read: a transient I/O error as it is (retried), else a TileError. */
+export function unreadable(file: string, err: unknown): Error {
+  if (isTransient(err)) return err as Error;
+  const code = (err as NodeJS.ErrnoException).code;
+  return new TileError(
+    file,
+    code === 'ENOENT' ? 'file not found' : `cannot be read: ${(err as Error).message}`,
+  );
+}
 
 /** Crops a tile to [x0, x1) x [y0, y1) of its own pixel coordinates. */
 export function cropTile(tile: Tile, x0: number, y0: number, x1: number, y1: number): Tile {

@@ -7,6 +7,7 @@ import type * as activities from '../activities/index.js';
 import { engineSettings, type EngineSettings } from '../config/job.js';
 import type { JobConfig } from '../config/types.js';
 import { FAILURE } from '../errors.js';
+import { batchEnd } from '../extent/grid.js';
 import {
   finalState,
   initialProgress,
@@ -181,7 +182,7 @@ async function runBatches(
     await pace(state.next);
     const range = {
       first: state.next,
-      end: Math.min(state.next + settings.chunksPerBatch, plan.totalChunks),
+      end: batchEnd(state.next, settings.chunksPerBatch, plan.totalChunks, plan.batchAlign),
     };
     window.launch(range);
     void batches.run(() => runBatch(kind, plan, range, state, window, batches));

@@ -1,0 +1,345 @@
+/**
+ * A PNG read row by row in one pass: the file in pieces, its IDAT stream through Node's zlib
+ * inflate, each scanline unfiltered as it arrives. Memory is a few rows and the inflate's buffers,
+ * whatever the image's height, so a section of 50k x 50k pixels is read without ever being whole
+ * in memory. Covers what png.ts covers (8 and 16-bit grey, or one picked channel of grey+alpha,
+ * RGB and RGBA) when it is not interlaced; Adam7 scatters each row over seven passes, so those
+ * images, palettes, tRNS and colour conversion are left to the whole-image decoders.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import zlib from 'node:zlib';
+import { refuseColour, refuseMissingChannel, type GreyOptions } from './grey.js';
+import { isPng, PNG_CHANNELS } from './png.js';
+import type { RowStream, Samples } from './rows.js';
+import { isTransient, TileError, unreadable, type TileDatatype } from './tile.js';
+
+const IDAT = 0x49444154;
+const IHDR = 0x49484452;
+const TRNS = 0x74524e53;
+/** Bytes of the file read at a time. */
+const READ_PIECE = 1 << 20;
+/**
+ * Compressed bytes given to the inflate at a time, and only when every row it gave is used: what
+ * it hands back is bounded by this times deflate's largest ratio (about 1000), even for a blank image.
+ */
+const FEED_PIECE = 32 << 10;
+/** Bytes the inflate hands over at a time. */
+const INFLATE_PIECE = 256 << 10;
+
+interface Layout {
+  width: number;
+  height: number;
+  bitDepth: number;
+  channels: number;
+  /** File offset of the first IDAT chunk. */
+  idat: number;
+}
+
+/**
+ * Opens `file` as a row stream, or gives undefined when it is a PNG for the whole-image path (or
+ * not a PNG at all). A grey image is asked for as png.ts asks: colour without a channel is refused.
+ */
+export async function openPngRows(file: string, options: GreyOptions): Promise<RowStream | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, 'r');
+  } catch (err) {
+    throw unreadable(file, err);
+  }
+  try {
+    const layout = await readLayout(handle, file, options);
+    if (!layout) {
+      await handle.close();
+      return undefined;
+    }
+    return new PngRows(handle, file, layout, options.channel ?? 0);
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+async function readAt(handle: FileHandle, offset: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(length);
+  const { bytesRead } = await handle.read(buffer, 0, length, offset);
+  return buffer.subarray(0, bytesRead);
+}
+
+/** The header, and where the image data starts; undefined for images this path does not stream. */
+async function readLayout(
+  handle: FileHandle,
+  file: string,
+  options: GreyOptions,
+): Promise<Layout | undefined> {
+  const head = await readAt(handle, 0, 33);
+  if (!isPng(head)) return undefined;
+  if (head.length < 33 || head.readUInt32BE(12) !== IHDR)
+    throw new TileError(file, 'cannot be decoded: the PNG has no IHDR header');
+  const [width, height] = [head.readUInt32BE(16), head.readUInt32BE(20)];
+  const [bitDepth, colourType, interlace] = [head[24]!, head[25]!, head[28]!];
+  const channels = PNG_CHANNELS[colourType];
+  if (channels === undefined || (bitDepth !== 8 && bitDepth !== 16) || interlace !== 0) return undefined;
+  if (channels !== 1 && options.channel === undefined) {
+    if (options.colourToGrey) return undefined;
+    const sixteen = bitDepth === 16;
+    const space = colourType === 4 ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb';
+    refuseColour(file, channels, colourType >= 4, space);
+  }
+  if (options.channel !== undefined && options.channel >= channels)
+    refuseMissingChannel(file, channels, options.channel);
+  // Walk the chunks before the image data: a tRNS there makes an alpha channel.
+  for (let at = 8; ;) {
+    const header = await readAt(handle, at, 8);
+    if (header.length < 8) throw new TileError(file, 'cannot be decoded: the PNG has no image data');
+    const type = header.readUInt32BE(4);
+    if (type === IDAT) return { width, height, bitDepth, channels, idat: at };
+    if (type === TRNS) return undefined;
+    at += 12 + header.readUInt32BE(0);
+  }
+}
+
+/**
+ * A file read front to back a block at a time: a PNG's image data comes in many small chunks (8
+ * KiB each from libpng), which would otherwise cost three reads each.
+ */
+class FileCursor {
+  private block: Buffer = Buffer.alloc(0);
+  private at = 0;
+
+  constructor(
+    private readonly handle: FileHandle,
+    private next: number,
+  ) {}
+
+  /** The next bytes, at most `n`; empty only at the end of the file. Views stay valid: each block is a new buffer. */
+  async upTo(n: number): Promise<Buffer> {
+    if (this.at >= this.block.length) {
+      this.block = await readAt(this.handle, this.next, READ_PIECE);
+      this.next += this.block.length;
+      this.at = 0;
+    }
+    const piece = this.block.subarray(this.at, this.at + n);
+    this.at += piece.length;
+    return piece;
+  }
+
+  /** The next `n` bytes, fewer only at the end of the file. */
+  async exactly(n: number): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for (let have = 0; have < n;) {
+      const piece = await this.upTo(n - have);
+      if (piece.length === 0) break;
+      parts.push(piece);
+      have += piece.length;
+    }
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+}
+
+/**
+ * The payloads of the consecutive IDAT chunks from `at`, each chunk's CRC checked, gathered into
+ * pieces of FEED_PIECE bytes (the last one shorter) for the inflate.
+ */
+async function* idatPayloads(handle: FileHandle, file: string, at: number): AsyncGenerator<Buffer> {
+  const cursor = new FileCursor(handle, at);
+  const truncated = () => new TileError(file, 'is truncated: the image data ends early');
+  let feed: Buffer[] = [];
+  let fed = 0;
+  for (;;) {
+    const header = await cursor.exactly(8);
+    if (header.length < 8) throw truncated();
+    if (header.readUInt32BE(4) !== IDAT) break;
+    let crc = zlib.crc32(header.subarray(4));
+    for (let left = header.readUInt32BE(0); left > 0;) {
+      const piece = await cursor.upTo(Math.min(left, FEED_PIECE - fed));
+      if (piece.length === 0) throw truncated();
+      crc = zlib.crc32(piece, crc);
+      left -= piece.length;
+      feed.push(piece);
+      fed += piece.length;
+      if (fed === FEED_PIECE) {
+        yield Buffer.concat(feed);
+        [feed, fed] = [[], 0];
+      }
+    }
+    const stored = await cursor.exactly(4);
+    if (stored.length < 4) throw truncated();
+    if (stored.readUInt32BE(0) !== crc) throw new TileError(file, 'is corrupt: an IDAT chunk fails its CRC');
+  }
+  if (fed > 0) yield Buffer.concat(feed);
+}
+
+class PngRows implements RowStream {
+  readonly width: number;
+  readonly height: number;
+  readonly datatype: TileDatatype;
+  private readonly inflate = zlib.createInflate({ chunkSize: INFLATE_PIECE });
+  private readonly compressed: AsyncGenerator<Buffer>;
+  /** Inflated bytes not yet taken, oldest first. */
+  private readonly inflated: Buffer[] = [];
+  private ended = false;
+  private failure?: Error;
+  private piece: Buffer = Buffer.alloc(0);
+  private pieceAt = 0;
+  /** Bytes of a pixel (every channel), the filters' distance to the left neighbour. */
+  private readonly bpp: number;
+  private current: Uint8Array;
+  private previous: Uint8Array;
+  /** The rows handed over by the last call, as samples. */
+  private band: Samples;
+  private delivered = 0;
+
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly file: string,
+    private readonly layout: Layout,
+    private readonly channel: number,
+  ) {
+    this.width = layout.width;
+    this.height = layout.height;
+    const sixteen = layout.bitDepth === 16;
+    this.datatype = sixteen ? 'uint16' : 'uint8';
+    this.bpp = layout.channels * (sixteen ? 2 : 1);
+    this.current = new Uint8Array(layout.width * this.bpp);
+    this.previous = new Uint8Array(layout.width * this.bpp);
+    this.band = sixteen ? new Uint16Array(0) : new Uint8Array(0);
+    this.compressed = idatPayloads(handle, file, layout.idat);
+    this.inflate.on('data', (out: Buffer) => this.inflated.push(out));
+    this.inflate.on('error', (err) => (this.failure ??= err));
+    this.inflate.on('end', () => (this.ended = true));
+  }
+
+  async rows(count: number): Promise<Samples> {
+    if (this.delivered + count > this.height)
+      throw new RangeError(`rows ${this.delivered}+${count} of a ${this.height}-row image`);
+    const width = this.width;
+    if (this.band.length < count * width)
+      this.band = this.datatype === 'uint16' ? new Uint16Array(count * width) : new Uint8Array(count * width);
+    for (let i = 0; i < count; i++) {
+      const filter = await this.fill();
+      this.unfilter(filter);
+      this.toSamples(i * width);
+      [this.previous, this.current] = [this.current, this.previous];
+      this.delivered++;
+    }
+    return this.band.subarray(0, count * width);
+  }
+
+  /** Reads the next scanline's filter byte and bytes into `current`; returns the filter type. */
+  private async fill(): Promise<number> {
+    let filter = -1;
+    let at = 0;
+    const stride = this.current.length;
+    while (at < stride) {
+      if (this.pieceAt >= this.piece.length) await this.nextPiece();
+      if (filter < 0) {
+        filter = this.piece[this.pieceAt++]!;
+        continue;
+      }
+      const n = Math.min(stride - at, this.piece.length - this.pieceAt);
+      this.current.set(this.piece.subarray(this.pieceAt, this.pieceAt + n), at);
+      this.pieceAt += n;
+      at += n;
+    }
+    if (filter > 4)
+      throw new TileError(this.file, `cannot be decoded: row ${this.delivered} has filter type ${filter}`);
+    return filter;
+  }
+
+  /** The next inflated piece; compressed bytes are fed only when none is left. */
+  private async nextPiece(): Promise<void> {
+    try {
+      while (this.inflated.length === 0) {
+        if (this.failure) throw this.failure;
+        if (this.ended)
+          throw new TileError(
+            this.file,
+            `is truncated: the image data ends at row ${this.delivered} of ${this.height}`,
+          );
+        const next = await this.compressed.next();
+        if (next.done) await this.feedEnd();
+        else await new Promise<void>((resolve) => this.inflate.write(next.value, () => resolve()));
+      }
+    } catch (err) {
+      throw this.asTileError(err);
+    }
+    this.piece = this.inflated.shift()!;
+    this.pieceAt = 0;
+  }
+
+  private feedEnd(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.ended = true;
+        resolve();
+      };
+      this.inflate.once('end', done);
+      this.inflate.once('error', done);
+      this.inflate.end();
+      // 'end' comes only once the inflated bytes are read: they already are, through 'data'.
+    });
+  }
+
+  private asTileError(err: unknown): Error {
+    if (err instanceof TileError || isTransient(err)) return err as Error;
+    return new TileError(this.file, `cannot be decoded: ${(err as Error).message}`);
+  }
+
+  /** Undoes the scanline's filter in place (PNG spec, section 9), bytes wrapping modulo 256. */
+  private unfilter(filter: number): void {
+    const cur = this.current;
+    const prev = this.previous;
+    const bpp = this.bpp;
+    const n = cur.length;
+    // The row above the first is zeros.
+    if (this.delivered === 0) prev.fill(0);
+    switch (filter) {
+      case 1:
+        for (let i = bpp; i < n; i++) cur[i] = cur[i]! + cur[i - bpp]!;
+        break;
+      case 2:
+        for (let i = 0; i < n; i++) cur[i] = cur[i]! + prev[i]!;
+        break;
+      case 3:
+        for (let i = 0; i < bpp; i++) cur[i] = cur[i]! + (prev[i]! >> 1);
+        for (let i = bpp; i < n; i++) cur[i] = cur[i]! + ((cur[i - bpp]! + prev[i]!) >> 1);
+        break;
+      case 4:
+        for (let i = 0; i < bpp; i++) cur[i] = cur[i]! + prev[i]!;
+        for (let i = bpp; i < n; i++) {
+          const a = cur[i - bpp]!;
+          const b = prev[i]!;
+          const c = prev[i - bpp]!;
+          const pa = Math.abs(b - c);
+          const pb = Math.abs(a - c);
+          const pc = Math.abs(a + b - 2 * c);
+          cur[i] = cur[i]! + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+        }
+        break;
+    }
+  }
+
+  /** The unfiltered row as samples at `at` of the band: big-endian 16-bit made native, the picked channel strided out. */
+  private toSamples(at: number): void {
+    const cur = this.current;
+    const { channels, bitDepth } = this.layout;
+    const out = this.band;
+    if (bitDepth === 8 && channels === 1) {
+      out.set(cur, at);
+      return;
+    }
+    const end = at + this.width;
+    if (bitDepth === 8) {
+      for (let i = at, j = this.channel; i < end; i++, j += channels) out[i] = cur[j]!;
+    } else {
+      const step = 2 * channels;
+      for (let i = at, j = 2 * this.channel; i < end; i++, j += step) out[i] = (cur[j]! << 8) | cur[j + 1]!;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.inflate.destroy();
+    await this.compressed.return(undefined);
+    await this.handle.close().catch(() => undefined);
+  }
+}
