@@ -227,19 +227,25 @@ describe('OME-Zarr destination', () => {
     assert.deepEqual(ms!.datasets[0]!.coordinateTransformations, [{ type: 'scale', scale: [40, 5, 4] }]);
   });
 
-  it('refuses a pyramid or shards it cannot build yet, naming the field', async () => {
-    for (const [key, value] of [
-      ['multiscale', {}],
-      ['shard_size', { x: 16, y: 12, z: 4 }],
+  it('refuses shards it cannot build yet, and a pyramid of a sharded volume, naming the field', async () => {
+    const shard = { x: 16, y: 12, z: 4 };
+    for (const [backend, message] of [
+      [{ shard_size: shard }, /client.backend.shard_size: the ingest does not build/],
+      [{ shard_size: shard, multiscale: {} }, /client.backend.multiscale: pyramids of sharded volumes/],
     ] as const) {
       const config = {
-        client: { backend: { name: 'zarr', path: path.join(dir, 'v'), [key]: value } },
+        client: { backend: { name: 'zarr', path: path.join(dir, 'v'), ...backend } },
       } as unknown as JobConfig;
-      await assert.rejects(
-        zarrDestination.resolve(config, { extent: EXTENT, datatype: 'uint8' }),
-        new RegExp(`client.backend.${key}: the ingest does not build`),
-      );
+      await assert.rejects(zarrDestination.resolve(config, { extent: EXTENT, datatype: 'uint8' }), message);
     }
+  });
+
+  it('takes a pyramid with the defaults for what the config leaves out', async () => {
+    const config = {
+      client: { backend: { name: 'zarr', path: path.join(dir, 'v'), multiscale: { method: 'mode' } } },
+    } as unknown as JobConfig;
+    const { spec } = await zarrDestination.resolve(config, { extent: EXTENT, datatype: 'uint8' });
+    assert.deepEqual(spec.multiscale, { levels: 'auto', method: 'mode', downsample: 'anisotropic' });
   });
 
   it('stores chunk (z, y, x) at 0/c/z/y/x', () => {

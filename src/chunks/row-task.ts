@@ -24,7 +24,12 @@ export default async function runRowTask(task: RowTask): Promise<RowOutcome> {
   try {
     return { ok: await ingestRow(task.job, task.first, task.end) };
   } catch (err) {
-    const kind = classify(err) === 'job' ? 'job' : 'retry';
-    return { error: { kind, message: (err as Error).message ?? String(err) } };
+    return threadError(err);
   }
+}
+
+/** An error as data that crosses the thread boundary, keeping whether a retry can help. */
+export function threadError(err: unknown): { error: { kind: 'job' | 'retry'; message: string } } {
+  const kind = classify(err) === 'job' ? 'job' : 'retry';
+  return { error: { kind, message: (err as Error).message ?? String(err) } };
 }

@@ -1,6 +1,6 @@
 /** The original client's command line, mapped onto ours. */
 
-const SUBCOMMANDS = ['run', 'start', 'worker', 'status', 'cancel', 'validate', 'prep', 'help'];
+const SUBCOMMANDS = ['run', 'start', 'worker', 'status', 'cancel', 'validate', 'prep', 'downsample', 'help'];
 /** Options of the original client that take a value. */
 const VALUE_OPTIONS = [
   '-j',

@@ -1,6 +1,6 @@
 /** The actions behind each subcommand; each returns the process exit code. */
 import { createInterface } from 'node:readline/promises';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { loadConfigFile, withMultiscale, withZarrOutput } from '../config/load.js';
 import type { Datatype, JobConfig } from '../config/types.js';
 import { progressLine } from '../job/progress.js';
@@ -21,7 +21,7 @@ import { MissingTokenError } from '../boss/token.js';
 import { jobExtent } from '../config/job.js';
 import { tileCount, tileRange } from '../extent/tiles.js';
 import { serveMetrics, sdkMetricsAddress } from '../metrics/endpoint.js';
-import { spawnWorkers } from '../worker/processes.js';
+import { spawnWorkers, type WorkerProcessOptions } from '../worker/processes.js';
 import { runWorker } from '../worker/worker.js';
 import { cancelSignal } from '../workflows/messages.js';
 import { EXIT, UsageError } from './exit.js';
@@ -36,7 +36,7 @@ import {
   type JobHandle,
 } from './jobs.js';
 
-interface ConnectionOpts {
+export interface ConnectionOpts {
   address: string;
   namespace: string;
   logFile?: string;
@@ -54,7 +54,7 @@ interface JobOpts extends ConnectionOpts {
   downsample?: boolean;
 }
 
-function setUpLog(opts: ConnectionOpts, metricsAddress?: string): string {
+export function setUpLog(opts: ConnectionOpts, metricsAddress?: string): string {
   let level;
   try {
     level = parseLogLevel(opts.logLevel);
@@ -75,7 +75,7 @@ function metricsPort(value: string | undefined): number | undefined {
   return n;
 }
 
-function processCount(value: string): number {
+export function processCount(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 256)
     throw new UsageError(`-p/--processes must be a whole number from 1 to 256, not ${JSON.stringify(value)}`);
@@ -163,26 +163,38 @@ export async function runCommand(
     console.error('Not started.');
     return EXIT.completed;
   }
+  return runHere(
+    { ...opts, processes, metricsPort: firstMetricsPort, logFile },
+    jobId,
+    `boss-ingest run ${file} -j ${jobId}`,
+    (client) => submitJob(client, config, jobId, opts.taskQueue),
+  );
+}
+
+/**
+ * Runs this node's worker processes (and an embedded server when none answers) until the job
+ * that `submit` starts or joins ends; `resume` is the command that picks it up after a Ctrl-C.
+ */
+export async function runHere(
+  opts: WorkerProcessOptions,
+  jobId: string,
+  resume: string,
+  submit: (client: Client) => Promise<JobHandle>,
+): Promise<number> {
   const server = await ensureServer(opts);
-  const workers = spawnWorkers({
-    ...opts,
-    processes,
-    logFile,
-    logLevel: opts.logLevel,
-    metricsPort: firstMetricsPort,
-  });
+  const workers = spawnWorkers(opts);
   let interrupted = false;
   const onSignal = () => {
     interrupted = true;
     console.error(
-      `\nInterrupted: stopping this node's workers. Job ${jobId} keeps what it did; resume with: boss-ingest run ${file} -j ${jobId}`,
+      `\nInterrupted: stopping this node's workers. Job ${jobId} keeps what it did; resume with: ${resume}`,
     );
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     const client = await connectClient(opts.address, opts.namespace);
-    const handle = await submitJob(client, config, jobId, opts.taskQueue);
+    const handle = await submit(client);
     uiLink(server, opts.namespace, jobId);
     const stopped = new Promise<'stopped'>((resolve) => {
       workers.exited.then(() => resolve('stopped'));
@@ -190,7 +202,7 @@ export async function runCommand(
     const outcome = await Promise.race([followJob(handle), stopped]);
     if (outcome === 'stopped') {
       if (interrupted) return EXIT.interrupted;
-      throw new Error(`the worker processes exited before job ${jobId} ended; see the log ${logFile}`);
+      throw new Error(`the worker processes exited before job ${jobId} ended; see the log ${opts.logFile}`);
     }
     printOutcome(jobId, outcome);
     return outcome.code;
