@@ -253,7 +253,8 @@ describe('multiscale pyramids built by the workers', function () {
       const extent: Extent = { x: [1, 41], y: [0, 33], z: [0, 9] };
       const file = writeConfigIn(dir, 'kill', {
         ...JSON.parse(readFileSync(config('kill', 'img', extent, { downsample: 'isotropic' }), 'utf8')),
-        engine: { chunks_per_batch: 1, window: 2 },
+        // Runs of 20 batches: level 0's 125 take 7 runs, and the pyramid's 36 continue as new too.
+        engine: { chunks_per_batch: 1, window: 2, batches_per_run: 20 },
       });
       const env = { BOSS_INGEST_THREADS: '1' };
       const first = processes.spawn(['worker', ...conn()], server.home, env);
@@ -281,12 +282,46 @@ describe('multiscale pyramids built by the workers', function () {
       const p = await status(jobId);
       assert.equal(p.state, 'completed');
       for (const l of p.pyramid!) assert.equal(l.done, l.total);
+      assert.ok(p.run > Math.ceil(125 / 20), `the pyramid stage continued as new: ${p.run} runs`);
       await assertPyramid(path.join(dir, 'kill.ome.zarr'), extent, {
         method: 'mean',
         isotropic: true,
         top: 3,
       });
       console.log(`      killed at pyramid ${JSON.stringify(levels)}`);
+    } finally {
+      await processes.killAll();
+      await probe.close();
+    }
+  });
+
+  it('cancel while the pyramid is built: the job ends cancelled, its levels part built', async function () {
+    const processes = new Processes();
+    const probe = new JobProbe(server.address);
+    try {
+      const file = writeConfigIn(dir, 'cancel', {
+        ...JSON.parse(readFileSync(config('cancel', 'img', EXTENT, { downsample: 'isotropic' }), 'utf8')),
+        engine: { chunks_per_batch: 1, window: 1 },
+      });
+      processes.spawn(['worker', ...conn()], server.home, { BOSS_INGEST_THREADS: '1' });
+      const waiting = processes.spawn(['start', file, '--wait', '-f', ...conn()], server.home);
+      const jobId = await waitForJobId(waiting);
+      await waitFor(
+        'the pyramid stage',
+        60_000,
+        async () => (await probe.progress(jobId, 2000))?.state === 'downsampling',
+        20,
+      );
+      const res = await cli(['cancel', '-j', jobId, '--reason', 'enough', ...conn()], server.home);
+      assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
+      assert.equal(await waiting.exited, 3, `start --wait exits 3 (cancelled)\n${waiting.stdout()}`);
+      const p = await status(jobId);
+      assert.equal(p.state, 'cancelled');
+      assert.equal(p.cancelReason, 'enough');
+      assert.ok(
+        p.pyramid!.some((l) => l.done < l.total),
+        `the pyramid was not finished: ${JSON.stringify(p.pyramid)}`,
+      );
     } finally {
       await processes.killAll();
       await probe.close();

@@ -42,7 +42,11 @@ async function asStage<T>(work: () => Promise<T>): Promise<T> {
 }
 
 export const pyramidPlan = (input: Parameters<typeof planPyramidStage>[0]) =>
-  asStage(() => planPyramidStage(input));
+  asStage(() => {
+    // The threads start while the stage is planned and its arrays opened.
+    pyramidPool();
+    return planPyramidStage(input);
+  });
 
 export const pyramidOpen = (job: PyramidJob) => asStage(() => preparePyramid(job));
 
@@ -72,7 +76,11 @@ export async function pyramidBatch(input: PyramidBatchInput): Promise<PyramidBat
     await Promise.all(Array.from({ length: Math.min(pyramidPool().maxThreads, built.length) }, thread));
     if (queue.failure !== undefined) throw queue.failure;
     const count = start - input.first + built.reduce((a, b) => a + b, 0);
-    if (!ctx.cancellationSignal.aborted) return { built: count };
+    const { level, first, end } = input;
+    if (!ctx.cancellationSignal.aborted) {
+      log.info('pyramid batch finished', { level, first, end });
+      return { built: count };
+    }
     if (ctx.cancellationDetails?.cancelRequested) return { built: count, cancelled: true };
     throw ApplicationFailure.retryable(
       'pyramid batch interrupted; resuming elsewhere',

@@ -5,7 +5,7 @@
  */
 import type { Compressor } from '../config/types.js';
 import type { ZarrCodec } from './zarr-metadata.js';
-import { encodeBloscLz4 } from './blosc.js';
+import { decodeBloscLz4, encodeBloscLz4 } from './blosc.js';
 
 interface Codec {
   encode(data: Uint8Array): Promise<Uint8Array>;
@@ -33,6 +33,8 @@ export async function encodeChunk(compressor: Compressor, data: Uint8Array): Pro
 }
 
 export async function decodeChunk(compressor: Compressor, data: Uint8Array): Promise<Uint8Array> {
+  const native = compressor === 'blosc' ? decodeBloscLz4(data) : undefined;
+  if (native) return native;
   codecs ??= load();
   return (await codecs)[compressor].decode(data);
 }

@@ -1,7 +1,7 @@
 /**
  * The pyramid's threads in a worker process: decoding, downsampling and encoding stay off the
- * main thread. Started on a job's first pyramid chunk and let go when idle, since most work is
- * the ingest's.
+ * main thread. Started on the first pyramid chunk and kept, like the chunk threads: a thread's
+ * start (modules, the wasm codecs, a cold JIT) costs more than building a few chunks.
  */
 import { Piscina } from 'piscina';
 import { chunkThreads } from '../chunks/pool.js';
@@ -12,9 +12,9 @@ let pool: Piscina<PyramidChunkTask, PyramidChunkOutcome> | undefined;
 export function pyramidPool(): Piscina<PyramidChunkTask, PyramidChunkOutcome> {
   pool ??= new Piscina<PyramidChunkTask, PyramidChunkOutcome>({
     filename: new URL('./chunk-task.js', import.meta.url).href,
-    minThreads: 0,
+    minThreads: chunkThreads(),
     maxThreads: chunkThreads(),
-    idleTimeout: 60_000,
+    idleTimeout: Number.POSITIVE_INFINITY,
   });
   return pool;
 }
