@@ -11,7 +11,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Range } from '../src/config/types.js';
 import type { JobResult } from '../src/job/types.js';
-import { writeConfig as writeConfigIn } from './harness/config.js';
+import { volumetricConfig, writeConfig as writeConfigIn } from './harness/config.js';
 import { JobProbe, Processes, waitFor, waitForJobId } from './harness/durability.js';
 import { cli, readWithZarrPython, runPython, tempDir, useDevServer, type TestServer } from './harness/env.js';
 
@@ -37,45 +37,36 @@ describe('multiscale pyramids built by the workers', function () {
   this.timeout(300_000);
   let server: TestServer;
   let dir: string;
-  let source: string;
+  let sourceGroup: string;
 
   useDevServer('pyramid-e2e', (s, d) => {
     server = s;
     dir = d;
   });
   before(async () => {
-    source = path.join(dir, 'source.zarr');
-    await runPython('pyramid_sources.py', [source, '9', '33', '41']);
+    sourceGroup = path.join(dir, 'source.zarr');
+    await runPython('pyramid_sources.py', [sourceGroup, '9', '33', '41']);
   });
 
   const conn = () => ['--address', server.address];
 
   function config(name: string, array: string, extent: Extent, multiscale?: object): string {
-    return writeConfigIn(dir, name, {
-      schema: { name: 'boss-v0.2-schema', validator: 'BossValidatorV02' },
-      client: {
-        backend: {
-          name: 'zarr',
-          path: path.join(dir, `${name}.ome.zarr`),
-          chunk_size: CHUNK,
-          voxel_size: VOXEL,
-          voxel_unit: 'nanometer',
-          ...(multiscale ? { multiscale } : {}),
-        },
-        path_processor: { class: 'ingestclient.plugins.zarr.ZarrPathProcessor', params: {} },
-        chunk_processor: {
-          class: 'ingestclient.plugins.zarr.ZarrChunkProcessor',
-          params: { cloud_path: source, volume_name: array },
-        },
-      },
-      database: { collection: 'c', experiment: 'e', channel: 'ch' },
-      ingest_job: {
-        ingest_type: 'volumetric',
-        resolution: 0,
-        extent: { ...extent, t: [0, 1] },
-        chunk_size: { x: 512, y: 512, z: 16 },
-      },
-    });
+    const backend = {
+      chunk_size: CHUNK,
+      voxel_size: VOXEL,
+      voxel_unit: 'nanometer',
+      ...(multiscale ? { multiscale } : {}),
+    };
+    const source = {
+      class: 'ingestclient.plugins.zarr.ZarrChunkProcessor',
+      params: { cloud_path: sourceGroup, volume_name: array },
+    };
+    const out = path.join(dir, `${name}.ome.zarr`);
+    return writeConfigIn(
+      dir,
+      name,
+      volumetricConfig(source, extent, out, 'ingestclient.plugins.zarr.ZarrPathProcessor', backend),
+    );
   }
 
   async function status(jobId: string): Promise<JobResult> {
