@@ -10,7 +10,9 @@
  * Then where a chunk's time goes, and single figures: verify beside the ingest it checks, two
  * worker processes, zstd, the Boss emulator, time series, `boss-ingest run` start-up.
  * `npm run bench -- --config JOB.json` measures another stack (any tile job config) instead;
- * `--reps N` sets the repetitions (default 3); `--only REGEX` measures the stacks whose label matches.
+ * `--reps N` sets the repetitions (default 3); `--only REGEX` measures the stacks whose label
+ * matches; `--multiscale` measures only the 8-bit stack ingested plain and with a pyramid;
+ * `--boss` only the 8-bit stack into OME-Zarr and into the Boss emulator.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -109,6 +111,45 @@ async function ingestWarm(
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+}
+
+/**
+ * The same stack ingested plain and with `--multiscale` (levels auto, mean), interleaved, the
+ * worker warm: the pyramid's cost is the difference (issue 12 asks for at most 25%).
+ */
+async function multiscaleFigure(
+  server: BenchServer,
+  s: Stack,
+  reps: number,
+): Promise<{ plain: number; pyramid: number }> {
+  const pyramid = {
+    ...s.config,
+    client: { ...s.config.client, backend: { ...s.config.client.backend, multiscale: {} } },
+  } as JobConfig;
+  const times = { plain: [] as number[], pyramid: [] as number[] };
+  for (let rep = 0; rep < reps; rep++) {
+    for (const [who, config] of [
+      ['plain', s.config],
+      ['pyramid', pyramid],
+    ] as const) {
+      const f = await ingestWarm(server, config, s.bytesPerVoxel);
+      if (f.state !== 'completed') throw new Error(`the bench job ended ${f.state}`);
+      process.stdout.write(`  ${rep + 1}/${reps} ${s.label} ingest ${who}: ${f.seconds.toFixed(2)} s\n`);
+      times[who].push(f.seconds);
+    }
+  }
+  return { plain: Math.min(...times.plain), pyramid: Math.min(...times.pyramid) };
+}
+
+function sayMultiscale(
+  say: (label: string, value: string) => void,
+  label: string,
+  f: { plain: number; pyramid: number },
+) {
+  say(
+    `${label} ingest with --multiscale (levels auto, mean)`,
+    `${f.pyramid.toFixed(2)} s beside ${f.plain.toFixed(2)} s plain: +${((100 * (f.pyramid - f.plain)) / f.plain).toFixed(0)}% (target <= 25%)`,
+  );
 }
 
 /** `boss-ingest run` from nothing: embedded server start, worker start, a one-chunk job, shutdown. */
@@ -352,6 +393,17 @@ async function main(): Promise<void> {
     }
     if (process.argv.includes('--boss')) return await bossSideBySide(server, reps);
     const stacks = await benchStacks();
+    if (process.argv.includes('--multiscale')) {
+      // Only the pyramid's figure, on the 8-bit stack.
+      const worker = await startWorker(server, 1);
+      try {
+        await ingestWarm(server, stacks[0]!.config, stacks[0]!.bytesPerVoxel, 16); // warm-up
+        sayMultiscale(say, stacks[0]!.label, await multiscaleFigure(server, stacks[0]!, reps));
+      } finally {
+        await worker.stop();
+      }
+      return;
+    }
     const seconds = new Map<string, number[]>();
     const bytes = new Map<string, number>();
     const worker = await startWorker(server, 1);
@@ -374,6 +426,8 @@ async function main(): Promise<void> {
           }
         }
       }
+      console.log('');
+      sayMultiscale(say, stacks[0]!.label, await multiscaleFigure(server, stacks[0]!, reps));
     } finally {
       await worker.stop();
     }

@@ -18,28 +18,11 @@ import {
 import { serveFixtures, type ServedFixtures } from './harness/sources.js';
 import { startBossEmulator, type BossEmulator } from './boss-emulator/index.js';
 import { expectedBox } from './harness/voxels.js';
+import { volumetricConfig } from './harness/config.js';
 import type { VolumeBox, VolumeDatatype } from '../src/volumes/volume.js';
 
 type Written = Record<string, { shape: number[]; dtype: VolumeDatatype; offset?: number[]; size?: number[] }>;
 type Extent = { x: [number, number]; y: [number, number]; z: [number, number] };
-
-function volumetricConfig(chunkProcessor: object, extent: Extent, out: string, pathClass: string): object {
-  return {
-    schema: { name: 'boss-v0.2-schema', validator: 'BossValidatorV02' },
-    client: {
-      backend: { name: 'zarr', path: out, chunk_size: { x: 16, y: 16, z: 8 } },
-      path_processor: { class: pathClass, params: {} },
-      chunk_processor: chunkProcessor,
-    },
-    database: { collection: 'c', experiment: 'e', channel: 'ch' },
-    ingest_job: {
-      ingest_type: 'volumetric',
-      resolution: 0,
-      extent: { ...extent, t: [0, 1] },
-      chunk_size: { x: 512, y: 512, z: 16 },
-    },
-  };
-}
 
 /** Every voxel of the output: inside the extent equal to the source's (a box cut from its dump), outside it zero. */
 function assertOutput(

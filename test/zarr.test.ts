@@ -227,16 +227,6 @@ describe('OME-Zarr destination', () => {
     assert.deepEqual(ms!.datasets[0]!.coordinateTransformations, [{ type: 'scale', scale: [40, 5, 4] }]);
   });
 
-  it('refuses a pyramid it cannot build yet, naming the field', async () => {
-    const config = {
-      client: { backend: { name: 'zarr', path: path.join(dir, 'v'), multiscale: {} } },
-    } as unknown as JobConfig;
-    await assert.rejects(
-      zarrDestination.resolve(config, { extent: EXTENT, datatype: 'uint8' }),
-      /client.backend.multiscale: the ingest does not build/,
-    );
-  });
-
   it('with shard_size, the job writes whole shards of the configured chunks; a shard too big for a thread is refused', async () => {
     const backend = { name: 'zarr', path: path.join(dir, 'v'), chunk_size: { x: 64, y: 64, z: 4 } };
     const sharded = (shard_size: object) =>
@@ -291,6 +281,14 @@ describe('OME-Zarr destination', () => {
     const later = await resolveChunk(made.path, { ...EXTENT, z: [6, 9] });
     assert.deepEqual(later.chunk, { x: 8, y: 4, z: 2 });
     await openZarrVolume(later, { ...EXTENT, z: [6, 9] });
+  });
+
+  it('takes a pyramid with the defaults for what the config leaves out', async () => {
+    const config = {
+      client: { backend: { name: 'zarr', path: path.join(dir, 'v'), multiscale: { method: 'mode' } } },
+    } as unknown as JobConfig;
+    const { spec } = await zarrDestination.resolve(config, { extent: EXTENT, datatype: 'uint8' });
+    assert.deepEqual(spec.multiscale, { levels: 'auto', method: 'mode', downsample: 'anisotropic' });
   });
 
   it('stores chunk (z, y, x) at 0/c/z/y/x', () => {

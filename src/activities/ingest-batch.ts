@@ -66,8 +66,8 @@ export class RowCommitter {
   }
 }
 
-/** Hands rows to the threads in order until all are taken, the batch is cancelled or a row fails. */
-class RowQueue {
+/** Hands rows (or chunks) to the threads in order until all are taken, the batch is cancelled or one fails. */
+export class RowQueue {
   private cursor = 0;
   failure: unknown;
 

@@ -33,7 +33,12 @@ export async function rowOutcome(row: () => Promise<RowResult>): Promise<RowOutc
   try {
     return { ok: await row() };
   } catch (err) {
-    const kind = classify(err) === 'job' ? 'job' : 'retry';
-    return { error: { kind, message: (err as Error).message ?? String(err) } };
+    return threadError(err);
   }
+}
+
+/** An error as data that crosses the thread boundary, keeping whether a retry can help. */
+export function threadError(err: unknown): { error: { kind: 'job' | 'retry'; message: string } } {
+  const kind = classify(err) === 'job' ? 'job' : 'retry';
+  return { error: { kind, message: (err as Error).message ?? String(err) } };
 }

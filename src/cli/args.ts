@@ -1,6 +1,17 @@
 /** The original client's command line, mapped onto ours. */
 
-const SUBCOMMANDS = ['run', 'start', 'worker', 'status', 'cancel', 'validate', 'verify', 'prep', 'help'];
+const SUBCOMMANDS = [
+  'run',
+  'start',
+  'worker',
+  'status',
+  'cancel',
+  'validate',
+  'verify',
+  'prep',
+  'downsample',
+  'help',
+];
 /** Options of the original client that take a value. */
 const VALUE_OPTIONS = [
   '-j',

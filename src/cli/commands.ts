@@ -1,6 +1,6 @@
 /** The actions behind each subcommand; each returns the process exit code. */
 import { createInterface } from 'node:readline/promises';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { loadConfigFile, withMultiscale, withZarrOutput } from '../config/load.js';
 import type { Datatype, JobConfig } from '../config/types.js';
 import { progressLine } from '../job/progress.js';
@@ -34,11 +34,10 @@ import {
   queryProgress,
   submitJob,
   type JobHandle,
-  type JobKindName,
   type Outcome,
 } from './jobs.js';
 
-interface ConnectionOpts {
+export interface ConnectionOpts {
   address: string;
   namespace: string;
   logFile?: string;
@@ -56,7 +55,7 @@ interface JobOpts extends ConnectionOpts {
   downsample?: boolean;
 }
 
-function setUpLog(opts: ConnectionOpts, metricsAddress?: string): string {
+export function setUpLog(opts: ConnectionOpts, metricsAddress?: string): string {
   let level;
   try {
     level = parseLogLevel(opts.logLevel);
@@ -77,7 +76,7 @@ function metricsPort(value: string | undefined): number | undefined {
   return n;
 }
 
-function processCount(value: string): number {
+export function processCount(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 256)
     throw new UsageError(`-p/--processes must be a whole number from 1 to 256, not ${JSON.stringify(value)}`);
@@ -152,7 +151,7 @@ function uiLink(server: EmbeddedServer | undefined, namespace: string, jobId: st
 }
 
 /** `-p` and `--metrics-port`, checked before anything else is done. */
-function workerCounts(opts: WorkerOpts): { processes: number; firstMetricsPort?: number } {
+export function workerCounts(opts: WorkerOpts): { processes: number; firstMetricsPort?: number } {
   return { processes: processCount(opts.processes), firstMetricsPort: metricsPort(opts.metricsPort) };
 }
 
@@ -176,7 +175,9 @@ export async function runCommand(
     return EXIT.completed;
   }
   return withLocalWorkers(opts, workers, async (follow) => {
-    const outcome = await follow(config, jobId, 'ingest', `boss-ingest run ${file} -j ${jobId}`);
+    const outcome = await follow(jobId, `boss-ingest run ${file} -j ${jobId}`, (client) =>
+      submitJob(client, config, jobId, opts.taskQueue),
+    );
     printOutcome(jobId, outcome);
     if (!opts.verify) return outcome.code;
     if (outcome.result?.state !== 'completed') {
@@ -185,7 +186,9 @@ export async function runCommand(
     }
     // The job's own verify: one per job id, verified again when the command runs again.
     const verifyId = `${jobId}-verify`;
-    const verified = await follow(config, verifyId, 'verify', `boss-ingest verify ${file} -j ${verifyId}`);
+    const verified = await follow(verifyId, `boss-ingest verify ${file} -j ${verifyId}`, (client) =>
+      submitJob(client, config, verifyId, opts.taskQueue, 'verify'),
+    );
     printOutcome(verifyId, verified, 'verify');
     return verified.code;
   });
@@ -201,20 +204,29 @@ export async function verifyCommand(
   const jobId = opts.jobId ?? `${newJobId(config)}-verify`;
   console.log(`job id: ${jobId}`);
   return withLocalWorkers(opts, workers, async (follow) => {
-    const outcome = await follow(config, jobId, 'verify', `boss-ingest verify ${file} -j ${jobId}`);
+    const outcome = await follow(jobId, `boss-ingest verify ${file} -j ${jobId}`, (client) =>
+      submitJob(client, config, jobId, opts.taskQueue, 'verify'),
+    );
     printOutcome(jobId, outcome, 'verify');
     return outcome.code;
   });
 }
 
-/** Submits (or joins) a job and follows it to its end; `resume` is the command that picks it up again. */
-type FollowJob = (config: JobConfig, jobId: string, kind: JobKindName, resume: string) => Promise<Outcome>;
+/**
+ * Starts or joins a job (`submit`) and follows it to its end; `resume` is the command that picks
+ * it up again after a Ctrl-C.
+ */
+export type FollowJob = (
+  jobId: string,
+  resume: string,
+  submit: (client: Client) => Promise<JobHandle>,
+) => Promise<Outcome>;
 
 /**
  * Runs `body` with a server (the address's, else an embedded one) and this node's worker
  * processes, which stop when it returns. A job whose workers exit under it ends the command.
  */
-async function withLocalWorkers(
+export async function withLocalWorkers(
   opts: WorkerOpts,
   { processes, firstMetricsPort }: ReturnType<typeof workerCounts>,
   body: (follow: FollowJob) => Promise<number>,
@@ -248,9 +260,9 @@ async function withLocalWorkers(
   process.once('SIGTERM', onSignal);
   try {
     const client = await connectClient(opts.address, opts.namespace);
-    return await body(async (config, jobId, kind, resume) => {
+    return await body(async (jobId, resume, submit) => {
       current = `Job ${jobId} keeps what it did; resume with: ${resume}`;
-      const handle = await submitJob(client, config, jobId, opts.taskQueue, kind);
+      const handle = await submit(client);
       uiLink(server, opts.namespace, jobId);
       const outcome = await Promise.race([followJob(handle), stopped]);
       if (outcome !== 'stopped') return outcome;

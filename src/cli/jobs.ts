@@ -10,7 +10,7 @@ import {
 import { CancelledFailure } from '@temporalio/common';
 import cliProgress from 'cli-progress';
 import type { JobConfig } from '../config/types.js';
-import { finishedChunks, formatCount, formatDuration, progressLine } from '../job/progress.js';
+import { finishedChunks, formatCount, formatDuration, progressLine, pyramidText } from '../job/progress.js';
 import type { JobResult } from '../job/types.js';
 import { ingestJob, verifyJob } from '../workflows/index.js';
 import { progressQuery } from '../workflows/messages.js';
@@ -126,7 +126,7 @@ export async function followJob(handle: JobHandle): Promise<Outcome> {
     ? new cliProgress.SingleBar(
         {
           format:
-            ' {bar} {percentage}% | {value}/{total} chunks | {voxels} voxels | {rate} voxels/s | ETA {eta_text} | {failed} failed',
+            ' {bar} {percentage}% | {value}/{total} chunks | {voxels} voxels | {rate} voxels/s | ETA {eta_text} | {failed} failed{pyramid}',
           hideCursor: true,
         },
         cliProgress.Presets.shades_classic,
@@ -136,16 +136,20 @@ export async function followJob(handle: JobHandle): Promise<Outcome> {
   let lastLine = 0;
   const poll = setInterval(async () => {
     const p = await queryProgress(handle);
-    if (!p || p.totalChunks === 0) return;
-    const finished = finishedChunks(p);
+    if (!p || (p.totalChunks === 0 && !p.pyramid)) return;
+    // A pyramid-only job (downsample) counts its levels' chunks.
+    const levels = p.totalChunks === 0 ? (p.pyramid ?? []) : [];
+    const total = p.totalChunks + levels.reduce((n, l) => n + l.total, 0);
+    const finished = finishedChunks(p) + levels.reduce((n, l) => n + l.done, 0);
     if (bar) {
       const payload = {
         voxels: formatCount(p.voxelsWritten),
         rate: formatCount(p.rate),
         eta_text: formatDuration(p.etaSeconds),
         failed: p.failedChunks,
+        pyramid: p.pyramid ? ` | pyramid ${pyramidText(p)}` : '',
       };
-      if (!started) bar.start(p.totalChunks, finished, payload);
+      if (!started) bar.start(total, finished, payload);
       else bar.update(finished, payload);
       started = true;
     } else if (Date.now() - lastLine >= 5000) {

@@ -18,6 +18,7 @@ import {
   workerCommand,
 } from './commands.js';
 import { normaliseArgs } from './args.js';
+import { downsampleCommand } from './downsample.js';
 import { EXIT, UsageError } from './exit.js';
 
 const METRICS_OPTION = '--metrics-port <port>';
@@ -136,6 +137,30 @@ function program(): Command {
     .option('--reason <text>', 'why, shown in the job')
     .action(async (opts) => {
       process.exitCode = await cancelCommand(opts);
+    });
+
+  connectionOptions(
+    root.command('downsample').argument('<volume>', 'an OME-Zarr volume written by boss-ingest'),
+  )
+    .description(
+      'build or rebuild the multiscale pyramid of a zarr volume, as a job run by workers on this node',
+    )
+    .option(
+      '--levels <n>',
+      'highest level: a number, or auto (the first level one chunk wide in x and y)',
+      'auto',
+    )
+    .addOption(
+      new Option('--method <method>', 'mean (images) or mode (labels)')
+        .choices(['mean', 'mode'])
+        .default('mean'),
+    )
+    .option('--isotropic', 'halve z too (default: x and y only)')
+    .option('-j, --job-id <id>', 'job id: joins the running job with this id, or names the new one')
+    .option('--task-queue <queue>', 'Temporal task queue', DEFAULT_TASK_QUEUE)
+    .option('-p, --processes <n>', 'worker processes on this node', '1')
+    .action(async (volume: string, opts) => {
+      process.exitCode = await downsampleCommand(volume, opts);
     });
 
   root

@@ -1,5 +1,7 @@
 /** The Zarr v3 and OME-Zarr 0.5 metadata boss-ingest writes, typed as the specs define them. */
 import type { Datatype } from '../config/types.js';
+import type { Extent } from '../extent/grid.js';
+import type { DownsampleAxes, DownsampleMethod } from '../pyramid/levels.js';
 
 export type ZarrCodec =
   | { name: 'bytes'; configuration: { endian: 'little' | 'big' } }
@@ -100,7 +102,23 @@ export interface OmeAttributes {
 export interface ZarrGroupMetadata {
   zarr_format: 3;
   node_type: 'group';
-  attributes: { ome: OmeAttributes };
+  attributes: { ome: OmeAttributes; boss_ingest?: VolumeRecord };
+}
+
+/**
+ * What boss-ingest records in a volume's group beside the OME metadata: level 0's extent (the
+ * bounding box of every job's, since voxels outside it are not data) and the pyramid built over it.
+ * The pyramid's definition needs the extent, which the array's shape does not give.
+ */
+export interface VolumeRecord {
+  extent?: Extent;
+  pyramid?: {
+    /** Level 0's extent when the pyramid was last opened: a different one means a rebuild. */
+    extent: Extent;
+    top: number;
+    method: DownsampleMethod;
+    downsample: DownsampleAxes;
+  };
 }
 
 /** The fields an existing array must share with the job's for the job to write into it. */

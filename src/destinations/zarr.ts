@@ -2,7 +2,7 @@
  * The local destination: an OME-Zarr 0.5 volume (Zarr v3) with one array `0` in absolute
  * coordinates: source voxel (x, y, z) at 0[z][y][x], or 0[t][z][y][x] for time series.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Compressor } from '../config/types.js';
 import { boxVoxels, copyBox, intersect, type Box } from '../extent/box.js';
@@ -11,6 +11,8 @@ import {
   BOSS_CUBOID,
   coversChunk,
   formatChunkShape,
+  sameExtent,
+  unionExtent,
   wholeChunk,
   type ChunkBox,
   type ChunkCoord,
@@ -29,13 +31,14 @@ import {
 } from './shard.js';
 import type { Destination, DestinationSpecBase } from './types.js';
 import { withLock } from './lock.js';
-import { nextLevelShape, type MultiscaleConfig } from '../pyramid/levels.js';
+import { nextLevelShape, resolveMultiscale, type MultiscaleConfig } from '../pyramid/levels.js';
 import { multiscalesAttributes, type VoxelSize } from '../pyramid/multiscales.js';
 import {
   firstMismatch,
   type SpaceUnit,
   type ZarrArrayMetadata,
   type ZarrCodec,
+  type VolumeRecord,
   type ZarrGroupMetadata,
 } from './zarr-metadata.js';
 import { VolumeError } from '../errors.js';
@@ -55,6 +58,8 @@ export interface ZarrVolume extends DestinationSpecBase {
   /** Level 0's physical voxel size and unit, when the config gives them. */
   voxelSize?: VoxelSize;
   unit?: SpaceUnit;
+  /** The pyramid the job builds above level 0, when it asks for one. */
+  multiscale?: MultiscaleConfig;
 }
 
 export { VolumeError };
@@ -70,12 +75,14 @@ function chunkShape(volume: ZarrVolume, chunk: ChunkShape = volume.chunk): numbe
 
 function groupMetadata(
   volume: ZarrVolume,
+  record: VolumeRecord,
   pyramid?: { top: number; multiscale: MultiscaleConfig },
 ): ZarrGroupMetadata {
   return {
     zarr_format: 3,
     node_type: 'group',
     attributes: {
+      boss_ingest: record,
       ome: multiscalesAttributes({
         name: path.basename(volume.path),
         top: pyramid?.top ?? 0,
@@ -155,6 +162,7 @@ export async function openZarrVolume(volume: ZarrVolume, extent: Extent): Promis
     const group = await readJson<ZarrGroupMetadata>(groupFile);
     const array = await readJson<ZarrArrayMetadata>(arrayFile);
     let shape = needed;
+    let record: VolumeRecord = { extent };
     if (group || array) {
       if (!array)
         throw new VolumeError(
@@ -168,11 +176,20 @@ export async function openZarrVolume(volume: ZarrVolume, extent: Extent): Promis
         );
       }
       shape = needed.map((n, i) => Math.max(n, storedShape(array)[i] ?? 0));
-      if (group && shape.every((n, i) => n === storedShape(array)[i])) return;
+      const stored = recordOf(group);
+      // A volume without a record (an older boss-ingest's): its data may lie anywhere in the array.
+      const before = stored.extent ?? arrayExtent(storedShape(array), volume.timeAxis);
+      record = { ...stored, extent: unionExtent(before, extent) };
+      const grown = !stored.extent || !sameExtent(before, record.extent!);
+      if (group && shape.every((n, i) => n === storedShape(array)[i]) && !grown) return;
     }
     await mkdir(path.join(volume.path, '0'), { recursive: true });
     await lease.assertHeld();
-    await writeAtomically(groupFile, JSON.stringify(groupMetadata(volume), null, 2));
+    // An existing group keeps its metadata (the pyramid's levels among it); only the record grows.
+    const metadata = group
+      ? { ...group, attributes: { ...(group.attributes as object), boss_ingest: record } }
+      : groupMetadata(volume, record);
+    await writeAtomically(groupFile, JSON.stringify(metadata, null, 2));
     await writeAtomically(arrayFile, JSON.stringify(arrayMetadata(volume, shape), null, 2));
     const written = storedShape((await readJson<ZarrArrayMetadata>(arrayFile)) ?? {});
     if (shape.some((n, i) => (written[i] ?? 0) < n))
@@ -186,21 +203,51 @@ function storedShape(array: Untrusted<ZarrArrayMetadata>): number[] {
   return Array.isArray(array.shape) ? (array.shape as unknown[]).map(Number) : [];
 }
 
-/** A chunk's file; `level` is the pyramid level, array 0 being the full resolution. */
+function recordOf(group: Untrusted<ZarrGroupMetadata> | undefined): VolumeRecord {
+  const attributes = group?.attributes as { boss_ingest?: VolumeRecord } | undefined;
+  return attributes?.boss_ingest ?? {};
+}
+
+/** The whole array as an extent: (t,) z, y, x from 0 to the shape. */
+function arrayExtent(shape: number[], timeAxis: boolean): Extent {
+  const [z, y, x] = shape.slice(-3);
+  return { x: [0, x ?? 0], y: [0, y ?? 0], z: [0, z ?? 0], t: [0, timeAxis ? (shape[0] ?? 1) : 1] };
+}
+
+/** Level 0's extent and the pyramid's, as recorded in the volume; level 0's is the whole array when unrecorded. */
+export async function readVolumeRecord(
+  volume: ZarrVolume,
+): Promise<Required<Pick<VolumeRecord, 'extent'>> & VolumeRecord> {
+  const level0 = path.join(volume.path, '0', 'zarr.json');
+  const array = await readJson<ZarrArrayMetadata>(level0);
+  if (!array || !Array.isArray(array.shape)) throw new VolumeError(`${level0}: no level-0 array`);
+  const record = recordOf(await readJson<ZarrGroupMetadata>(path.join(volume.path, 'zarr.json')));
+  return { ...record, extent: record.extent ?? arrayExtent(storedShape(array), volume.timeAxis) };
+}
+
 /**
  * Arrays 1..top of a pyramid over level 0 as it stands (its shape halved level by level), and
- * the group's multiscales listing them all. Chunks already in the arrays stay.
+ * the group's multiscales listing them all, with the level-0 extent it is built over. Chunks
+ * already in the arrays stay, unless `fresh`: a pyramid rebuilt whole starts from empty arrays,
+ * so nothing of one built with other settings or over another extent is left in them.
  */
 export async function openPyramid(
   volume: ZarrVolume,
   top: number,
   multiscale: MultiscaleConfig,
+  over: Extent,
+  fresh = false,
 ): Promise<void> {
   const level0 = path.join(volume.path, '0', 'zarr.json');
   const array = await readJson<ZarrArrayMetadata>(level0);
   if (!array || !Array.isArray(array.shape))
     throw new VolumeError(`${level0}: no level-0 array to build a pyramid over`);
   const shape = (array.shape as unknown[]).map(Number);
+  await mkdir(path.join(volume.path, LOCK_DIR), { recursive: true });
+  if (fresh)
+    for (const entry of await readdir(volume.path))
+      if (/^[1-9][0-9]*$/.test(entry))
+        await rm(path.join(volume.path, entry), { recursive: true, force: true });
   const zyx = shape.slice(-3);
   let size = { z: zyx[0]!, y: zyx[1]!, x: zyx[2]! };
   for (let level = 1; level <= top; level++) {
@@ -212,12 +259,20 @@ export async function openPyramid(
       JSON.stringify(arrayMetadata(volume, levelShape), null, 2),
     );
   }
-  await writeAtomically(
-    path.join(volume.path, 'zarr.json'),
-    JSON.stringify(groupMetadata(volume, { top, multiscale }), null, 2),
-  );
+  await withLock(lockFile(volume, '0/zarr.json'), async (lease) => {
+    const groupFile = path.join(volume.path, 'zarr.json');
+    const stored = recordOf(await readJson<ZarrGroupMetadata>(groupFile));
+    const { method, downsample } = multiscale;
+    const record: VolumeRecord = { ...stored, pyramid: { extent: over, top, method, downsample } };
+    await lease.assertHeld();
+    await writeAtomically(
+      groupFile,
+      JSON.stringify(groupMetadata(volume, record, { top, multiscale }), null, 2),
+    );
+  });
 }
 
+/** A chunk's file; `level` is the pyramid level, array 0 being the full resolution. */
 export function chunkFile(volume: ZarrVolume, coord: ChunkCoord, level = 0): string {
   const keys = [coord.z, coord.y, coord.x].map(String);
   if (volume.timeAxis) keys.unshift(String(coord.t));
@@ -430,14 +485,11 @@ export const zarrDestination: Destination<ZarrVolume> = {
       ...(backend.voxel_size ? { voxelSize: backend.voxel_size } : {}),
       ...(backend.voxel_unit ? { unit: backend.voxel_unit } : {}),
     };
-    if (backend.multiscale !== undefined && backend.shard_size !== undefined)
+    if (backend.multiscale && backend.shard_size)
       throw new VolumeError(
         'client.backend.multiscale: pyramids of sharded volumes are not built yet; remove multiscale or shard_size',
       );
-    if (backend.multiscale !== undefined)
-      throw new VolumeError(
-        'client.backend.multiscale: the ingest does not build pyramids yet (issue 12); remove it',
-      );
+    if (backend.multiscale) spec.multiscale = resolveMultiscale(backend.multiscale);
     return { spec: backend.shard_size ? sharded(spec, backend.shard_size) : spec, checks: [] };
   },
   describe: (spec) =>

@@ -88,7 +88,11 @@ function clip(chunkIndex: number, size: number, range: Range): Range {
 }
 
 export function chunkBox(grid: Grid, index: number): ChunkBox {
-  const coord = chunkCoord(grid, index);
+  return boxOfChunk(grid, chunkCoord(grid, index));
+}
+
+/** The voxels of the chunk at `coord` that lie inside the grid's extent. */
+export function boxOfChunk(grid: Grid, coord: ChunkCoord): ChunkBox {
   return {
     coord,
     x: clip(coord.x, grid.chunk.x, grid.extent.x),
@@ -112,6 +116,16 @@ export function wholeChunk(chunk: ChunkShape, coord: ChunkCoord): Box {
 export function coversChunk(box: ChunkBox, chunk: ChunkShape): boolean {
   const size = boxSize(box);
   return size.x === chunk.x && size.y === chunk.y && size.z === chunk.z;
+}
+
+/** The smallest extent holding both. */
+export function unionExtent(a: Extent, b: Extent): Extent {
+  const u = (p: Range, q: Range): Range => [Math.min(p[0], q[0]), Math.max(p[1], q[1])];
+  return { x: u(a.x, b.x), y: u(a.y, b.y), z: u(a.z, b.z), t: u(a.t, b.t) };
+}
+
+export function sameExtent(a: Extent, b: Extent): boolean {
+  return (['x', 'y', 'z', 't'] as const).every((k) => a[k][0] === b[k][0] && a[k][1] === b[k][1]);
 }
 
 export function extentVoxels(extent: Extent): number {

@@ -113,6 +113,11 @@ export function formatDuration(seconds: number | null): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+/** Each pyramid level's chunks: "level 1 4/4, level 2 0/1". */
+export function pyramidText(p: Progress): string {
+  return (p.pyramid ?? []).map((l) => `level ${l.level} ${l.done}/${l.total}`).join(', ');
+}
+
 /** One line for logs and non-terminal output. */
 export function progressLine(p: Progress): string {
   const finished = finishedChunks(p);
@@ -121,6 +126,7 @@ export function progressLine(p: Progress): string {
     `${p.state}: ${finished}/${p.totalChunks} chunks (${pct}%), ${formatCount(p.voxelsWritten)} voxels, ` +
     `${formatCount(p.rate)} voxels/s, ${p.failedChunks} failed${skippedText(p)}, ` +
     (p.downsample ? `downsample ${p.downsample}, ` : '') +
+    (p.pyramid ? `pyramid ${pyramidText(p)}, ` : '') +
     (p.state === 'running'
       ? `ETA ${formatDuration(p.etaSeconds)}`
       : `took ${formatDuration((Date.parse(p.updatedAt) - Date.parse(p.startedAt)) / 1000)}`)
@@ -145,6 +151,7 @@ export function progressMarkdown(p: Progress, failures: ChunkFailure[]): string 
     `| extent | ${p.extent} |`,
   ];
   if (p.downsample) lines.push(`| downsample | ${p.downsample} |`);
+  if (p.pyramid) lines.push(`| pyramid | ${pyramidText(p)} (chunks built per level) |`);
   if (failures.length > 0) {
     lines.push('', `**Failures** (first ${Math.min(failures.length, 10)} of ${p.failedChunks}):`, '');
     for (const f of failures.slice(0, 10))

@@ -53,7 +53,7 @@ export interface BatchResult {
   cancelled?: boolean;
 }
 
-/** `downsampling`: every chunk is written and the Boss is building the lower resolutions. */
+/** `downsampling`: every chunk is written and the Boss or the workers are building the lower resolutions. */
 export type JobState =
   'running' | 'downsampling' | 'completed' | 'completed_with_errors' | 'cancelled' | 'failed';
 
@@ -83,8 +83,16 @@ export interface Progress {
   error?: string;
   /** The Boss's downsample status (NOT_DOWNSAMPLED, IN_PROGRESS, DOWNSAMPLED), when the job asked for one. */
   downsample?: string;
+  /** The pyramid's levels 1..top (zarr with multiscale): chunks built of those to build. */
+  pyramid?: LevelProgress[];
   /** Workflow runs so far (the job continues as new to keep its history small). */
   run: number;
+}
+
+export interface LevelProgress {
+  level: number;
+  done: number;
+  total: number;
 }
 
 export interface JobResult extends Progress {

@@ -4,7 +4,7 @@
  * the level below is written, and a chunk rebuilt twice comes out the same (idempotent).
  */
 import { openPyramid, readZarrChunk, writeZarrChunk, type ZarrVolume } from '../destinations/zarr.js';
-import { chunkBox, chunkCount, type ChunkCoord, type Extent, type Grid } from '../extent/grid.js';
+import { boxOfChunk, chunkBox, chunkCount, type ChunkCoord, type Extent, type Grid } from '../extent/grid.js';
 import { downsampleChunk } from './downsample.js';
 import { halvesZ, levelExtents, topLevel, type MultiscaleConfig } from './levels.js';
 
@@ -12,27 +12,51 @@ import { halvesZ, levelExtents, topLevel, type MultiscaleConfig } from './levels
 export interface PyramidJob {
   volume: ZarrVolume;
   multiscale: MultiscaleConfig;
-  /** The extents of levels 0..top: level 0's is the ingest's. */
+  /** The extents of levels 0..top: level 0's is the volume's. */
   extents: Extent[];
+  /**
+   * The parts of levels 0..top to rebuild: a job over part of the volume changes only the halves
+   * of its extent above it. The whole level when absent.
+   */
+  regions?: Extent[];
 }
 
-export function planPyramid(volume: ZarrVolume, level0: Extent, multiscale: MultiscaleConfig): PyramidJob {
+/**
+ * The pyramid over `level0` (the volume's extent), rebuilding only what lies above `changed`
+ * (a job's extent inside it) when given.
+ */
+export function planPyramid(
+  volume: ZarrVolume,
+  level0: Extent,
+  multiscale: MultiscaleConfig,
+  changed?: Extent,
+): PyramidJob {
   const top = topLevel(level0, volume.chunk, multiscale);
-  return { volume, multiscale, extents: levelExtents(level0, top, multiscale.downsample) };
+  const extents = levelExtents(level0, top, multiscale.downsample);
+  return changed
+    ? { volume, multiscale, extents, regions: levelExtents(changed, top, multiscale.downsample) }
+    : { volume, multiscale, extents };
 }
 
 export function topOf(job: PyramidJob): number {
   return job.extents.length - 1;
 }
 
-/** The chunk grid of a level (1..top) over its extent. */
+/** The chunk grid of the part of a level (1..top) to build: chunk `i` of the level is chunk `i` of this grid. */
 export function levelGrid(job: PyramidJob, level: number): Grid {
-  return { extent: job.extents[level]!, chunk: job.volume.chunk };
+  return { extent: (job.regions ?? job.extents)[level]!, chunk: job.volume.chunk };
 }
 
-/** Creates arrays 1..top and lists them in the group's multiscales. */
+/** Chunks to build at each level 1..top (index 0 is level 1). */
+export function levelChunkCounts(job: PyramidJob): number[] {
+  const counts: number[] = [];
+  for (let level = 1; level <= topOf(job); level++) counts.push(chunkCount(levelGrid(job, level)));
+  return counts;
+}
+
+/** Creates arrays 1..top (empty ones when the whole pyramid is built) and lists them in the group's multiscales. */
 export function preparePyramid(job: PyramidJob): Promise<void> {
-  return openPyramid(job.volume, topOf(job), job.multiscale);
+  return openPyramid(job.volume, topOf(job), job.multiscale, job.extents[0]!, !job.regions);
 }
 
 function overlaps(coord: ChunkCoord, grid: Grid): boolean {
@@ -51,10 +75,10 @@ function overlaps(coord: ChunkCoord, grid: Grid): boolean {
  */
 export async function buildPyramidChunk(job: PyramidJob, level: number, index: number): Promise<void> {
   const { volume } = job;
-  const grid = levelGrid(job, level);
   const below: Grid = { extent: job.extents[level - 1]!, chunk: volume.chunk };
-  const box = chunkBox(grid, index);
-  const { coord } = box;
+  const { coord } = chunkBox(levelGrid(job, level), index);
+  // The chunk's voxels inside the level's extent: all of them are recomputed, not only the region's.
+  const box = boxOfChunk({ extent: job.extents[level]!, chunk: volume.chunk }, coord);
   const halveZ = halvesZ(job.multiscale.downsample);
   const reads: Promise<Uint8Array | undefined>[] = [];
   for (let dz = 0; dz < (halveZ ? 2 : 1); dz++)

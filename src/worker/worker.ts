@@ -2,6 +2,7 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import * as activities from '../activities/index.js';
 import { closeRowPool, chunkThreads } from '../chunks/pool.js';
+import { closePyramidPool } from '../pyramid/pool.js';
 import { freshWorkflowBundle, WORKFLOWS_PATH } from './bundle.js';
 
 export interface WorkerOptions {
@@ -51,6 +52,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     await worker.run();
   } finally {
     await closeRowPool();
+    await closePyramidPool();
     await connection.close();
   }
 }

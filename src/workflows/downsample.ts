@@ -71,7 +71,8 @@ export async function downsampleChannel(
   publish();
 }
 
-function failed(progress: Progress, publish: () => void, message: string): wf.ApplicationFailure {
+/** Ends the job failed with the message: the failure to throw. */
+export function failed(progress: Progress, publish: () => void, message: string): wf.ApplicationFailure {
   progress.state = 'failed';
   progress.error = message;
   publish();

@@ -18,8 +18,9 @@ import {
 } from '../job/progress.js';
 import type { ChunkFailure, JobPlan, JobResult, Progress } from '../job/types.js';
 import { cancelSignal, progressQuery } from './messages.js';
-import { BatchWindow, rootMessage, type BatchRange } from './window.js';
+import { BATCH_OPTIONS, BatchWindow, rootMessage, type BatchRange } from './window.js';
 import { downsampleChannel, wantsDownsample } from './downsample.js';
+import { buildPyramidStage, pyramidOf, type PyramidCarry } from './pyramid.js';
 
 export { cancelSignal, progressQuery };
 
@@ -30,19 +31,7 @@ export const planActivities = wf.proxyActivities<typeof activities>({
 });
 
 /** The batch activities (ingestBatch, verifyBatch) of every kind of job. */
-export const batchActivities = wf.proxyActivities<typeof activities>({
-  startToCloseTimeout: '1 hour',
-  // Short, so a killed worker's batch is retried within seconds and a cancel reaches activities fast.
-  heartbeatTimeout: '10s',
-  cancellationType: wf.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: {
-    initialInterval: '1s',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 10,
-    nonRetryableErrorTypes: [FAILURE.jobError],
-  },
-});
+export const batchActivities = wf.proxyActivities<typeof activities>(BATCH_OPTIONS);
 
 /**
  * What makes a job an ingest or a verify: its plan and its batches. The engine (window,
@@ -70,6 +59,8 @@ export interface JobCarry {
   next: number;
   progress: Progress;
   failures: ChunkFailure[];
+  /** Where the pyramid stage stands, once it has started. */
+  pyramid?: PyramidCarry;
 }
 
 /** The state of one run: what the query shows, and where the next batch starts. */
@@ -133,6 +124,32 @@ export async function runJob(kind: JobKind, config: JobConfig, carry?: JobCarry)
     return wf.continueAsNew<typeof ingestJob>(config, next);
   }
   state.progress.state = finalState(state.progress, false);
+  // Only a job that writes builds the pyramid above what it wrote.
+  const pyramid = kind.writes ? pyramidOf(plan.job) : undefined;
+  if (pyramid) {
+    let more: PyramidCarry | undefined;
+    try {
+      const publishing = () => publish(state);
+      const changed = plan.job.grid.extent;
+      more = await work.run(() =>
+        buildPyramidStage(pyramid, changed, carry?.pyramid, state.progress, settings, publishing),
+      );
+    } catch (err) {
+      if (!wf.isCancellation(err)) throw err;
+      return stopped(state);
+    }
+    if (more) {
+      await wf.condition(wf.allHandlersFinished);
+      const { progress, failures } = state;
+      return wf.continueAsNew<typeof ingestJob>(config, {
+        plan,
+        next: state.next,
+        progress,
+        failures,
+        pyramid: more,
+      });
+    }
+  }
   if (state.progress.state === 'completed' && kind.writes && wantsDownsample(plan.job)) {
     try {
       await work.run(() => downsampleChannel(plan.job, state.progress, () => publish(state)));

@@ -3,11 +3,31 @@
  * job's progress. Pure and synchronous (the workflow does the waiting), so it is deterministic and
  * testable on its own.
  */
-import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  type ActivityOptions,
+} from '@temporalio/common';
 import { FAILURE } from '../errors.js';
 import { failureStopReason, type FailureStopRule } from '../job/failure-stop.js';
 import { recordBatch, recordBatchFailure } from '../job/progress.js';
 import type { BatchResult, ChunkFailure, Progress } from '../job/types.js';
+
+/** The options of every batch activity: the ingest's and the pyramid's. */
+export const BATCH_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '1 hour',
+  // Short, so a killed worker's batch is retried within seconds and a cancel reaches activities fast.
+  heartbeatTimeout: '10s',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: [FAILURE.jobError],
+  },
+};
 
 /** Chunks [first, end) of the job. */
 export interface BatchRange {

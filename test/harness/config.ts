@@ -48,3 +48,31 @@ export function writeConfig(dir: string, name: string, config: object): string {
   writeFileSync(file, JSON.stringify(config, null, 2));
   return file;
 }
+
+/**
+ * A v0.2 volumetric config (a chunk processor) into a local Zarr volume with chunks of 16x16x8
+ * unless `backend` says otherwise.
+ */
+export function volumetricConfig(
+  chunkProcessor: object,
+  extent: { x: Range; y: Range; z: Range },
+  out: string,
+  pathClass: string,
+  backend: Record<string, unknown> = {},
+): object {
+  return {
+    schema: { name: 'boss-v0.2-schema', validator: 'BossValidatorV02' },
+    client: {
+      backend: { name: 'zarr', path: out, chunk_size: { x: 16, y: 16, z: 8 }, ...backend },
+      path_processor: { class: pathClass, params: {} },
+      chunk_processor: chunkProcessor,
+    },
+    database: { collection: 'c', experiment: 'e', channel: 'ch' },
+    ingest_job: {
+      ingest_type: 'volumetric',
+      resolution: 0,
+      extent: { ...extent, t: [0, 1] },
+      chunk_size: { x: 512, y: 512, z: 16 },
+    },
+  };
+}

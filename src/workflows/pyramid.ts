@@ -1,0 +1,129 @@
+/**
+ * The pyramid stage of a job with a zarr destination and `multiscale`, and of `downsample VOLUME`:
+ * levels 1..top built in turn as batches of chunk ranges over the workers (a level needs the one
+ * below complete). Its position is carried across continue-as-new, so history stays bounded.
+ * Workflow code: deterministic, only @temporalio/workflow and pure modules.
+ */
+import * as wf from '@temporalio/workflow';
+import type * as activities from '../activities/index.js';
+import type { EngineSettings } from '../config/job.js';
+import type { ZarrVolume } from '../destinations/zarr.js';
+import { FAILURE } from '../errors.js';
+import type { Extent } from '../extent/grid.js';
+import { finalState } from '../job/progress.js';
+import type { JobSpec, Progress } from '../job/types.js';
+import type { PyramidJob } from '../pyramid/build.js';
+import { failed } from './downsample.js';
+import { BATCH_OPTIONS, rootMessage } from './window.js';
+
+const { pyramidPlan, pyramidOpen } = wf.proxyActivities<typeof activities>({
+  startToCloseTimeout: '10 minutes',
+  retry: {
+    initialInterval: '1s',
+    maximumInterval: '30s',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: [FAILURE.jobError],
+  },
+});
+
+const { pyramidBatch } = wf.proxyActivities<typeof activities>(BATCH_OPTIONS);
+
+/** Where the stage stands: handed to the next run when the job continues as new. */
+export interface PyramidCarry {
+  job: PyramidJob;
+  /** The level being built and its first chunk not yet launched. */
+  level: number;
+  next: number;
+}
+
+/** The job's zarr volume when it asks for a pyramid. */
+export function pyramidOf(job: JobSpec): (ZarrVolume & Required<Pick<ZarrVolume, 'multiscale'>>) | undefined {
+  const d = job.destination;
+  return d.name === 'zarr' && d.multiscale ? { ...d, multiscale: d.multiscale } : undefined;
+}
+
+/**
+ * Builds the pyramid above `changed` (the whole pyramid when absent), or resumes it from `carry`.
+ * Returns where to resume when the run has done enough to continue as new, undefined when done.
+ * Throws JobFailed when a batch fails after its retries; a cancel is rethrown once the batches in
+ * flight have stopped and reported what they built.
+ */
+export async function buildPyramidStage(
+  volume: ZarrVolume & Required<Pick<ZarrVolume, 'multiscale'>>,
+  changed: Extent | undefined,
+  carry: PyramidCarry | undefined,
+  progress: Progress,
+  settings: Pick<EngineSettings, 'window' | 'chunksPerBatch' | 'batchesPerRun'>,
+  publish: () => void,
+): Promise<PyramidCarry | undefined> {
+  const at = carry ?? (await start(volume, changed, progress));
+  progress.state = 'downsampling';
+  publish();
+  const { job } = at;
+  const levels = progress.pyramid!;
+  let inFlight = 0;
+  let failure: string | undefined;
+  const launch = async (level: number, first: number, end: number) => {
+    inFlight++;
+    try {
+      const summary = `pyramid level ${level}: chunks ${first}-${end - 1} of ${levels[level - 1]!.total}`;
+      const result = await pyramidBatch.executeWithOptions({ summary }, [{ job, level, first, end }]);
+      levels[level - 1]!.done += result.built;
+    } catch (err) {
+      if (!wf.isCancellation(err)) failure ??= rootMessage(err);
+    } finally {
+      inFlight--;
+      publish();
+    }
+  };
+  try {
+    let launched = 0;
+    for (; at.level < job.extents.length; at.level++, at.next = 0) {
+      const total = levels[at.level - 1]!.total;
+      while (at.next < total && failure === undefined) {
+        if (launched >= settings.batchesPerRun || wf.workflowInfo().continueAsNewSuggested) {
+          await wf.condition(() => inFlight === 0);
+          return failure === undefined ? at : stageFailed(progress, publish, failure);
+        }
+        await wf.condition(() => inFlight < settings.window || failure !== undefined);
+        if (failure !== undefined) break;
+        const end = Math.min(at.next + settings.chunksPerBatch, total);
+        void launch(at.level, at.next, end);
+        launched++;
+        at.next = end;
+      }
+      // Level k+1 reads level k: it starts once every batch of level k is done.
+      await wf.condition(() => inFlight === 0);
+      if (failure !== undefined) return stageFailed(progress, publish, failure);
+    }
+  } catch (err) {
+    if (wf.isCancellation(err)) {
+      await wf.CancellationScope.nonCancellable(() => wf.condition(() => inFlight === 0));
+      progress.cancelReason ??= 'cancelled while the pyramid was built';
+    }
+    throw err;
+  }
+  progress.state = finalState(progress, false);
+  publish();
+  return undefined;
+}
+
+/** Plans the stage and opens the pyramid's arrays: level 1, chunk 0. */
+async function start(
+  volume: ZarrVolume & Required<Pick<ZarrVolume, 'multiscale'>>,
+  changed: Extent | undefined,
+  progress: Progress,
+): Promise<PyramidCarry> {
+  const { job, counts } = await pyramidPlan({
+    volume,
+    multiscale: volume.multiscale,
+    ...(changed ? { changed } : {}),
+  });
+  progress.pyramid = counts.map((total, i) => ({ level: i + 1, done: 0, total }));
+  await pyramidOpen(job);
+  return { job, level: 1, next: 0 };
+}
+
+function stageFailed(progress: Progress, publish: () => void, message: string): never {
+  throw failed(progress, publish, `the pyramid could not be built: ${message}`);
+}

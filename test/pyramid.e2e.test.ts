@@ -1,0 +1,321 @@
+/**
+ * Pyramids built by the workers, through the CLI on a real Temporal dev server: every level read
+ * back with zarr-python equals the independent reference of issue 12's definition
+ * (test/harness/pyramid_reference.py) computed from level 0 as read back, for both methods and both
+ * modes, on an extent with odd bounds that does not start at 0; the OME-Zarr multiscales scales
+ * and translations; a re-run over part of the volume; `downsample VOLUME`; a worker killed while
+ * the pyramid is built.
+ */
+import { strict as assert } from 'node:assert';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Range } from '../src/config/types.js';
+import type { JobResult } from '../src/job/types.js';
+import { volumetricConfig, writeConfig as writeConfigIn } from './harness/config.js';
+import { JobProbe, Processes, waitFor, waitForJobId } from './harness/durability.js';
+import { cli, readWithZarrPython, runPython, tempDir, useDevServer, type TestServer } from './harness/env.js';
+
+interface Extent {
+  x: Range;
+  y: Range;
+  z: Range;
+}
+
+const CHUNK = { x: 8, y: 8, z: 2 };
+/** Odd bounds and sizes, not starting at 0, inside a (9, 33, 41) source. */
+const EXTENT: Extent = { x: [3, 40], y: [5, 30], z: [1, 8] };
+const VOXEL = { x: 4, y: 4, z: 40 };
+
+interface Pyramid {
+  method: 'mean' | 'mode';
+  isotropic: boolean;
+  /** The highest level the job must build. */
+  top: number;
+}
+
+describe('multiscale pyramids built by the workers', function () {
+  this.timeout(300_000);
+  let server: TestServer;
+  let dir: string;
+  let sourceGroup: string;
+
+  useDevServer('pyramid-e2e', (s, d) => {
+    server = s;
+    dir = d;
+  });
+  before(async () => {
+    sourceGroup = path.join(dir, 'source.zarr');
+    await runPython('pyramid_sources.py', [sourceGroup, '9', '33', '41']);
+  });
+
+  const conn = () => ['--address', server.address];
+
+  function config(name: string, array: string, extent: Extent, multiscale?: object): string {
+    const backend = {
+      chunk_size: CHUNK,
+      voxel_size: VOXEL,
+      voxel_unit: 'nanometer',
+      ...(multiscale ? { multiscale } : {}),
+    };
+    const source = {
+      class: 'ingestclient.plugins.zarr.ZarrChunkProcessor',
+      params: { cloud_path: sourceGroup, volume_name: array },
+    };
+    const out = path.join(dir, `${name}.ome.zarr`);
+    return writeConfigIn(
+      dir,
+      name,
+      volumetricConfig(source, extent, out, 'ingestclient.plugins.zarr.ZarrPathProcessor', backend),
+    );
+  }
+
+  async function status(jobId: string): Promise<JobResult> {
+    const res = await cli(['status', '-j', jobId, '--json', ...conn()], server.home);
+    return (JSON.parse(res.stdout) as { progress: JobResult }).progress;
+  }
+
+  /**
+   * Levels 1..top of the volume read back with zarr-python against the reference computed from its
+   * level 0 (read back too) over `extent`; the multiscales metadata lists 0..top with their scale
+   * and translation.
+   */
+  async function assertPyramid(volume: string, extent: Extent, p: Pyramid): Promise<void> {
+    const level0 = await readWithZarrPython(volume, '0');
+    const work = tempDir('pyramid-ref');
+    try {
+      writeFileSync(path.join(work, 'level0.bin'), level0.data);
+      const params = {
+        dtype: level0.dtype,
+        shape: level0.shape,
+        extent,
+        method: p.method,
+        isotropic: p.isotropic,
+        levels: p.top,
+      };
+      writeFileSync(path.join(work, 'params.json'), JSON.stringify(params));
+      await runPython('pyramid_reference.py', [
+        path.join(work, 'params.json'),
+        path.join(work, 'level0.bin'),
+        work,
+      ]);
+      for (let k = 1; k <= p.top; k++) {
+        const read = await readWithZarrPython(volume, String(k));
+        const want = readFileSync(path.join(work, `level${k}.bin`));
+        assert.equal(read.dtype, level0.dtype);
+        assert.deepEqual(read.chunks, [CHUNK.z, CHUNK.y, CHUNK.x]);
+        assert.equal(read.data.length, want.length, `level ${k}: shape ${JSON.stringify(read.shape)}`);
+        assert.ok(
+          want.some((v) => v !== 0),
+          `level ${k} of the reference is not all zeros`,
+        );
+        assert.ok(
+          read.data.equals(want),
+          `level ${k} differs from the reference (${p.method}, isotropic ${p.isotropic})`,
+        );
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+    const multiscale = level0.ome.multiscales[0] as unknown as {
+      axes: { name: string; unit?: string }[];
+      datasets: {
+        path: string;
+        coordinateTransformations: { type: string; scale?: number[]; translation?: number[] }[];
+      }[];
+      type?: string;
+    };
+    assert.equal(level0.ome.version, '0.5');
+    assert.equal(multiscale.type, p.method);
+    assert.deepEqual(
+      multiscale.axes.map((a) => a.unit),
+      ['nanometer', 'nanometer', 'nanometer'],
+    );
+    assert.deepEqual(
+      multiscale.datasets.map((d) => d.path),
+      Array.from({ length: p.top + 1 }, (_, k) => String(k)),
+    );
+    for (const [k, d] of multiscale.datasets.entries()) {
+      // A level-k voxel covers 2^k level-0 voxels along a halved axis; its centre lies (2^k - 1) / 2 past its block's first.
+      const f = 2 ** k;
+      const fz = p.isotropic ? f : 1;
+      const scale = [VOXEL.z * fz, VOXEL.y * f, VOXEL.x * f];
+      const translation = [((fz - 1) / 2) * VOXEL.z, ((f - 1) / 2) * VOXEL.y, ((f - 1) / 2) * VOXEL.x];
+      const want =
+        k === 0
+          ? [{ type: 'scale', scale }]
+          : [
+              { type: 'scale', scale },
+              { type: 'translation', translation },
+            ];
+      assert.deepEqual(d.coordinateTransformations, want, `level ${k}'s transformations`);
+    }
+  }
+
+  async function run(args: string[]): Promise<{ jobId: string; stdout: string }> {
+    // `run` asks before it creates a job; `downsample` does not.
+    const res = await cli([...args, ...(args[0] === 'run' ? ['-f'] : []), ...conn()], server.home);
+    assert.equal(res.code, 0, `exit code ${res.code}\n${res.stdout}\n${res.stderr}`);
+    return { jobId: res.stdout.split('\n')[0]!.replace('job id: ', ''), stdout: res.stdout };
+  }
+
+  it('run --multiscale: mean, anisotropic, levels auto; the progress shows each level', async () => {
+    const { jobId, stdout } = await run(['run', config('mean-aniso', 'img', EXTENT), '--multiscale']);
+    // x [3, 40) and y [5, 30) fit one 8-voxel chunk at level 3: [0, 5) and [0, 4).
+    assert.match(stdout, /completed: 80\/80 chunks .*pyramid level 1 24\/24, level 2 8\/8, level 3 4\/4/);
+    const p = await status(jobId);
+    assert.equal(p.state, 'completed');
+    assert.deepEqual(p.pyramid, [
+      { level: 1, done: 24, total: 24 },
+      { level: 2, done: 8, total: 8 },
+      { level: 3, done: 4, total: 4 },
+    ]);
+    await assertPyramid(path.join(dir, 'mean-aniso.ome.zarr'), EXTENT, {
+      method: 'mean',
+      isotropic: false,
+      top: 3,
+    });
+  });
+
+  it('multiscale in the config: mean, isotropic', async () => {
+    await run(['run', config('mean-iso', 'img', EXTENT, { downsample: 'isotropic' })]);
+    await assertPyramid(path.join(dir, 'mean-iso.ome.zarr'), EXTENT, {
+      method: 'mean',
+      isotropic: true,
+      top: 3,
+    });
+  });
+
+  it('multiscale in the config: mode (labels), anisotropic, 2 levels', async () => {
+    await run(['run', config('mode-aniso', 'lab', EXTENT, { method: 'mode', levels: 2 })]);
+    await assertPyramid(path.join(dir, 'mode-aniso.ome.zarr'), EXTENT, {
+      method: 'mode',
+      isotropic: false,
+      top: 2,
+    });
+  });
+
+  it('downsample VOLUME: the pyramid of a volume ingested without one (mode, isotropic)', async () => {
+    await run(['run', config('plain', 'lab', EXTENT)]);
+    const volume = path.join(dir, 'plain.ome.zarr');
+    const { stdout } = await run(['downsample', volume, '--method', 'mode', '--isotropic']);
+    assert.match(stdout, /completed: .*pyramid level 1 12\/12, level 2 2\/2, level 3 1\/1/);
+    await assertPyramid(volume, EXTENT, { method: 'mode', isotropic: true, top: 3 });
+    // Rebuilt with other settings: fewer levels, another method.
+    await run(['downsample', volume, '--method', 'mean', '--levels', '1']);
+    await assertPyramid(volume, EXTENT, { method: 'mean', isotropic: false, top: 1 });
+  });
+
+  it('downsample refuses what is not a boss-ingest volume, naming the file', async () => {
+    const res = await cli(['downsample', path.join(dir, 'nothing.ome.zarr'), ...conn()], server.home);
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, /nothing\.ome\.zarr\/0\/zarr\.json/);
+  });
+
+  it('a job re-run over part of the volume rebuilds only the halves of its extent above it, exactly', async () => {
+    const name = 'mean-aniso';
+    const part: Extent = { x: [11, 26], y: [9, 20], z: [2, 5] };
+    const file = config(`${name}`, 'img2', part, {});
+    const { jobId } = await run(['run', file]);
+    const p = await status(jobId);
+    // Level k's part is [floor(a/2^k), ceil(b/2^k)), in 8-voxel chunks; z is not halved.
+    const chunks = (r: Range, k: number, size: number) =>
+      Math.ceil(Math.ceil(r[1] / 2 ** k) / size) - Math.floor(Math.floor(r[0] / 2 ** k) / size);
+    const zChunks = Math.ceil(part.z[1] / CHUNK.z) - Math.floor(part.z[0] / CHUNK.z);
+    assert.deepEqual(
+      p.pyramid,
+      [1, 2, 3].map((k) => {
+        const total = chunks(part.x, k, CHUNK.x) * chunks(part.y, k, CHUNK.y) * zChunks;
+        return { level: k, done: total, total };
+      }),
+    );
+    assert.ok(p.pyramid![0]!.total < 24, 'fewer level-1 chunks than the whole level');
+    // The volume's extent stays the first job's: the pyramid over it, with the re-run's voxels.
+    await assertPyramid(path.join(dir, `${name}.ome.zarr`), EXTENT, {
+      method: 'mean',
+      isotropic: false,
+      top: 3,
+    });
+  });
+
+  it('a worker killed with SIGKILL while the pyramid is built: another finishes it, exactly', async function () {
+    const processes = new Processes();
+    const probe = new JobProbe(server.address);
+    try {
+      const extent: Extent = { x: [1, 41], y: [0, 33], z: [0, 9] };
+      const file = writeConfigIn(dir, 'kill', {
+        ...JSON.parse(readFileSync(config('kill', 'img', extent, { downsample: 'isotropic' }), 'utf8')),
+        // Runs of 20 batches: level 0's 125 take 7 runs, and the pyramid's 36 continue as new too.
+        engine: { chunks_per_batch: 1, window: 2, batches_per_run: 20 },
+      });
+      const env = { BOSS_INGEST_THREADS: '1' };
+      const first = processes.spawn(['worker', ...conn()], server.home, env);
+      const waiting = processes.spawn(['start', file, '--wait', '-f', ...conn()], server.home);
+      const jobId = await waitForJobId(waiting);
+      const at = await waitFor(
+        'the pyramid stage',
+        60_000,
+        async () => {
+          const p = await probe.progress(jobId, 2000);
+          return p?.state === 'downsampling' ? p : undefined;
+        },
+        20,
+      );
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const levels = at.pyramid!;
+      assert.ok(
+        levels.some((l) => l.done < l.total),
+        `the pyramid was not finished when the worker was killed: ${JSON.stringify(levels)}`,
+      );
+      processes.spawn(['worker', ...conn()], server.home, env);
+      const code = await waiting.exited;
+      assert.equal(code, 0, `${waiting.stdout()}\n${waiting.stderr()}`);
+      const p = await status(jobId);
+      assert.equal(p.state, 'completed');
+      for (const l of p.pyramid!) assert.equal(l.done, l.total);
+      assert.ok(p.run > Math.ceil(125 / 20), `the pyramid stage continued as new: ${p.run} runs`);
+      await assertPyramid(path.join(dir, 'kill.ome.zarr'), extent, {
+        method: 'mean',
+        isotropic: true,
+        top: 3,
+      });
+      console.log(`      killed at pyramid ${JSON.stringify(levels)}`);
+    } finally {
+      await processes.killAll();
+      await probe.close();
+    }
+  });
+
+  it('cancel while the pyramid is built: the job ends cancelled, its levels part built', async function () {
+    const processes = new Processes();
+    const probe = new JobProbe(server.address);
+    try {
+      const file = writeConfigIn(dir, 'cancel', {
+        ...JSON.parse(readFileSync(config('cancel', 'img', EXTENT, { downsample: 'isotropic' }), 'utf8')),
+        engine: { chunks_per_batch: 1, window: 1 },
+      });
+      processes.spawn(['worker', ...conn()], server.home, { BOSS_INGEST_THREADS: '1' });
+      const waiting = processes.spawn(['start', file, '--wait', '-f', ...conn()], server.home);
+      const jobId = await waitForJobId(waiting);
+      await waitFor(
+        'the pyramid stage',
+        60_000,
+        async () => (await probe.progress(jobId, 2000))?.state === 'downsampling',
+        20,
+      );
+      const res = await cli(['cancel', '-j', jobId, '--reason', 'enough', ...conn()], server.home);
+      assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
+      assert.equal(await waiting.exited, 3, `start --wait exits 3 (cancelled)\n${waiting.stdout()}`);
+      const p = await status(jobId);
+      assert.equal(p.state, 'cancelled');
+      assert.equal(p.cancelReason, 'enough');
+      assert.ok(
+        p.pyramid!.some((l) => l.done < l.total),
+        `the pyramid was not finished: ${JSON.stringify(p.pyramid)}`,
+      );
+    } finally {
+      await processes.killAll();
+      await probe.close();
+    }
+  });
+});
