@@ -2,6 +2,7 @@
 import type { JobConfig, PluginConfig } from '../config/types.js';
 import { TileError, type TileDatatype } from '../tiles/tile.js';
 import { tileRange } from '../extent/tiles.js';
+import type { SliceSource } from '../chunks/slab.js';
 import { loadCustomPlugin } from './custom.js';
 import { isCustomPluginClass, resolvePluginName, type PluginKind } from './names.js';
 import { PluginParamError, type PathProcessor, type Source, type TileProcessor } from './types.js';
@@ -50,6 +51,13 @@ export async function firstTileDatatype(
   const [xi, yi, z, t] = [tiles.x[0], tiles.y[0], tiles.z[0], tiles.t[0]];
   const file = source.path.process(xi, yi, z, t);
   try {
+    // A slice source says its datatype from the file's header, without decoding a whole section.
+    const tile = source.tile as Partial<SliceSource> & TileProcessor;
+    const rows = await tile.openSlice?.(file, false);
+    if (rows) {
+      await rows.close();
+      return rows.datatype;
+    }
     return (await source.tile.process(file, xi, yi, z, t)).datatype;
   } catch (err) {
     if (err instanceof TileError) return err;
