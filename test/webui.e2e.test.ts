@@ -53,11 +53,19 @@ async function checkJobPage(
 ): Promise<void> {
   // The history timeline: batch activities labelled with their chunk ranges.
   await visible(page, /ingestBatch • chunks \d+-\d+ of \d+/).waitFor({ timeout: 60_000 });
-  // Batches in flight right now.
+  // Batches in flight right now. The job's batches run in step (the same work each), so the page
+  // may be drawn in the moment between one wave's completions and the next wave's scheduling:
+  // a person would look again, and so does the test, for a few seconds.
   const pendingTab = page
     .getByRole('tab', { name: /Pending Activities/ })
     .or(page.getByText(/^Pending Activities/));
-  const pending = /Pending Activities\s*(\d+)/.exec(await pendingTab.first().innerText());
+  let pending: RegExpExecArray | null = null;
+  for (let look = 0; look < 10; look++) {
+    pending = /Pending Activities\s*(\d+)/.exec(await pendingTab.first().innerText());
+    if (pending && Number(pending[1]) > 0) break;
+    await page.reload();
+    await visible(page, /ingestBatch • chunks \d+-\d+ of \d+/).waitFor({ timeout: 60_000 });
+  }
   assert.ok(pending && Number(pending[1]) > 0, `batches in flight: ${pending?.[0]}`);
 
   // The summary given at start and the job's own Markdown details: the UI renders Markdown in
