@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { DEFAULT_POSTGRES_PORT, DEFAULT_UI_PORT, NAMESPACE } from '../src/cluster/cluster.js';
 import { POSTGRES_MAJOR, TEMPORAL_SERVER_VERSION, TEMPORAL_UI_VERSION } from '../src/cluster/components.js';
 import { POSTGRES_PASSWORD, POSTGRES_USER } from '../src/cluster/postgres.js';
-import { DEFAULT_SERVER_PORTS, serverEnvironment } from '../src/cluster/server-config.js';
+import { DEFAULT_SERVER_PORTS, DYNAMIC_CONFIG, serverEnvironment } from '../src/cluster/server-config.js';
 import { COUNTERS } from '../src/metrics/counters.js';
 import { TEMPORAL_CLI_VERSION } from '../src/server/temporal-cli.js';
 
@@ -175,6 +175,16 @@ describe('docker-compose.yml (static checks)', function () {
       'temporal:7233',
       'temporal-ui TEMPORAL_ADDRESS must be temporal:7233',
     );
+  });
+
+  it('the server reads the same dynamic config as the cluster (one task queue partition)', function () {
+    const volumes = (loadCompose().services.temporal.volumes ?? []).map(parseVolume);
+    const mount = volumes.find((v) => v.target === '/etc/temporal/config/dynamicconfig/docker.yaml');
+    assert.ok(mount, `temporal does not mount its dynamic config: ${JSON.stringify(volumes)}`);
+    assert.equal(mount.source, './temporal/dynamicconfig.yaml');
+    const file = parse(readRepoFile('temporal/dynamicconfig.yaml')) as Record<string, unknown>;
+    assert.deepEqual(file, parse(DYNAMIC_CONFIG));
+    assert.deepEqual(file['matching.numTaskqueueReadPartitions'], [{ value: 1, constraints: {} }]);
   });
 
   it('a setup job creates the default namespace the workers use', function () {

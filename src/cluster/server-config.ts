@@ -4,6 +4,7 @@
  * POSTGRES_SEEDS, DB_PORT, POSTGRES_USER, POSTGRES_PWD, BIND_ON_IP), with the template's defaults
  * for everything compose leaves unset. Only the addresses differ: everything runs on 127.0.0.1.
  */
+import { DISPATCH_CONFIG } from '../server/dispatch.js';
 import { POSTGRES_PASSWORD, POSTGRES_USER } from './postgres.js';
 
 /** YAML is a superset of JSON: the server reads this as its YAML config. */
@@ -61,10 +62,13 @@ export const DEFAULT_SERVER_PORTS: ServerPorts = {
   workerMembership: 6939,
 };
 
-/** The image's default dynamic config (config/dynamicconfig/docker.yaml). */
+/** The image's default dynamic config (config/dynamicconfig/docker.yaml), and our dispatch settings. */
 export const DYNAMIC_CONFIG = yamlText({
   'limit.maxIDLength': [{ value: 255, constraints: {} }],
   'system.forceSearchAttributesCacheRefreshOnRead': [{ value: true, constraints: {} }],
+  ...Object.fromEntries(
+    Object.entries(DISPATCH_CONFIG).map(([key, value]) => [key, [{ value, constraints: {} }]]),
+  ),
 });
 
 function sqlStore(env: ServerEnvironment, database: string, maxConns: number) {

@@ -13,6 +13,7 @@ import { STATE_DIR } from '../log/logger.js';
 import { NoServerError } from '../errors.js';
 import { buildTemporalCli, installedTemporalCli } from './temporal-cli.js';
 import { portListens } from './ports.js';
+import { DISPATCH_FLAGS } from './dispatch.js';
 
 export { installedTemporalCli } from './temporal-cli.js';
 
@@ -87,6 +88,7 @@ async function startDevServer(cli: string, options: DevServerOptions): Promise<E
     // No call home for a version check (machines without internet), updates on, as the SDK does.
     ...['--dynamic-config-value', 'frontend.enableServerVersionCheck=false'],
     ...['--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true'],
+    ...DISPATCH_FLAGS,
     ...(ui ? ['--ui-port', String(uiPort)] : ['--headless']),
   ];
   const log = openSync(logFile, 'a');
@@ -129,6 +131,7 @@ async function startDownloadedServer(options: DevServerOptions): Promise<Embedde
       dbFilename: dbFile,
       ui,
       uiPort,
+      extraArgs: [...DISPATCH_FLAGS],
     },
   });
   return { address: options.address, uiUrl: `http://localhost:${uiPort}`, stop: () => env.teardown() };
