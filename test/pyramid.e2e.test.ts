@@ -238,6 +238,24 @@ describe('multiscale pyramids built by the workers', function () {
     });
   });
 
+  it('a later job into the volume without multiscale still updates its pyramid, exactly', async () => {
+    // The volume of the test above, its part holding img2: this job writes img's voxels back there.
+    const name = 'mean-aniso';
+    const part: Extent = { x: [11, 26], y: [9, 20], z: [2, 5] };
+    const { jobId } = await run(['run', config(name, 'img', part)]);
+    const p = await status(jobId);
+    assert.deepEqual(
+      p.pyramid?.map((l) => l.level),
+      [1, 2, 3],
+    );
+    assert.ok(p.pyramid!.every((l) => l.done === l.total && l.total > 0));
+    await assertPyramid(path.join(dir, `${name}.ome.zarr`), EXTENT, {
+      method: 'mean',
+      isotropic: false,
+      top: 3,
+    });
+  });
+
   it('a worker killed with SIGKILL while the pyramid is built: another finishes it, exactly', async function () {
     const processes = new Processes();
     const probe = new JobProbe(server.address);

@@ -214,6 +214,17 @@ function arrayExtent(shape: number[], timeAxis: boolean): Extent {
   return { x: [0, x ?? 0], y: [0, y ?? 0], z: [0, z ?? 0], t: [0, timeAxis ? (shape[0] ?? 1) : 1] };
 }
 
+/**
+ * The pyramid the volume already holds, as it was built: a job that writes into the volume without
+ * asking for one still updates it, or its levels would no longer show level 0.
+ */
+async function storedPyramid(volume: string): Promise<MultiscaleConfig | undefined> {
+  const pyramid = recordOf(await readJson<ZarrGroupMetadata>(path.join(volume, 'zarr.json'))).pyramid;
+  return pyramid
+    ? { levels: pyramid.top, method: pyramid.method, downsample: pyramid.downsample }
+    : undefined;
+}
+
 /** Level 0's extent and the pyramid's, as recorded in the volume; level 0's is the whole array when unrecorded. */
 export async function readVolumeRecord(
   volume: ZarrVolume,
@@ -489,14 +500,20 @@ export const zarrDestination: Destination<ZarrVolume> = {
       throw new VolumeError(
         'client.backend.multiscale: pyramids of sharded volumes are not built yet; remove multiscale or shard_size',
       );
-    if (backend.multiscale) spec.multiscale = resolveMultiscale(backend.multiscale);
+    const multiscale = backend.multiscale
+      ? resolveMultiscale(backend.multiscale)
+      : await storedPyramid(backend.path);
+    if (multiscale) spec.multiscale = multiscale;
     return { spec: backend.shard_size ? sharded(spec, backend.shard_size) : spec, checks: [] };
   },
   describe: (spec) =>
     `OME-Zarr ${spec.path} (${spec.datatype}, ${spec.compressor}, ` +
     (spec.innerChunk
       ? `shards ${spec.chunk.z}x${spec.chunk.y}x${spec.chunk.x} of ${formatChunkShape(spec.innerChunk)})`
-      : `${formatChunkShape(spec.chunk)})`),
+      : `${formatChunkShape(spec.chunk)})`) +
+    (spec.multiscale
+      ? `, with its pyramid (levels ${spec.multiscale.levels}, ${spec.multiscale.method})`
+      : ''),
   prepare: openZarrVolume,
   async write(spec, box, samples) {
     if (spec.innerChunk) await writeZarrShard(spec, box, samples);
