@@ -8,7 +8,7 @@ import { bossPreflight, bossUrl, PreflightError } from '../boss/preflight.js';
 import { copyBox, boxVoxels } from '../extent/box.js';
 import { BOSS_CUBOID, wholeChunk, type ChunkBox } from '../extent/grid.js';
 import { decodeChunk, encodeChunk } from './codec.js';
-import { BYTES_PER_VOXEL } from './datatype.js';
+import { allZero, BYTES_PER_VOXEL } from './datatype.js';
 import type { Destination, DestinationSpecBase } from './types.js';
 
 export interface BossChannel extends DestinationSpecBase {
@@ -62,7 +62,7 @@ export const bossDestination: Destination<BossChannel> = {
   prepare: async () => {},
   async write(spec, box, samples) {
     const body = boxSamples(spec, box, samples);
-    if (spec.skipZeroChunks && body.every((v) => v === 0)) return { skipped: true };
+    if (spec.skipZeroChunks && allZero(body)) return { skipped: true };
     await bossApi(spec.baseUrl).postCutout(cutoutOf(spec, box), await encodeChunk('blosc', body));
     return { written: true };
   },
