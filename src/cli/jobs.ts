@@ -10,7 +10,15 @@ import {
 import { CancelledFailure } from '@temporalio/common';
 import cliProgress from 'cli-progress';
 import type { JobConfig } from '../config/types.js';
-import { finishedChunks, formatCount, formatDuration, progressLine, pyramidText } from '../job/progress.js';
+import {
+  failureName,
+  finishedChunks,
+  formatCount,
+  formatDuration,
+  levelFailures,
+  progressLine,
+  pyramidText,
+} from '../job/progress.js';
 import type { JobResult } from '../job/types.js';
 import { ingestJob, verifyJob } from '../workflows/index.js';
 import { progressQuery } from '../workflows/messages.js';
@@ -169,14 +177,28 @@ export function printOutcome(jobId: string, outcome: Outcome, kind: JobKindName 
   const verify = kind === 'verify';
   console.log(`${verify ? 'verify ' : ''}job ${jobId} ${outcome.message}`);
   const result = outcome.result;
-  if (verify && result?.state === 'completed')
-    console.log(`verified: all ${result.doneChunks} chunks as stored equal the source`);
+  if (verify && result?.state === 'completed') {
+    const levels = result.pyramid ?? [];
+    const above = levels.reduce((n, l) => n + l.done, 0);
+    console.log(
+      `verified: all ${result.doneChunks} chunks as stored equal the source` +
+        (levels.length > 0
+          ? `, and the ${above} chunks of levels 1-${levels.length} equal the pyramid of the level below`
+          : ''),
+    );
+  }
   const failures = result?.failures ?? [];
   if (failures.length > 0) {
-    const what = verify ? 'differ from the source or could not be read' : 'failed';
-    console.log(`${result!.failedChunks} chunk(s) ${what}:`);
-    for (const f of failures) console.log(`  chunk ${f.chunk}: ${f.file ? `${f.file}: ` : ''}${f.reason}`);
-    const more = result!.failedChunks - failures.length;
+    const inLevels = levelFailures(result!);
+    const failed = result!.failedChunks + inLevels;
+    const what = !verify
+      ? 'failed'
+      : inLevels > 0
+        ? 'differ from the source or from the pyramid of the level below, or could not be read'
+        : 'differ from the source or could not be read';
+    console.log(`${failed} chunk(s) ${what}:`);
+    for (const f of failures) console.log(`  ${failureName(f)}: ${f.file ? `${f.file}: ` : ''}${f.reason}`);
+    const more = failed - failures.length;
     if (more > 0) console.log(`  ... and ${more} more not listed`);
   }
 }

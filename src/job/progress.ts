@@ -66,7 +66,8 @@ export function recordBatchFailure(
   });
 }
 
-function listFailure(failures: ChunkFailure[], failure: ChunkFailure): void {
+/** Lists the failure while the list has room: the counts hold them all. */
+export function listFailure(failures: ChunkFailure[], failure: ChunkFailure): void {
   if (failures.length < MAX_LISTED_FAILURES) failures.push(failure);
 }
 
@@ -94,7 +95,12 @@ function skippedText(p: Progress): string {
 
 export function finalState(progress: Progress, cancelled: boolean): Progress['state'] {
   if (cancelled) return 'cancelled';
-  return progress.failedChunks > 0 ? 'completed_with_errors' : 'completed';
+  return progress.failedChunks + levelFailures(progress) > 0 ? 'completed_with_errors' : 'completed';
+}
+
+/** A verify's chunks of pyramid levels 1..top that differ or cannot be read. */
+export function levelFailures(progress: Progress): number {
+  return (progress.pyramid ?? []).reduce((n, l) => n + (l.failed ?? 0), 0);
 }
 
 export function formatCount(n: number): string {
@@ -113,9 +119,11 @@ export function formatDuration(seconds: number | null): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-/** Each pyramid level's chunks: "level 1 4/4, level 2 0/1". */
+/** Each pyramid level's chunks: "level 1 4/4, level 2 0/1"; a verify's differing ones: "level 1 4/4 (1 differ)". */
 export function pyramidText(p: Progress): string {
-  return (p.pyramid ?? []).map((l) => `level ${l.level} ${l.done}/${l.total}`).join(', ');
+  return (p.pyramid ?? [])
+    .map((l) => `level ${l.level} ${l.done}/${l.total}${l.failed ? ` (${l.failed} differ)` : ''}`)
+    .join(', ');
 }
 
 /** One line for logs and non-terminal output. */
@@ -151,13 +159,22 @@ export function progressMarkdown(p: Progress, failures: ChunkFailure[]): string 
     `| extent | ${p.extent} |`,
   ];
   if (p.downsample) lines.push(`| downsample | ${p.downsample} |`);
-  if (p.pyramid) lines.push(`| pyramid | ${pyramidText(p)} (chunks built per level) |`);
+  if (p.pyramid) lines.push(`| pyramid | ${pyramidText(p)} (chunks done per level) |`);
   if (failures.length > 0) {
-    lines.push('', `**Failures** (first ${Math.min(failures.length, 10)} of ${p.failedChunks}):`, '');
+    lines.push(
+      '',
+      `**Failures** (first ${Math.min(failures.length, 10)} of ${p.failedChunks + levelFailures(p)}):`,
+      '',
+    );
     for (const f of failures.slice(0, 10))
-      lines.push(`- chunk ${f.chunk}: ${f.file ? `\`${f.file}\`: ` : ''}${f.reason}`);
+      lines.push(`- ${failureName(f)}: ${f.file ? `\`${f.file}\`: ` : ''}${f.reason}`);
   }
   return lines.join('\n');
+}
+
+/** "chunk 4" at level 0, "level 1 chunk 4" at a pyramid level. */
+export function failureName(f: ChunkFailure): string {
+  return f.level ? `level ${f.level} chunk ${f.chunk}` : `chunk ${f.chunk}`;
 }
 
 export function toResult(progress: Progress, failures: ChunkFailure[]): JobResult {

@@ -26,7 +26,10 @@ export interface JobPlan {
 }
 
 export interface ChunkFailure {
+  /** The chunk's index in its level's grid: the job's grid at level 0. */
   chunk: number;
+  /** Verify: the pyramid level (1..top) of a chunk that differs; absent for level 0. */
+  level?: number;
   file?: string;
   reason: string;
   /** Verify: the chunk as stored differs from the source, first at this voxel. */
@@ -83,7 +86,10 @@ export interface Progress {
   error?: string;
   /** The Boss's downsample status (NOT_DOWNSAMPLED, IN_PROGRESS, DOWNSAMPLED), when the job asked for one. */
   downsample?: string;
-  /** The pyramid's levels 1..top (zarr with multiscale): chunks built of those to build. */
+  /**
+   * The pyramid's levels 1..top (zarr with multiscale): chunks built of those to build, or for a
+   * verify, chunks checked of those to check.
+   */
   pyramid?: LevelProgress[];
   /** Workflow runs so far (the job continues as new to keep its history small). */
   run: number;
@@ -93,6 +99,8 @@ export interface LevelProgress {
   level: number;
   done: number;
   total: number;
+  /** Verify: chunks of the level that differ from the pyramid of the level below (or cannot be read). */
+  failed?: number;
 }
 
 export interface JobResult extends Progress {

@@ -4,7 +4,15 @@
  * the level below is written, and a chunk rebuilt twice comes out the same (idempotent).
  */
 import { openPyramid, readZarrChunk, writeZarrChunk, type ZarrVolume } from '../destinations/zarr.js';
-import { boxOfChunk, chunkBox, chunkCount, type ChunkCoord, type Extent, type Grid } from '../extent/grid.js';
+import {
+  boxOfChunk,
+  chunkBox,
+  chunkCount,
+  type ChunkBox,
+  type ChunkCoord,
+  type Extent,
+  type Grid,
+} from '../extent/grid.js';
 import { downsampleChunk } from './downsample.js';
 import { halvesZ, levelExtents, topLevel, type MultiscaleConfig } from './levels.js';
 
@@ -70,10 +78,14 @@ function overlaps(coord: ChunkCoord, grid: Grid): boolean {
 }
 
 /**
- * Computes and stores chunk `index` of level `level` (1..top). Voxels of the chunk outside the
- * level's extent keep what the volume holds there, as an ingest over part of a chunk does.
+ * Chunk `index` of level `level` (1..top) as the pyramid's definition gives it from level
+ * `level - 1` as stored: the whole chunk's samples, and the part of it inside the level's extent.
  */
-export async function buildPyramidChunk(job: PyramidJob, level: number, index: number): Promise<void> {
+export async function computePyramidChunk(
+  job: PyramidJob,
+  level: number,
+  index: number,
+): Promise<{ box: ChunkBox; samples: Uint8Array }> {
   const { volume } = job;
   const below: Grid = { extent: job.extents[level - 1]!, chunk: volume.chunk };
   const { coord } = chunkBox(levelGrid(job, level), index);
@@ -103,8 +115,17 @@ export async function buildPyramidChunk(job: PyramidJob, level: number, index: n
     coord,
     inputs: await Promise.all(reads),
   });
+  return { box, samples };
+}
+
+/**
+ * Computes and stores chunk `index` of level `level` (1..top). Voxels of the chunk outside the
+ * level's extent keep what the volume holds there, as an ingest over part of a chunk does.
+ */
+export async function buildPyramidChunk(job: PyramidJob, level: number, index: number): Promise<void> {
+  const { box, samples } = await computePyramidChunk(job, level, index);
   // The volume merges a chunk the level's extent covers in part into what it holds, under its lock.
-  await writeZarrChunk(volume, box, samples, level);
+  await writeZarrChunk(job.volume, box, samples, level);
 }
 
 /** Every level in turn, chunk by chunk, on this thread: for the CLI's small volumes and tests. */

@@ -1,20 +1,32 @@
-/** Entry point of a pyramid thread: builds one chunk of a level from the stored chunks under it. */
+/**
+ * Entry point of a pyramid thread: builds one chunk of a level from the stored chunks under it,
+ * or for a verify, checks the stored chunk against the one the level below gives (never writes).
+ */
 import { threadError } from '../chunks/row-task.js';
+import type { ChunkFailure } from '../job/types.js';
 import { buildPyramidChunk, type PyramidJob } from './build.js';
+import { checkPyramidChunk } from './check.js';
 
 export interface PyramidChunkTask {
   job: PyramidJob;
   level: number;
   /** The chunk's index in the level's grid (see levelGrid). */
   index: number;
+  /** Verify: compare instead of write. */
+  check?: boolean;
 }
 
-export type PyramidChunkOutcome = { ok: true } | ReturnType<typeof threadError>;
+/** `failure`: a checked chunk that differs or cannot be read. */
+export type PyramidChunkOutcome = { ok: true; failure?: ChunkFailure } | ReturnType<typeof threadError>;
 
 export default async function runPyramidChunk(task: PyramidChunkTask): Promise<PyramidChunkOutcome> {
   try {
-    await buildPyramidChunk(task.job, task.level, task.index);
-    return { ok: true };
+    if (!task.check) {
+      await buildPyramidChunk(task.job, task.level, task.index);
+      return { ok: true };
+    }
+    const failure = await checkPyramidChunk(task.job, task.level, task.index);
+    return failure ? { ok: true, failure } : { ok: true };
   } catch (err) {
     return threadError(err);
   }

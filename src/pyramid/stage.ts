@@ -1,11 +1,14 @@
 /**
  * What a job's pyramid stage rebuilds: the halves of the job's extent above it, or the whole
  * pyramid when there was none over this level-0 extent with these settings (a new volume, a job
- * that grew the volume, other levels or method). Reads only, so a retried plan decides the same.
+ * that grew the volume, other levels or method); and what a verify checks. Reads only, so a
+ * retried plan decides the same.
  */
-import { readVolumeRecord, type ZarrVolume } from '../destinations/zarr.js';
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import { readVolumeRecord, VolumeError, type ZarrVolume } from '../destinations/zarr.js';
 import { sameExtent, type Extent } from '../extent/grid.js';
-import { levelChunkCounts, planPyramid, type PyramidJob } from './build.js';
+import { levelChunkCounts, planPyramid, topOf, type PyramidJob } from './build.js';
 import { topLevel, type MultiscaleConfig } from './levels.js';
 
 export interface PyramidStageInput {
@@ -33,4 +36,38 @@ export async function planPyramidStage(input: PyramidStageInput): Promise<Pyrami
     built.top === topLevel(record.extent, volume.chunk, multiscale);
   const job = planPyramid(volume, record.extent, multiscale, current ? input.changed : undefined);
   return { job, counts: levelChunkCounts(job) };
+}
+
+/**
+ * What a verify checks above level 0: every level of the pyramid the job's config asks for, or
+ * when it asks for none, of the one the volume records; undefined when there is neither. The
+ * levels are defined over the volume's level-0 extent as it stands, so a pyramid left behind by a
+ * later job that grew the volume shows up as differing.
+ */
+export async function planPyramidCheck(volume: ZarrVolume): Promise<PyramidStagePlan | undefined> {
+  const record = await readVolumeRecord(volume);
+  const built = record.pyramid;
+  const multiscale: MultiscaleConfig | undefined =
+    volume.multiscale ?? (built && { levels: built.top, method: built.method, downsample: built.downsample });
+  if (!multiscale) return undefined;
+  const job = planPyramid(volume, record.extent, multiscale);
+  if (topOf(job) === 0) return undefined;
+  for (let level = 1; level < job.extents.length; level++) {
+    const array = path.join(volume.path, String(level), 'zarr.json');
+    const wanted = volume.multiscale ? 'the config asks for' : 'the volume records';
+    if (!(await exists(array)))
+      throw new VolumeError(
+        `${array} not found: the volume has no pyramid level ${level} (${wanted} levels 1-${topOf(job)})`,
+      );
+  }
+  return { job, counts: levelChunkCounts(job) };
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
 }

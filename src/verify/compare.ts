@@ -6,7 +6,11 @@ import type { Datatype } from '../config/types.js';
 import { BYTES_PER_VOXEL } from '../destinations/datatype.js';
 import type { ChunkBox, ChunkShape } from '../extent/grid.js';
 
-/** The first voxel (in z, y, x order) where the stored chunk differs from the source, absolute. */
+/**
+ * The first voxel (in z, y, x order) where the stored chunk differs from the source, absolute (in
+ * the voxels of the chunk's level). At a pyramid level, `source` is the value the pyramid's
+ * definition computes from the level below.
+ */
 export interface VoxelDifference {
   x: number;
   y: number;
@@ -58,6 +62,17 @@ export function firstDifference(
   return undefined;
 }
 
-export function formatDifference(d: VoxelDifference): string {
-  return `first difference at (x ${d.x}, y ${d.y}, z ${d.z}, t ${d.t}): source ${d.source}, stored ${d.stored}`;
+/**
+ * `expected` names where the expected value comes from: the source at level 0, the level below
+ * (as the pyramid's definition computes it) at a pyramid level.
+ */
+export function formatDifference(d: VoxelDifference, expected = 'source'): string {
+  return `first difference at (x ${d.x}, y ${d.y}, z ${d.z}, t ${d.t}): ${expected} ${d.source}, stored ${d.stored}`;
+}
+
+/** "chunk t/z/y/x (x 0:512, y 0:512, z 0:16)": the grid key and the voxels compared. */
+export function describeChunk(box: ChunkBox): string {
+  const { coord } = box;
+  const r = (v: [number, number]) => `${v[0]}:${v[1]}`;
+  return `chunk ${coord.t}/${coord.z}/${coord.y}/${coord.x} (x ${r(box.x)}, y ${r(box.y)}, z ${r(box.z)}, t ${box.t})`;
 }

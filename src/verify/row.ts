@@ -9,7 +9,7 @@ import { assembleRow, type RowChunk, type RowResult } from '../chunks/row.js';
 import { openDestination, type OpenDestination } from '../destinations/index.js';
 import { boxVoxels } from '../extent/box.js';
 import type { ChunkFailure, JobSpec } from '../job/types.js';
-import { firstDifference, formatDifference } from './compare.js';
+import { describeChunk, firstDifference, formatDifference } from './compare.js';
 
 export async function verifyRow(job: JobSpec, first: number, end: number): Promise<RowResult> {
   const destination = await openDestination(job.destination);
@@ -37,7 +37,7 @@ async function verifyChunk(
   destination: OpenDestination,
   chunk: RowChunk,
 ): Promise<ChunkFailure | undefined> {
-  const name = chunkName(chunk);
+  const name = describeChunk(chunk.box);
   let stored;
   try {
     stored = await destination.read(chunk.box);
@@ -56,11 +56,4 @@ async function verifyChunk(
   );
   if (!difference) return undefined;
   return { chunk: chunk.index, reason: `${name}: ${formatDifference(difference)}`, difference };
-}
-
-/** "chunk t/z/y/x (x 0:512, y 0:512, z 0:16)": the grid key and the voxels compared. */
-function chunkName({ box }: RowChunk): string {
-  const { coord } = box;
-  const r = (v: [number, number]) => `${v[0]}:${v[1]}`;
-  return `chunk ${coord.t}/${coord.z}/${coord.y}/${coord.x} (x ${r(box.x)}, y ${r(box.y)}, z ${r(box.z)}, t ${box.t})`;
 }

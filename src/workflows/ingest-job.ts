@@ -42,12 +42,30 @@ export interface JobKind {
   batch: typeof batchActivities.ingestBatch;
   /** The job writes: the stages after its chunks (the Boss's downsample) are its to run. */
   writes: boolean;
+  /**
+   * The stage after level 0 over a zarr volume's pyramid (an ingest builds it, a verify checks it),
+   * started or resumed from `carry`: returns where to resume after continue-as-new, undefined when done.
+   */
+  levels(
+    plan: JobPlan,
+    carry: PyramidCarry | undefined,
+    progress: Progress,
+    failures: ChunkFailure[],
+    settings: EngineSettings,
+    publish: () => void,
+  ): Promise<PyramidCarry | undefined>;
 }
 
 const INGEST: JobKind = {
   plan: (config) => planActivities.prepareJob(config),
   batch: batchActivities.ingestBatch,
   writes: true,
+  // The pyramid above what the job wrote, when it asks for one.
+  levels: async (plan, carry, progress, _failures, settings, publish) => {
+    const pyramid = pyramidOf(plan.job);
+    if (!pyramid) return undefined;
+    return buildPyramidStage(pyramid, plan.job.grid.extent, carry, progress, settings, publish);
+  },
 };
 
 /** The workflow's input: the validated-at-submit config, and what the previous run hands on. */
@@ -124,31 +142,26 @@ export async function runJob(kind: JobKind, config: JobConfig, carry?: JobCarry)
     return wf.continueAsNew<typeof ingestJob>(config, next);
   }
   state.progress.state = finalState(state.progress, false);
-  // Only a job that writes builds the pyramid above what it wrote.
-  const pyramid = kind.writes ? pyramidOf(plan.job) : undefined;
-  if (pyramid) {
-    let more: PyramidCarry | undefined;
-    try {
-      const publishing = () => publish(state);
-      const changed = plan.job.grid.extent;
-      more = await work.run(() =>
-        buildPyramidStage(pyramid, changed, carry?.pyramid, state.progress, settings, publishing),
-      );
-    } catch (err) {
-      if (!wf.isCancellation(err)) throw err;
-      return stopped(state);
-    }
-    if (more) {
-      await wf.condition(wf.allHandlersFinished);
-      const { progress, failures } = state;
-      return wf.continueAsNew<typeof ingestJob>(config, {
-        plan,
-        next: state.next,
-        progress,
-        failures,
-        pyramid: more,
-      });
-    }
+  let more: PyramidCarry | undefined;
+  try {
+    const publishing = () => publish(state);
+    more = await work.run(() =>
+      kind.levels(plan, carry?.pyramid, state.progress, state.failures, settings, publishing),
+    );
+  } catch (err) {
+    if (!wf.isCancellation(err)) throw err;
+    return stopped(state);
+  }
+  if (more) {
+    await wf.condition(wf.allHandlersFinished);
+    const { progress, failures } = state;
+    return wf.continueAsNew<typeof ingestJob>(config, {
+      plan,
+      next: state.next,
+      progress,
+      failures,
+      pyramid: more,
+    });
   }
   if (state.progress.state === 'completed' && kind.writes && wantsDownsample(plan.job)) {
     try {

@@ -1,7 +1,8 @@
 /**
  * The pyramid stage of a job with a zarr destination and `multiscale`, and of `downsample VOLUME`:
  * levels 1..top built in turn as batches of chunk ranges over the workers (a level needs the one
- * below complete). Its position is carried across continue-as-new, so history stays bounded.
+ * below complete); a verify checks the levels through the same batches. Its position is carried
+ * across continue-as-new, so history stays bounded.
  * Workflow code: deterministic, only @temporalio/workflow and pure modules.
  */
 import * as wf from '@temporalio/workflow';
@@ -10,13 +11,13 @@ import type { EngineSettings } from '../config/job.js';
 import type { ZarrVolume } from '../destinations/zarr.js';
 import { FAILURE } from '../errors.js';
 import type { Extent } from '../extent/grid.js';
-import { finalState } from '../job/progress.js';
-import type { JobSpec, Progress } from '../job/types.js';
+import { finalState, listFailure } from '../job/progress.js';
+import type { ChunkFailure, JobSpec, Progress } from '../job/types.js';
 import type { PyramidJob } from '../pyramid/build.js';
 import { failed } from './downsample.js';
 import { BATCH_OPTIONS, rootMessage } from './window.js';
 
-const { pyramidPlan, pyramidOpen } = wf.proxyActivities<typeof activities>({
+const { pyramidPlan, pyramidOpen, pyramidCheckPlan } = wf.proxyActivities<typeof activities>({
   startToCloseTimeout: '10 minutes',
   retry: {
     initialInterval: '1s',
@@ -53,11 +54,61 @@ export async function buildPyramidStage(
   changed: Extent | undefined,
   carry: PyramidCarry | undefined,
   progress: Progress,
-  settings: Pick<EngineSettings, 'window' | 'chunksPerBatch' | 'batchesPerRun'>,
+  settings: StageSettings,
   publish: () => void,
 ): Promise<PyramidCarry | undefined> {
   const at = carry ?? (await start(volume, changed, progress));
   progress.state = 'downsampling';
+  return runLevels(at, undefined, progress, settings, publish);
+}
+
+/**
+ * A verify's stage after level 0: each level of the zarr volume's pyramid checked against the
+ * pyramid of the level below as stored, in the same batches as a build, never writing. Chunks
+ * that differ are counted in their level's progress and listed in `failures`. Returns as
+ * buildPyramidStage does; a volume without a pyramid (or another destination) has nothing to check.
+ */
+export async function checkPyramidStage(
+  job: JobSpec,
+  carry: PyramidCarry | undefined,
+  progress: Progress,
+  failures: ChunkFailure[],
+  settings: StageSettings,
+  publish: () => void,
+): Promise<PyramidCarry | undefined> {
+  let at = carry;
+  if (!at) {
+    const volume = job.destination;
+    if (volume.name !== 'zarr') return undefined;
+    let plan;
+    try {
+      plan = await pyramidCheckPlan(volume);
+    } catch (err) {
+      if (wf.isCancellation(err)) throw err;
+      return stageFailed(progress, publish, 'verified', rootMessage(err));
+    }
+    if (!plan) return undefined;
+    progress.pyramid = plan.counts.map((total, i) => ({ level: i + 1, done: 0, total, failed: 0 }));
+    at = { job: plan.job, level: 1, next: 0 };
+  }
+  progress.state = 'running';
+  return runLevels(at, failures, progress, settings, publish);
+}
+
+type StageSettings = Pick<EngineSettings, 'window' | 'chunksPerBatch' | 'batchesPerRun'>;
+
+/**
+ * Levels from `at` in turn, a level's batches through a window, each level once the one below is
+ * done. `findings`: check the chunks (a verify) and list the differing ones there; build otherwise.
+ */
+async function runLevels(
+  at: PyramidCarry,
+  findings: ChunkFailure[] | undefined,
+  progress: Progress,
+  settings: StageSettings,
+  publish: () => void,
+): Promise<PyramidCarry | undefined> {
+  const check = findings !== undefined;
   publish();
   const { job } = at;
   const levels = progress.pyramid!;
@@ -66,9 +117,15 @@ export async function buildPyramidStage(
   const launch = async (level: number, first: number, end: number) => {
     inFlight++;
     try {
-      const summary = `pyramid level ${level}: chunks ${first}-${end - 1} of ${levels[level - 1]!.total}`;
-      const result = await pyramidBatch.executeWithOptions({ summary }, [{ job, level, first, end }]);
-      levels[level - 1]!.done += result.built;
+      const summary = `pyramid level ${level}: ${check ? 'check ' : ''}chunks ${first}-${end - 1} of ${levels[level - 1]!.total}`;
+      const input = { job, level, first, end, ...(check ? { check } : {}) };
+      const result = await pyramidBatch.executeWithOptions({ summary }, [input]);
+      const done = levels[level - 1]!;
+      done.done += result.built;
+      if (check) {
+        done.failed = (done.failed ?? 0) + result.failed;
+        for (const f of result.failures) listFailure(findings, f);
+      }
     } catch (err) {
       if (!wf.isCancellation(err)) failure ??= rootMessage(err);
     } finally {
@@ -76,6 +133,7 @@ export async function buildPyramidStage(
       publish();
     }
   };
+  const verb = check ? 'verified' : 'built';
   try {
     let launched = 0;
     for (; at.level < job.extents.length; at.level++, at.next = 0) {
@@ -83,7 +141,7 @@ export async function buildPyramidStage(
       while (at.next < total && failure === undefined) {
         if (launched >= settings.batchesPerRun || wf.workflowInfo().continueAsNewSuggested) {
           await wf.condition(() => inFlight === 0);
-          return failure === undefined ? at : stageFailed(progress, publish, failure);
+          return failure === undefined ? at : stageFailed(progress, publish, verb, failure);
         }
         await wf.condition(() => inFlight < settings.window || failure !== undefined);
         if (failure !== undefined) break;
@@ -94,12 +152,12 @@ export async function buildPyramidStage(
       }
       // Level k+1 reads level k: it starts once every batch of level k is done.
       await wf.condition(() => inFlight === 0);
-      if (failure !== undefined) return stageFailed(progress, publish, failure);
+      if (failure !== undefined) return stageFailed(progress, publish, verb, failure);
     }
   } catch (err) {
     if (wf.isCancellation(err)) {
       await wf.CancellationScope.nonCancellable(() => wf.condition(() => inFlight === 0));
-      progress.cancelReason ??= 'cancelled while the pyramid was built';
+      progress.cancelReason ??= `cancelled while the pyramid was ${verb}`;
     }
     throw err;
   }
@@ -124,6 +182,6 @@ async function start(
   return { job, level: 1, next: 0 };
 }
 
-function stageFailed(progress: Progress, publish: () => void, message: string): never {
-  throw failed(progress, publish, `the pyramid could not be built: ${message}`);
+function stageFailed(progress: Progress, publish: () => void, verb: string, message: string): never {
+  throw failed(progress, publish, `the pyramid could not be ${verb}: ${message}`);
 }
