@@ -6,6 +6,14 @@ import type { RowOutcome, RowTask } from './row-task.js';
 
 let pool: Piscina<RowTask, RowOutcome> | undefined;
 
+/**
+ * Row tasks a chunk thread runs at once. A row waits on its files (tile reads, the chunk's lock,
+ * write and rename) and on sharp's JPEG decode, which runs on libuv's threads; a second row
+ * decodes meanwhile. Measured interleaved, warm worker, best of 4 (3): 8-bit PNG 2.55 -> 2.42 s,
+ * JPEG 4.01 -> 3.64 s, 16-bit PNG and z-index 4k unchanged. A thread then holds up to two rows.
+ */
+const TASKS_PER_THREAD = 2;
+
 /** Threads per worker process: BOSS_INGEST_THREADS, else the machine's cores. */
 export function chunkThreads(): number {
   const fromEnv = Number(process.env.BOSS_INGEST_THREADS);
@@ -18,6 +26,7 @@ export function rowPool(): Piscina<RowTask, RowOutcome> {
     minThreads: chunkThreads(),
     maxThreads: chunkThreads(),
     idleTimeout: Number.POSITIVE_INFINITY,
+    concurrentTasksPerWorker: TASKS_PER_THREAD,
     // geotiff (multipage TIFF sources) imports web-worker, which in a worker thread reads
     // workerData as its own and throws on loading when it is undefined.
     workerData: { ...metricsWorkerData() },
