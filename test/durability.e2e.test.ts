@@ -441,15 +441,16 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
 
   it('SIGTERM mid-job: the worker exits within its grace time, hands back its batches, and a new worker completes the job voxel-exact', async function () {
     this.timeout(120_000);
-    // Two batches of 15 rows, each row >= 8 slices x 2 tile rows x 125 ms = 2 s on one of 2 threads:
-    // each batch needs ~30 s, more than the 20 s grace, so the worker has to hand them back.
+    // Two batches of 15 rows, each row >= 8 slices x 2 tile rows x 250 ms = 4 s; a batch runs two
+    // rows at once (one per thread; a thread runs two rows, so both batches' rows run): each batch
+    // needs ~30 s, more than the 20 s grace, so the worker has to hand them back.
     const job: SyntheticJob = {
       out: path.join(dir, 'sigterm.ome.zarr'),
       extent: { x: [0, 512], y: [0, 640], z: [0, 48] },
       tile: { x: 128, y: 64 },
       chunk: { x: 128, y: 128, z: 8 },
       bits: 8,
-      delayMs: 125,
+      delayMs: 250,
       engine: { chunks_per_batch: 60 },
     };
     const total = chunkTotal(job);
@@ -463,8 +464,8 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
 
     const t0 = Date.now();
     first.child.kill('SIGTERM');
-    // The margin: rows already handed to the chunk threads when the grace time ends still run (one
-    // running and one queued per thread: 2 x 8 slices x 2 tile rows x 125 ms = 4 s here), then the
+    // The margin: rows already handed to the chunk threads when the grace time ends still run (at
+    // most two rounds of rows: 2 x 8 slices x 2 tile rows x 250 ms = 8 s here), then the
     // batches are handed back and the worker closes its threads and connection (5 s allowed).
     const margin = 2 * (8 * 2 * job.delayMs) + 5000;
     const exitCode = await within(first.exited, SHUTDOWN_GRACE + 30_000, 'the worker after SIGTERM');

@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cli, freePort, jobIdOf, tempDir } from './harness/env.js';
+import { cli, jobIdOf, serverPort, tempDir } from './harness/env.js';
 import { chunkTotal, syntheticConfig, type SyntheticJob } from './harness/synthetic-job.js';
 
 describe('run with no server: the embedded dev server', function () {
@@ -31,7 +31,7 @@ describe('run with no server: the embedded dev server', function () {
     const config = path.join(dir, 'embedded.json');
     writeFileSync(config, JSON.stringify(syntheticConfig(job)));
     const home = path.join(dir, 'home');
-    const address = `127.0.0.1:${await freePort()}`;
+    const address = `127.0.0.1:${await serverPort()}`;
     const res = await cli(['run', config, '-f', '--address', address], home);
     assert.equal(res.code, 0, res.stdout + res.stderr);
     const lines = res.stdout.trimEnd().split('\n');

@@ -13,7 +13,7 @@ import { ingestBatch } from '../../src/activities/ingest-batch.js';
 import type { JobResult } from '../../src/job/types.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../../src/server/embedded.js';
 import { progressQuery } from '../../src/workflows/messages.js';
-import { freePort, jobIdOf, REPO, tempDir, type RunningCli } from './env.js';
+import { jobIdOf, REPO, serverPort, tempDir, type RunningCli } from './env.js';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -60,7 +60,7 @@ export class RestartableServer {
   static async start(): Promise<RestartableServer> {
     const home = tempDir('restartable');
     const s = new RestartableServer(
-      `127.0.0.1:${await freePort()}`,
+      `127.0.0.1:${await serverPort()}`,
       home,
       path.join(home, 'temporal.sqlite'),
     );

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmbeddedServer, type EmbeddedServer } from '../../src/server/embedded.js';
-import { freePort } from '../../src/server/ports.js';
+import { freePort, freePortBelow } from '../../src/server/ports.js';
 
 export { freePort };
 
@@ -21,11 +21,20 @@ export interface TestServer extends EmbeddedServer {
   home: string;
 }
 
+/**
+ * A port for a Temporal server a test starts: below the kernel's ephemeral range (32768 up), where
+ * a port found free can be taken by any outgoing connection before the server binds it, or while
+ * it is stopped for a restart (seen in CI: "bind: address already in use").
+ */
+export function serverPort(): Promise<number> {
+  return freePortBelow(32768);
+}
+
 /** A dev server of its own for a test file, persisting to a temp SQLite file. */
 export async function startTestServer(): Promise<TestServer> {
   const home = tempDir('home');
   const dbFile = path.join(home, 'temporal.sqlite');
-  const address = `127.0.0.1:${await freePort()}`;
+  const address = `127.0.0.1:${await serverPort()}`;
   const server = await startEmbeddedServer({ address, namespace: 'default', dbFile, ui: false });
   return {
     ...server,
