@@ -39,25 +39,22 @@ export async function planPyramidStage(input: PyramidStageInput): Promise<Pyrami
 }
 
 /**
- * What a verify checks above level 0: every level of the pyramid the job's config asks for, or
- * when it asks for none, of the one the volume records; undefined when there is neither. The
- * levels are defined over the volume's level-0 extent as it stands, so a pyramid left behind by a
- * later job that grew the volume shows up as differing.
+ * What a verify checks above level 0: every level of the job's pyramid (the config's, or when it
+ * asks for none, the one the volume records: the destination resolves it so); undefined when
+ * there is none. The levels are defined over the volume's level-0 extent as it stands, so a
+ * pyramid left behind by a later job that grew the volume shows up as differing.
  */
 export async function planPyramidCheck(volume: ZarrVolume): Promise<PyramidStagePlan | undefined> {
-  const record = await readVolumeRecord(volume);
-  const built = record.pyramid;
-  const multiscale: MultiscaleConfig | undefined =
-    volume.multiscale ?? (built && { levels: built.top, method: built.method, downsample: built.downsample });
+  const { multiscale } = volume;
   if (!multiscale) return undefined;
+  const record = await readVolumeRecord(volume);
   const job = planPyramid(volume, record.extent, multiscale);
   if (topOf(job) === 0) return undefined;
   for (let level = 1; level < job.extents.length; level++) {
     const array = path.join(volume.path, String(level), 'zarr.json');
-    const wanted = volume.multiscale ? 'the config asks for' : 'the volume records';
     if (!(await exists(array)))
       throw new VolumeError(
-        `${array} not found: the volume has no pyramid level ${level} (${wanted} levels 1-${topOf(job)})`,
+        `${array} not found: the volume has no pyramid level ${level} (the job's pyramid has levels 1-${topOf(job)})`,
       );
   }
   return { job, counts: levelChunkCounts(job) };
