@@ -115,15 +115,31 @@ function nextLevel(
           for (let dy = 0; dy < 2; dy++)
             for (let dx = 0; dx < 2; dx++)
               inputs.push(chunkOf(level, chunk, b, 2 * cx + dx, 2 * cy + dy, dzs * cz + dz));
-        const samples = downsampleChunk({
+        const task = {
           datatype,
           method,
           chunk,
           below: level.extent,
           halveZ: isotropic,
           coord: { x: cx, y: cy, z: cz },
-          inputs,
-        });
+        };
+        const samples = downsampleChunk({ ...task, inputs });
+        if (chunk.x % 2 === 0 && chunk.y % 2 === 0 && (!isotropic || chunk.z % 2 === 0)) {
+          // Staged parts (src/pyramid/staging.ts): each input's part computed alone, into one chunk.
+          const byParts = new Uint8Array(samples.length);
+          inputs.forEach((input, at) => {
+            const only = inputs.map(() => undefined as Uint8Array | undefined);
+            only[at] = input;
+            const part = { x: at & 1, y: (at >> 1) & 1, z: at >> 2 };
+            downsampleChunk({ ...task, inputs: only, part }, byParts);
+          });
+          const where = `chunk (${cx}, ${cy}, ${cz})`;
+          assert.equal(
+            firstDifference(byParts, samples, [chunk.z, chunk.y, chunk.x], b),
+            '',
+            `${where} by parts`,
+          );
+        }
         for (let z = 0; z < chunk.z; z++)
           for (let y = 0; y < chunk.y; y++) {
             const az = cz * chunk.z + z;
@@ -183,6 +199,11 @@ describe('downsampleChunk against the Python reference of the definition', funct
     for (const method of ['mean', 'mode'] as DownsampleMethod[])
       for (const isotropic of [false, true]) cases.push([datatype, method, isotropic, chunk]);
   for (const isotropic of [false, true]) cases.push(['uint8', 'mean', isotropic, wordChunk]);
+  // Even chunks: each chunk is also computed part by part (as staged), which must give the same.
+  const evenChunk: ChunkShape = { x: 6, y: 4, z: 2 };
+  for (const datatype of ['uint8', 'uint16', 'uint64'] as Datatype[])
+    for (const method of ['mean', 'mode'] as DownsampleMethod[])
+      for (const isotropic of [false, true]) cases.push([datatype, method, isotropic, evenChunk]);
 
   for (const [seed, [datatype, method, isotropic, chunk]] of cases.map((c, i) => [i + 1, c] as const)) {
     const mode = isotropic ? 'isotropic' : 'anisotropic';

@@ -3,4 +3,11 @@ export { bossDownsample } from './boss-downsample.js';
 export { ingestBatch } from './ingest-batch.js';
 export { prepareJob } from './prepare-job.js';
 export { verifyBatch } from './verify-batch.js';
-export { pyramidBatch, pyramidCheckPlan, pyramidOpen, pyramidPlan, pyramidVolume } from './pyramid-batch.js';
+export {
+  pyramidBatch,
+  pyramidCheckPlan,
+  pyramidFinish,
+  pyramidOpen,
+  pyramidPlan,
+  pyramidVolume,
+} from './pyramid-batch.js';

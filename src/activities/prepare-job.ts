@@ -56,7 +56,7 @@ export async function prepareJob(raw: JobConfig, purpose: 'ingest' | 'verify' = 
       probe = () => firstTileDatatype(tiles, config);
     }
     const datatype = await resolveDatatype(config, probe);
-    const { spec: destination, checks } = await resolveDestination(config, {
+    const { spec: resolved, checks } = await resolveDestination(config, {
       ...datatype,
       extent,
       readOnly: purpose === 'verify',
@@ -64,16 +64,17 @@ export async function prepareJob(raw: JobConfig, purpose: 'ingest' | 'verify' = 
     if (
       volumetric &&
       datatype.sourceDatatype &&
-      BYTES_PER_VOXEL[datatype.sourceDatatype] > BYTES_PER_VOXEL[destination.datatype]
+      BYTES_PER_VOXEL[datatype.sourceDatatype] > BYTES_PER_VOXEL[resolved.datatype]
     ) {
       throw new DestinationVolumeError(
-        `the source's ${datatype.sourceDatatype} voxels do not fit the destination's ${destination.datatype} without loss`,
+        `the source's ${datatype.sourceDatatype} voxels do not fit the destination's ${resolved.datatype} without loss`,
       );
     }
     // After the destination's own checks (a Boss's frame), before anything is written.
     if (source) await checkCoverage(source, config);
+    let destination = resolved;
     if (purpose === 'verify') await checkReadable(destination);
-    else await prepareDestination(destination, extent);
+    else destination = await prepareDestination(destination, extent);
     const grid: Grid = { extent, chunk: destination.chunk };
     return {
       job: { config, grid, destination },

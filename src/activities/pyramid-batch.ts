@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FAILURE } from '../errors.js';
 import { preparePyramid, type PyramidJob } from '../pyramid/build.js';
 import { pyramidPool } from '../pyramid/pool.js';
+import { dropStaging } from '../pyramid/staging.js';
 import { planPyramidCheck, planPyramidStage } from '../pyramid/stage.js';
 import type { PyramidChunkOutcome } from '../pyramid/chunk-task.js';
 import type { ZarrVolume } from '../destinations/zarr.js';
@@ -115,6 +116,12 @@ export const pyramidCheckPlan = (volume: ZarrVolume) =>
   });
 
 export const pyramidOpen = (job: PyramidJob) => asStage(() => preparePyramid(job));
+
+/** The pyramid is built: the parts staged for it (and any a failed chunk left) go. */
+export const pyramidFinish = (job: PyramidJob) =>
+  asStage(async () => {
+    if (job.staging) await dropStaging(job.staging.dir);
+  });
 
 /** `downsample VOLUME`: the volume as stored, with the pyramid asked for. */
 export const pyramidVolume = (input: { path: string; multiscale: MultiscaleConfig }) =>

@@ -59,7 +59,7 @@ export const bossDestination: Destination<BossChannel> = {
   describe: (spec) =>
     `Boss ${spec.baseUrl} ${spec.collection}/${spec.experiment}/${spec.channel} resolution ${spec.resolution} (${spec.datatype})`,
   // The channel exists (the preflight checked it) and takes writes as they come.
-  prepare: async () => {},
+  prepare: async (spec) => spec,
   async write(spec, box, samples) {
     const body = boxSamples(spec, box, samples);
     if (spec.skipZeroChunks && allZero(body)) return { skipped: true };

@@ -15,7 +15,7 @@ export const discardDestination: Destination<Discard> = {
     return { spec: { name: 'discard', datatype: facts.datatype, chunk: chunk ?? BOSS_CUBOID }, checks: [] };
   },
   describe: (spec) => `discard (${spec.datatype}, ${formatChunkShape(spec.chunk)})`,
-  prepare: async () => {}, // nothing to create
+  prepare: async (spec) => spec, // nothing to create
   read: async () => undefined, // nothing stored
   write: async () => ({ written: true }),
   checkReadable: async () => {

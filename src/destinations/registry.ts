@@ -81,8 +81,9 @@ export async function describeDestination(spec: DestinationSpec): Promise<string
   return (await destinationOf(spec.name)).describe(spec);
 }
 
-export async function prepareDestination(spec: DestinationSpec, extent: Extent): Promise<void> {
-  await (await destinationOf(spec.name)).prepare(spec, extent);
+export async function prepareDestination(spec: DestinationSpec, extent: Extent): Promise<DestinationSpec> {
+  // The destination of a spec's name prepares specs of its own kind, and returns one.
+  return (await destinationOf(spec.name)).prepare(spec, extent) as Promise<DestinationSpec>;
 }
 
 /** Throws when the destination holds nothing the spec can read back (verify). */

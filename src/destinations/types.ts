@@ -40,8 +40,11 @@ export type WriteOutcome = { written: true } | { skipped: true };
 export interface DestinationCommon<S extends DestinationSpecBase> {
   /** One line for progress and logs. */
   describe(spec: S): string;
-  /** Opens or creates what the job writes into, once per job, before any chunk. */
-  prepare(spec: S, extent: Extent): Promise<void>;
+  /**
+   * Opens or creates what the job writes into, once per job, before any chunk; returns the spec
+   * the job's chunks are written with (what the opening found, e.g. where a pyramid's parts go).
+   */
+  prepare(spec: S, extent: Extent): Promise<S>;
   /**
    * Stores the box of one chunk, given the whole chunk's (z, y, x) samples in the spec's datatype.
    * The box may cover the chunk in part: what the destination holds outside it stays, also when

@@ -31,7 +31,22 @@ import {
 } from './shard.js';
 import type { Destination, DestinationSpecBase } from './types.js';
 import { withLock } from './lock.js';
-import { nextLevelShape, resolveMultiscale, type MultiscaleConfig } from '../pyramid/levels.js';
+import {
+  halvesZ,
+  nextLevelShape,
+  resolveMultiscale,
+  topLevel,
+  type MultiscaleConfig,
+} from '../pyramid/levels.js';
+import {
+  chunkStamp,
+  newStaging,
+  partsPossible,
+  stagePart,
+  type ChunkStamp,
+  type PartStage,
+  type PyramidStaging,
+} from '../pyramid/staging.js';
 import { multiscalesAttributes, type VoxelSize } from '../pyramid/multiscales.js';
 import {
   firstMismatch,
@@ -60,6 +75,8 @@ export interface ZarrVolume extends DestinationSpecBase {
   unit?: SpaceUnit;
   /** The pyramid the job builds above level 0, when it asks for one. */
   multiscale?: MultiscaleConfig;
+  /** Where a job with a pyramid stages level 1's parts as it writes level 0 (see staging.ts). */
+  staging?: PyramidStaging;
 }
 
 export { VolumeError };
@@ -301,24 +318,31 @@ export async function writeZarrChunk(
   box: ChunkBox,
   samples: Uint8Array,
   level = 0,
+  stage?: PartStage,
 ): Promise<void> {
   const file = chunkFile(volume, box.coord, level);
   await mkdir(path.dirname(file), { recursive: true });
   const whole = coversChunk(box, volume.chunk);
   const encoded = whole ? await encodeChunk(volume.compressor, samples) : undefined;
+  let stored = samples;
+  let stamp: ChunkStamp | undefined;
   await withLock(lockFile(volume, path.relative(volume.path, file)), async (lease) => {
     let data = encoded;
     if (!data) {
-      const stored = await readZarrChunk(volume, box.coord, level);
-      if (stored) {
+      const held = await readZarrChunk(volume, box.coord, level);
+      if (held) {
         const chunkBox = wholeChunk(volume.chunk, box.coord);
-        copyBox(samples, chunkBox, stored, chunkBox, BYTES_PER_VOXEL[volume.datatype], { within: box });
+        copyBox(samples, chunkBox, held, chunkBox, BYTES_PER_VOXEL[volume.datatype], { within: box });
+        stored = held;
       }
-      data = await encodeChunk(volume.compressor, stored ?? samples);
+      data = await encodeChunk(volume.compressor, stored);
     }
     await lease.assertHeld();
     await writeAtomically(file, data);
+    // Under the lock, so the stamp is of this write: a part records the chunk it was computed from.
+    if (stage) stamp = await chunkStamp(file);
   });
+  if (stage && stamp) await stagePart(stage, box.coord, stored, stamp);
 }
 
 /**
@@ -514,15 +538,45 @@ export const zarrDestination: Destination<ZarrVolume> = {
     (spec.multiscale
       ? `, with its pyramid (levels ${spec.multiscale.levels}, ${spec.multiscale.method})`
       : ''),
-  prepare: openZarrVolume,
+  async prepare(spec, extent) {
+    await openZarrVolume(spec, extent);
+    return { ...spec, ...(await stagingOf(spec)) };
+  },
   async write(spec, box, samples) {
     if (spec.innerChunk) await writeZarrShard(spec, box, samples);
-    else await writeZarrChunk(spec, box, samples);
+    else await writeZarrChunk(spec, box, samples, 0, levelZeroStage(spec));
     return { written: true };
   },
   read: (spec, box) => readZarrChunk(spec, box.coord),
   checkReadable: checkZarrVolume,
 };
+
+/**
+ * A job that builds a pyramid stages level 1's parts as it writes level 0, over the volume's
+ * level-0 extent as its prepare left it; none when the pyramid has no level 1 or its blocks can
+ * straddle chunks (odd chunk sizes).
+ */
+async function stagingOf(spec: ZarrVolume): Promise<Pick<ZarrVolume, 'staging'>> {
+  const { multiscale } = spec;
+  if (!multiscale || spec.innerChunk || !partsPossible(spec.chunk, halvesZ(multiscale.downsample))) return {};
+  const { extent } = await readVolumeRecord(spec);
+  if (topLevel(extent, spec.chunk, multiscale) === 0) return {};
+  return { staging: newStaging(spec.path, extent) };
+}
+
+function levelZeroStage(spec: ZarrVolume): PartStage | undefined {
+  const { staging, multiscale } = spec;
+  if (!staging || !multiscale) return undefined;
+  return {
+    dir: staging.dir,
+    level: 0,
+    below: staging.extent,
+    method: multiscale.method,
+    halveZ: halvesZ(multiscale.downsample),
+    datatype: spec.datatype,
+    chunk: spec.chunk,
+  };
+}
 
 /**
  * The spec of a sharded volume: the job writes whole shards (its chunk grid is the shards'), the

@@ -3,7 +3,14 @@
  * only the (up to 8) chunks under it, so any set of one level's chunks is independent work once
  * the level below is written, and a chunk rebuilt twice comes out the same (idempotent).
  */
-import { openPyramid, readZarrChunk, writeZarrChunk, type ZarrVolume } from '../destinations/zarr.js';
+import {
+  chunkFile,
+  openPyramid,
+  readZarrChunk,
+  writeZarrChunk,
+  type ZarrVolume,
+} from '../destinations/zarr.js';
+import { chunkBytes } from '../chunks/row-memory.js';
 import {
   boxOfChunk,
   chunkBox,
@@ -12,9 +19,11 @@ import {
   type ChunkCoord,
   type Extent,
   type Grid,
+  sameExtent,
 } from '../extent/grid.js';
-import { downsampleChunk } from './downsample.js';
+import { downsampleChunk, type DownsampleTask } from './downsample.js';
 import { halvesZ, levelExtents, topLevel, type MultiscaleConfig } from './levels.js';
+import { chunkStamp, dropPart, joinPart, partsPossible, type PartStage } from './staging.js';
 
 /** What building a volume's pyramid needs: plain data, so it can cross into activities. */
 export interface PyramidJob {
@@ -27,6 +36,12 @@ export interface PyramidJob {
    * of its extent above it. The whole level when absent.
    */
   regions?: Extent[];
+  /**
+   * Where the parts of each level's chunks are staged (see staging.ts): every level's chunk
+   * written stages its part of the chunk above; `level0` when the job's ingest staged level 1's
+   * over the same level-0 extent. Absent: every chunk is built from the chunks under it as stored.
+   */
+  staging?: { dir: string; level0: boolean };
 }
 
 /**
@@ -34,16 +49,21 @@ export interface PyramidJob {
  * (a job's extent inside it) when given.
  */
 export function planPyramid(
-  volume: ZarrVolume,
+  spec: ZarrVolume,
   level0: Extent,
   multiscale: MultiscaleConfig,
   changed?: Extent,
+  stagingDir?: string,
 ): PyramidJob {
+  const { staging, ...volume } = spec;
   const top = topLevel(level0, volume.chunk, multiscale);
   const extents = levelExtents(level0, top, multiscale.downsample);
-  return changed
-    ? { volume, multiscale, extents, regions: levelExtents(changed, top, multiscale.downsample) }
-    : { volume, multiscale, extents };
+  const job: PyramidJob = { volume, multiscale, extents };
+  if (changed) job.regions = levelExtents(changed, top, multiscale.downsample);
+  const dir = staging?.dir ?? stagingDir;
+  if (dir && partsPossible(volume.chunk, halvesZ(multiscale.downsample)))
+    job.staging = { dir, level0: staging !== undefined && sameExtent(staging.extent, level0) };
+  return job;
 }
 
 export function topOf(job: PyramidJob): number {
@@ -78,21 +98,49 @@ function overlaps(coord: ChunkCoord, grid: Grid): boolean {
 }
 
 /**
+ * The parts staged by level `level`'s chunks (for level + 1), with what computing them needs;
+ * undefined when that level stages none, or (`reading`) when its parts cannot be trusted.
+ */
+function partStage(job: PyramidJob, level: number, reading = false): PartStage | undefined {
+  const { staging, volume, multiscale } = job;
+  if (!staging || level >= topOf(job) || (reading && level === 0 && !staging.level0)) return undefined;
+  return {
+    dir: staging.dir,
+    level,
+    below: job.extents[level]!,
+    method: multiscale.method,
+    halveZ: halvesZ(multiscale.downsample),
+    datatype: volume.datatype,
+    chunk: volume.chunk,
+  };
+}
+
+/** A level-(k+1) chunk computed: its voxels inside the level's extent, its samples, the parts it joined. */
+interface Computed {
+  box: ChunkBox;
+  samples: Uint8Array;
+  joined: ChunkCoord[];
+}
+
+/**
  * Chunk `index` of level `level` (1..top) as the pyramid's definition gives it from level
  * `level - 1` as stored: the whole chunk's samples, and the part of it inside the level's extent.
+ * With `useParts`, each input's part is taken from the staged parts where one matches the input
+ * as stored, and computed from the input read back otherwise.
  */
 export async function computePyramidChunk(
   job: PyramidJob,
   level: number,
   index: number,
-): Promise<{ box: ChunkBox; samples: Uint8Array }> {
+  useParts = false,
+): Promise<Computed> {
   const { volume } = job;
   const below: Grid = { extent: job.extents[level - 1]!, chunk: volume.chunk };
   const { coord } = chunkBox(levelGrid(job, level), index);
   // The chunk's voxels inside the level's extent: all of them are recomputed, not only the region's.
   const box = boxOfChunk({ extent: job.extents[level]!, chunk: volume.chunk }, coord);
   const halveZ = halvesZ(job.multiscale.downsample);
-  const reads: Promise<Uint8Array | undefined>[] = [];
+  const inputs: (ChunkCoord | undefined)[] = [];
   for (let dz = 0; dz < (halveZ ? 2 : 1); dz++)
     for (let dy = 0; dy < 2; dy++)
       for (let dx = 0; dx < 2; dx++) {
@@ -102,30 +150,59 @@ export async function computePyramidChunk(
           y: 2 * coord.y + dy,
           x: 2 * coord.x + dx,
         };
-        reads.push(
-          overlaps(input, below) ? readZarrChunk(volume, input, level - 1) : Promise.resolve(undefined),
-        );
+        inputs.push(overlaps(input, below) ? input : undefined);
       }
-  const samples = downsampleChunk({
+  const task: DownsampleTask = {
     datatype: volume.datatype,
     method: job.multiscale.method,
     chunk: volume.chunk,
     below: below.extent,
     halveZ,
     coord,
-    inputs: await Promise.all(reads),
-  });
-  return { box, samples };
+    inputs: [],
+  };
+  const read = (input: ChunkCoord | undefined) =>
+    input ? readZarrChunk(volume, input, level - 1) : Promise.resolve(undefined);
+  const parts = useParts ? partStage(job, level - 1, true) : undefined;
+  if (!parts) {
+    const samples = downsampleChunk({ ...task, inputs: await Promise.all(inputs.map(read)) });
+    return { box, samples, joined: [] };
+  }
+  // Each voxel's block lies in one input: the chunk is the sum of its inputs' parts.
+  const samples = new Uint8Array(chunkBytes(volume.chunk, volume.datatype));
+  const joined: ChunkCoord[] = [];
+  await Promise.all(
+    inputs.map(async (input, at) => {
+      if (!input) return;
+      const stamp = await chunkStamp(chunkFile(volume, input, level - 1));
+      if (!stamp) return; // never written: zeros, which the samples already are
+      if (await joinPart(parts, input, stamp, samples)) {
+        joined.push(input);
+        return;
+      }
+      const stored = await read(input);
+      if (!stored) return;
+      const only: (Uint8Array | undefined)[] = inputs.map(() => undefined);
+      only[at] = stored;
+      const part = { x: input.x % 2, y: input.y % 2, z: halveZ ? input.z % 2 : 0 };
+      downsampleChunk({ ...task, inputs: only, part }, samples);
+    }),
+  );
+  return { box, samples, joined };
 }
 
 /**
- * Computes and stores chunk `index` of level `level` (1..top). Voxels of the chunk outside the
- * level's extent keep what the volume holds there, as an ingest over part of a chunk does.
+ * Computes and stores chunk `index` of level `level` (1..top), from the staged parts of the
+ * chunks under it where the job has them, and stages its own part of the chunk above. Voxels of
+ * the chunk outside the level's extent keep what the volume holds there, as an ingest over part
+ * of a chunk does.
  */
 export async function buildPyramidChunk(job: PyramidJob, level: number, index: number): Promise<void> {
-  const { box, samples } = await computePyramidChunk(job, level, index);
+  const { box, samples, joined } = await computePyramidChunk(job, level, index, true);
   // The volume merges a chunk the level's extent covers in part into what it holds, under its lock.
-  await writeZarrChunk(job.volume, box, samples, level);
+  await writeZarrChunk(job.volume, box, samples, level, partStage(job, level));
+  const used = partStage(job, level - 1);
+  if (used) await Promise.all(joined.map((input) => dropPart(used, input)));
 }
 
 /** Every level in turn, chunk by chunk, on this thread: for the CLI's small volumes and tests. */

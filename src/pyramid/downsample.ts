@@ -27,6 +27,19 @@ export interface DownsampleTask {
    * fill value 0, as it does in Zarr.
    */
   inputs: readonly (Uint8Array | undefined)[];
+  /**
+   * Only the part of the output chunk that input (part.x, part.y, part.z) feeds, the other inputs
+   * unused: with even chunk sizes each output voxel's block lies in one input chunk, so the parts
+   * of a chunk can be computed apart (see staging.ts). The whole chunk when absent.
+   */
+  part?: PartIndex;
+}
+
+/** Which input chunk along each axis (0 or 1; z is 0 when z is not halved). */
+export interface PartIndex {
+  x: number;
+  y: number;
+  z: number;
 }
 
 type Samples = Uint8Array | Uint16Array | Uint32Array;
@@ -140,14 +153,24 @@ class RowSources {
   }
 }
 
-export function downsampleChunk(task: DownsampleTask): Uint8Array {
-  const { chunk, datatype } = task;
+/**
+ * The output chunk's samples; with `into`, written into those zeroed (or, with a part, into that
+ * part's voxels of it: the rest is left as it is) and returned.
+ */
+export function downsampleChunk(task: DownsampleTask, into?: Uint8Array): Uint8Array {
+  const { chunk, datatype, part } = task;
   const tx = taps(task.below.x, task.coord.x, chunk.x, true);
   const ty = taps(task.below.y, task.coord.y, chunk.y, true);
   const tz = taps(task.below.z, task.coord.z, chunk.z, task.halveZ);
-  const out = allocate(datatype, chunk.x * chunk.y * chunk.z);
+  const out = into ? view(into, datatype) : allocate(datatype, chunk.x * chunk.y * chunk.z);
+  const interior = whole(tx, 2) && whole(ty, 2) && whole(tz, task.halveZ ? 2 : 1);
+  if (part) {
+    clip(tx, part.x);
+    clip(ty, part.y);
+    if (task.halveZ) clip(tz, part.z);
+  }
   if (tx.lo === tx.hi || ty.lo === ty.hi || tz.lo === tz.hi) return asBytes(out);
-  if (out instanceof Uint8Array && task.method === 'mean' && meanWhole8(task, [tx, ty, tz], out)) return out;
+  if (out instanceof Uint8Array && task.method === 'mean' && interior && meanWhole8(task, out)) return out;
   const rows = new RowSources(
     task.inputs.map((bytes) => (bytes ? view(bytes, datatype) : undefined)),
     chunk,
@@ -165,6 +188,14 @@ export function downsampleChunk(task: DownsampleTask): Uint8Array {
 
 /** Whether this machine stores words little-endian, as meanWhole8's byte lanes assume. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** Narrows an axis's output voxels to the half fed by input chunk `half` (0 or 1) along it. */
+function clip(t: Taps, half: number): void {
+  const size = t.count.length;
+  if (size % 2 !== 0) throw new RangeError(`a part of a chunk needs even chunk sizes, not ${size}`);
+  t.lo = Math.max(t.lo, (half * size) / 2);
+  t.hi = Math.max(t.lo, Math.min(t.hi, ((half + 1) * size) / 2));
+}
 
 /** Whether every output voxel along the axis has its whole block inside level k's extent. */
 function whole(t: Taps, factor: number): boolean {
@@ -185,30 +216,35 @@ function pairSums(w: number): number {
  * 20 ms for a 16x512x512 chunk, most of a pyramid chunk's compute; this takes about 6. Declines
  * (false) what it does not cover, which the row kernel then does with the same result.
  */
-function meanWhole8(task: DownsampleTask, [tx, ty, tz]: Taps[], out: Uint8Array): boolean {
-  const { chunk, halveZ } = task;
+function meanWhole8(task: DownsampleTask, out: Uint8Array): boolean {
+  const { chunk, halveZ, part } = task;
   const X = chunk.x;
   const Y = chunk.y;
   const Z = chunk.z;
   if (!LITTLE_ENDIAN || X % 8 !== 0 || Y % 2 !== 0 || (halveZ && Z % 2 !== 0)) return false;
-  if (!whole(tx!, 2) || !whole(ty!, 2) || !whole(tz!, halveZ ? 2 : 1)) return false;
-  const inputs: Int32Array[] = [];
-  for (const bytes of task.inputs.slice(0, halveZ ? 8 : 4)) {
-    if (!bytes || bytes.byteOffset % 4 !== 0 || bytes.byteLength !== X * Y * Z) return false;
-    inputs.push(new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4));
+  const inputs: (Int32Array | undefined)[] = [];
+  for (const [index, bytes] of task.inputs.slice(0, halveZ ? 8 : 4).entries()) {
+    const used = !part || index === (part.z * 2 + part.y) * 2 + part.x;
+    if (!used) inputs.push(undefined);
+    else if (!bytes || bytes.byteOffset % 4 !== 0 || bytes.byteLength !== X * Y * Z) return false;
+    else inputs.push(new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4));
   }
   if (out.byteOffset % 4 !== 0) return false;
   const target = new Int32Array(out.buffer, out.byteOffset, out.byteLength / 4);
   const rowWords = X / 4;
   const half = X / 8; // output words per input chunk along x
   const depth = halveZ ? 2 : 1;
-  for (let z = 0; z < Z; z++) {
+  // The output rows and the inputs along x that the part (or the whole chunk) covers.
+  const zs = part && halveZ ? [(part.z * Z) / 2, ((part.z + 1) * Z) / 2] : [0, Z];
+  const ys = part ? [(part.y * Y) / 2, ((part.y + 1) * Y) / 2] : [0, Y];
+  const xs = part ? [part.x, part.x + 1] : [0, 2];
+  for (let z = zs[0]!; z < zs[1]!; z++) {
     const dz = halveZ ? (2 * z >= Z ? 1 : 0) : 0;
     const zIn = halveZ ? 2 * z - dz * Z : z;
-    for (let y = 0; y < Y; y++) {
+    for (let y = ys[0]!; y < ys[1]!; y++) {
       const dy = 2 * y >= Y ? 1 : 0;
       const yIn = 2 * y - dy * Y;
-      for (let dx = 0; dx < 2; dx++) {
+      for (let dx = xs[0]!; dx < xs[1]!; dx++) {
         const a = inputs[(dz * 2 + dy) * 2 + dx]!;
         const i0 = (zIn * Y + yIn) * rowWords;
         const j0 = i0 + rowWords;

@@ -10,6 +10,7 @@ import { readVolumeRecord, VolumeError, type ZarrVolume } from '../destinations/
 import { sameExtent, type Extent } from '../extent/grid.js';
 import { levelChunkCounts, planPyramid, topOf, type PyramidJob } from './build.js';
 import { topLevel, type MultiscaleConfig } from './levels.js';
+import { newStaging } from './staging.js';
 
 export interface PyramidStageInput {
   volume: ZarrVolume;
@@ -34,7 +35,9 @@ export async function planPyramidStage(input: PyramidStageInput): Promise<Pyrami
     built.method === multiscale.method &&
     built.downsample === multiscale.downsample &&
     built.top === topLevel(record.extent, volume.chunk, multiscale);
-  const job = planPyramid(volume, record.extent, multiscale, current ? input.changed : undefined);
+  // A volume written by a job stages level 1's parts there; `downsample VOLUME` starts at level 2.
+  const staging = newStaging(volume.path, record.extent).dir;
+  const job = planPyramid(volume, record.extent, multiscale, current ? input.changed : undefined, staging);
   return { job, counts: levelChunkCounts(job) };
 }
 

@@ -17,7 +17,7 @@ import type { PyramidJob } from '../pyramid/build.js';
 import { failed } from './downsample.js';
 import { BATCH_OPTIONS, rootMessage } from './window.js';
 
-const { pyramidPlan, pyramidOpen, pyramidCheckPlan } = wf.proxyActivities<typeof activities>({
+const { pyramidPlan, pyramidOpen, pyramidCheckPlan, pyramidFinish } = wf.proxyActivities<typeof activities>({
   startToCloseTimeout: '10 minutes',
   retry: {
     initialInterval: '1s',
@@ -59,7 +59,9 @@ export async function buildPyramidStage(
 ): Promise<PyramidCarry | undefined> {
   const at = carry ?? (await start(volume, changed, progress));
   progress.state = 'downsampling';
-  return runLevels(at, undefined, progress, settings, publish);
+  const more = await runLevels(at, undefined, progress, settings, publish);
+  if (!more) await pyramidFinish(at.job);
+  return more;
 }
 
 /**

@@ -1,0 +1,188 @@
+/**
+ * Parts of the next level, computed where a chunk is written. With even chunk sizes each voxel of
+ * level k+1 comes from one chunk of level k, so whoever writes a level-k chunk already holds what
+ * its part of the level-(k+1) chunk above needs: it computes that part (a quarter, an eighth when
+ * z is halved too) and stages it beside the volume. Building the level-(k+1) chunk then joins its
+ * parts instead of reading and decoding the whole chunks under it again: the ingest's samples feed
+ * level 1 directly, level 1's feed level 2, and so on.
+ *
+ * A part is only a cache: it records the stored chunk it was computed from (inode, change time,
+ * size), and a chunk rewritten since (by a retry, another job) does not match, so its part is
+ * ignored and the chunk is read as stored. A missing or unreadable part is read the same way.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Datatype } from '../config/types.js';
+import { copyBox, type Box } from '../extent/box.js';
+import type { ChunkCoord, ChunkShape, Extent } from '../extent/grid.js';
+import { BYTES_PER_VOXEL } from '../destinations/datatype.js';
+import { downsampleChunk, type PartIndex } from './downsample.js';
+import type { DownsampleMethod } from './levels.js';
+
+/** Folder of the volume's staged parts: one sub-folder per job, removed when its pyramid is built. */
+export const STAGING_DIR = '.boss-ingest-pyramid';
+
+/** A job's staged parts: where they go, and level 0's extent those of level 1 are computed over. */
+export interface PyramidStaging {
+  dir: string;
+  extent: Extent;
+}
+
+export function newStaging(volumePath: string, extent: Extent): PyramidStaging {
+  return { dir: path.join(volumePath, STAGING_DIR, randomUUID()), extent };
+}
+
+/** What staging a written chunk's part needs: the chunk's level and its extent, the pyramid's rules. */
+export interface PartStage {
+  dir: string;
+  /** The level of the chunk written; its part belongs to level + 1. */
+  level: number;
+  /** That level's extent. */
+  below: Extent;
+  method: DownsampleMethod;
+  halveZ: boolean;
+  datatype: Datatype;
+  chunk: ChunkShape;
+}
+
+/** The stored chunk a part was computed from: a rewrite (a rename over it) changes all of these. */
+export interface ChunkStamp {
+  ino: bigint;
+  ctimeNs: bigint;
+  size: bigint;
+}
+
+export async function chunkStamp(file: string): Promise<ChunkStamp | undefined> {
+  try {
+    const s = await stat(file, { bigint: true });
+    return { ino: s.ino, ctimeNs: s.ctimeNs, size: s.size };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Whether parts can be staged at all: a 2x2(x2) block must never straddle two chunks. */
+export function partsPossible(chunk: ChunkShape, halveZ: boolean): boolean {
+  return chunk.x % 2 === 0 && chunk.y % 2 === 0 && (!halveZ || chunk.z % 2 === 0);
+}
+
+const HEADER = 24;
+
+function partIndex(coord: ChunkCoord, halveZ: boolean): PartIndex {
+  return { x: coord.x % 2, y: coord.y % 2, z: halveZ ? coord.z % 2 : 0 };
+}
+
+/** The level-(k+1) chunk above a level-k chunk. */
+export function coordAbove(coord: ChunkCoord, halveZ: boolean): ChunkCoord {
+  const z = halveZ ? Math.floor(coord.z / 2) : coord.z;
+  return { t: coord.t, z, y: Math.floor(coord.y / 2), x: Math.floor(coord.x / 2) };
+}
+
+/** The voxels of the level-(k+1) chunk (in its own coordinates) that a part covers. */
+export function partBox(part: PartIndex, chunk: ChunkShape, halveZ: boolean): Box {
+  const half = (i: number, size: number): [number, number] => [(i * size) / 2, ((i + 1) * size) / 2];
+  return {
+    x: half(part.x, chunk.x),
+    y: half(part.y, chunk.y),
+    z: halveZ ? half(part.z, chunk.z) : [0, chunk.z],
+    t: 0,
+  };
+}
+
+function chunkLocal(chunk: ChunkShape): Box {
+  return { x: [0, chunk.x], y: [0, chunk.y], z: [0, chunk.z], t: 0 };
+}
+
+/** The file of the part a level-k chunk gives level k+1. */
+function partFile(stage: Pick<PartStage, 'dir' | 'level'>, coord: ChunkCoord): string {
+  return path.join(stage.dir, `${stage.level + 1}.${coord.t}.${coord.z}.${coord.y}.${coord.x}`);
+}
+
+/**
+ * Computes the part of the level-(k+1) chunk that the level-k chunk at `coord` feeds, from its
+ * whole chunk's samples as stored (`stamp`), and stages it. Best effort: a part that cannot be
+ * written is only a cache missed, so errors are not the write's.
+ */
+export async function stagePart(
+  stage: PartStage,
+  coord: ChunkCoord,
+  samples: Uint8Array,
+  stamp: ChunkStamp,
+): Promise<void> {
+  const { chunk, halveZ, datatype } = stage;
+  const part = partIndex(coord, halveZ);
+  const inputs: (Uint8Array | undefined)[] = new Array(halveZ ? 8 : 4).fill(undefined);
+  inputs[(part.z * 2 + part.y) * 2 + part.x] = samples;
+  const whole = downsampleChunk({
+    datatype,
+    method: stage.method,
+    chunk,
+    below: stage.below,
+    halveZ,
+    coord: coordAbove(coord, halveZ),
+    inputs,
+    part,
+  });
+  const box = partBox(part, chunk, halveZ);
+  const bytes = BYTES_PER_VOXEL[datatype];
+  const voxels = (box.x[1] - box.x[0]) * (box.y[1] - box.y[0]) * (box.z[1] - box.z[0]);
+  const file = new Uint8Array(HEADER + voxels * bytes);
+  const head = new DataView(file.buffer);
+  head.setBigUint64(0, stamp.ino, true);
+  head.setBigUint64(8, stamp.ctimeNs, true);
+  head.setBigUint64(16, stamp.size, true);
+  copyBox(whole, chunkLocal(chunk), file.subarray(HEADER), box, bytes);
+  const target = partFile(stage, coord);
+  const tmp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    await mkdir(stage.dir, { recursive: true });
+    await writeFile(tmp, file);
+    await rename(tmp, target);
+  } catch {
+    await rm(tmp, { force: true });
+  }
+}
+
+/**
+ * Copies the staged part of the level-k chunk at `coord` into `out` (the level-(k+1) chunk's
+ * samples) when there is one computed from the chunk as stored now (`stamp`); false otherwise.
+ */
+export async function joinPart(
+  stage: Pick<PartStage, 'dir' | 'level' | 'chunk' | 'halveZ' | 'datatype'>,
+  coord: ChunkCoord,
+  stamp: ChunkStamp | undefined,
+  out: Uint8Array,
+): Promise<boolean> {
+  if (!stamp) return false;
+  let file: Uint8Array;
+  try {
+    file = await readFile(partFile(stage, coord));
+  } catch {
+    return false;
+  }
+  const { chunk, halveZ, datatype } = stage;
+  const box = partBox(partIndex(coord, halveZ), chunk, halveZ);
+  const bytes = BYTES_PER_VOXEL[datatype];
+  const voxels = (box.x[1] - box.x[0]) * (box.y[1] - box.y[0]) * (box.z[1] - box.z[0]);
+  if (file.length !== HEADER + voxels * bytes) return false;
+  const head = new DataView(file.buffer, file.byteOffset, HEADER);
+  const same =
+    head.getBigUint64(0, true) === stamp.ino &&
+    head.getBigUint64(8, true) === stamp.ctimeNs &&
+    head.getBigUint64(16, true) === stamp.size;
+  if (!same) return false;
+  copyBox(file.subarray(HEADER), box, out, chunkLocal(chunk), bytes);
+  return true;
+}
+
+/** Removes a part once the chunk above is built from it. */
+export async function dropPart(stage: Pick<PartStage, 'dir' | 'level'>, coord: ChunkCoord): Promise<void> {
+  await rm(partFile(stage, coord), { force: true });
+}
+
+/** Removes a job's staged parts (what a failed or cancelled job, or a skipped chunk, left). */
+export async function dropStaging(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
