@@ -7,6 +7,7 @@ import {
   chunkBox,
   chunkCoord,
   chunkCount,
+  chunkIndex,
   chunkRows,
   chunkSlabs,
   coversChunk,
@@ -16,6 +17,7 @@ import {
   type Grid,
 } from '../src/extent/grid.js';
 import { boxVoxels } from '../src/extent/box.js';
+import { DonePrefix } from '../src/workflows/window.js';
 
 /** Brute force: the chunk indices along one axis whose [c * size, (c + 1) * size) meets the range. */
 function chunksTouching(range: Range, size: number): number[] {
@@ -125,6 +127,16 @@ describe('chunk grid', () => {
         indices.map((i) => chunkCoord(ODD, i)),
         expected,
       );
+    });
+
+    it('chunkIndex inverts chunkCoord, and places coordinates outside the grid nowhere', () => {
+      for (const i of indices) assert.equal(chunkIndex(ODD, chunkCoord(ODD, i)), i);
+      const first = chunkCoord(ODD, 0);
+      const last = chunkCoord(ODD, count - 1);
+      for (const axis of ['x', 'y', 'z', 't'] as const) {
+        assert.equal(chunkIndex(ODD, { ...first, [axis]: first[axis] - 1 }), undefined, `${axis} before`);
+        assert.equal(chunkIndex(ODD, { ...last, [axis]: last[axis] + 1 }), undefined, `${axis} after`);
+      }
     });
 
     it('gives boxes inside both the extent and their chunk, never empty', () => {
@@ -294,5 +306,18 @@ describe('chunk grid', () => {
   it('extentVoxels multiplies the four ranges', () => {
     const e: Extent = { x: [100, 1100], y: [7, 19], z: [3, 5], t: [2, 5] };
     assert.equal(extentVoxels(e), 1000 * 12 * 2 * 3);
+  });
+});
+
+describe('DonePrefix: the chunks done in full, as batches finish out of order', () => {
+  it('grows only over batches that join the prefix', () => {
+    const done = new DonePrefix(8);
+    done.add({ first: 16, end: 24 });
+    assert.equal(done.prefix, 8, 'a gap at [8, 16) holds it');
+    done.add({ first: 32, end: 40 });
+    done.add({ first: 8, end: 16 });
+    assert.equal(done.prefix, 24);
+    done.add({ first: 24, end: 32 });
+    assert.equal(done.prefix, 40);
   });
 });

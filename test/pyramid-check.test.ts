@@ -6,7 +6,8 @@ import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chunkFile, openZarrVolume, writeZarrChunk, type ZarrVolume } from '../src/destinations/zarr.js';
 import { chunkBox, chunkCount, type ChunkShape, type Extent } from '../src/extent/grid.js';
-import { buildPyramid, levelGrid, planPyramid, type PyramidJob } from '../src/pyramid/build.js';
+import { buildPyramid } from '../src/pyramid/build.js';
+import { levelGrid, planPyramid, type PyramidJob } from '../src/pyramid/job.js';
 import { checkPyramidChunk } from '../src/pyramid/check.js';
 import { runPython, tempDir } from './harness/env.js';
 

@@ -5,7 +5,8 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { writeZarrChunk, zarrDestination, type ZarrVolume } from '../src/destinations/zarr.js';
 import { chunkBox, chunkCount, type ChunkShape, type Extent } from '../src/extent/grid.js';
-import { buildPyramidChunk, computePyramidChunk, levelGrid, planPyramid } from '../src/pyramid/build.js';
+import { buildPyramidChunk, computePyramidChunk } from '../src/pyramid/build.js';
+import { levelGrid, planPyramid } from '../src/pyramid/job.js';
 import { dropStaging } from '../src/pyramid/staging.js';
 import { tempDir } from './harness/env.js';
 

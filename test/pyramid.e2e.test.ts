@@ -13,7 +13,7 @@ import type { Range } from '../src/config/types.js';
 import type { JobResult } from '../src/job/types.js';
 import { cancelCommand } from '../src/cli/commands.js';
 import { volumetricConfig, writeConfig as writeConfigIn } from './harness/config.js';
-import { JobProbe, Processes, waitFor, waitForJobId } from './harness/durability.js';
+import { activityEvents, JobProbe, Processes, waitFor, waitForJobId } from './harness/durability.js';
 import { cli, readWithZarrPython, runPython, tempDir, useDevServer, type TestServer } from './harness/env.js';
 
 interface Extent {
@@ -171,6 +171,30 @@ describe('multiscale pyramids built by the workers', function () {
       { level: 3, done: 4, total: 4 },
     ]);
     await assertPyramid(path.join(dir, 'mean-aniso.ome.zarr'), EXTENT, {
+      method: 'mean',
+      isotropic: false,
+      top: 3,
+    });
+  });
+
+  it('levels are built while level 0 is written, also across continue-as-new, exactly', async () => {
+    // One level-0 batch at a time, and a run of at most 4 batches: level 1's first chunks have
+    // their inputs written after 5 of the 10 level-0 batches.
+    const file = config('streamed', 'img', EXTENT, {});
+    const cfg = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    cfg.engine = { window: 1, chunks_per_batch: 8, batches_per_run: 4 };
+    writeFileSync(file, JSON.stringify(cfg));
+    const { jobId } = await run(['run', file]);
+    const events = await activityEvents(server.address, jobId);
+    const firstLevel = events.findIndex((e) => e.event === 'scheduled' && e.activity === 'pyramidBatch');
+    const lastIngest = events
+      .map((e, i) => (e.event === 'completed' && e.activity === 'ingestBatch' ? i : -1))
+      .reduce((a, b) => Math.max(a, b), -1);
+    assert.ok(firstLevel >= 0 && lastIngest >= 0, JSON.stringify(events));
+    assert.ok(firstLevel < lastIngest, 'a level-1 batch started before level 0 was written');
+    assert.ok(events[events.length - 1]!.run >= 2, 'the job continued as new');
+    assert.equal((await status(jobId)).state, 'completed');
+    await assertPyramid(path.join(dir, 'streamed.ome.zarr'), EXTENT, {
       method: 'mean',
       isotropic: false,
       top: 3,

@@ -8,7 +8,8 @@ import type { Datatype } from '../src/config/types.js';
 import { openZarrVolume, writeZarrChunk, type ZarrVolume } from '../src/destinations/zarr.js';
 import { chunkBox, chunkCount, wholeChunk, type ChunkShape, type Extent } from '../src/extent/grid.js';
 import { copyBox, type Box } from '../src/extent/box.js';
-import { buildPyramid, planPyramid, topOf } from '../src/pyramid/build.js';
+import { buildPyramid } from '../src/pyramid/build.js';
+import { planPyramid, topOf } from '../src/pyramid/job.js';
 import type { DownsampleAxes, DownsampleMethod } from '../src/pyramid/levels.js';
 import { readWithZarrPython, runPython, tempDir } from './harness/env.js';
 

@@ -7,7 +7,8 @@
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FAILURE } from '../errors.js';
-import { preparePyramid, type PyramidJob } from '../pyramid/build.js';
+import { preparePyramid } from '../pyramid/build.js';
+import type { PyramidJob } from '../pyramid/job.js';
 import { pyramidPool } from '../pyramid/pool.js';
 import { dropStaging } from '../pyramid/staging.js';
 import { planPyramidCheck, planPyramidStage } from '../pyramid/stage.js';

@@ -34,6 +34,7 @@ import { withLock } from './lock.js';
 import {
   halvesZ,
   nextLevelShape,
+  partsPossible,
   resolveMultiscale,
   topLevel,
   type MultiscaleConfig,
@@ -41,7 +42,6 @@ import {
 import {
   chunkStamp,
   newStaging,
-  partsPossible,
   stagePart,
   type ChunkStamp,
   type PartStage,

@@ -83,6 +83,17 @@ export function chunkCoord(grid: Grid, index: number): ChunkCoord {
   };
 }
 
+/** The index of the chunk at `coord` in the grid (see chunkCoord), or undefined when it lies outside. */
+export function chunkIndex(grid: Grid, coord: ChunkCoord): number | undefined {
+  const c = gridCounts(grid);
+  const t = coord.t - grid.extent.t[0];
+  const z = coord.z - span(grid.extent.z, grid.chunk.z).first;
+  const y = coord.y - span(grid.extent.y, grid.chunk.y).first;
+  const x = coord.x - span(grid.extent.x, grid.chunk.x).first;
+  if (t < 0 || t >= c.t || z < 0 || z >= c.z || y < 0 || y >= c.y || x < 0 || x >= c.x) return undefined;
+  return ((t * c.z + z) * c.y + y) * c.x + x;
+}
+
 function clip(chunkIndex: number, size: number, range: Range): Range {
   return [Math.max(chunkIndex * size, range[0]), Math.min((chunkIndex + 1) * size, range[1])];
 }

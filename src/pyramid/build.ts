@@ -3,98 +3,17 @@
  * only the (up to 8) chunks under it, so any set of one level's chunks is independent work once
  * the level below is written, and a chunk rebuilt twice comes out the same (idempotent).
  */
-import {
-  chunkFile,
-  openPyramid,
-  readZarrChunk,
-  writeZarrChunk,
-  type ZarrVolume,
-} from '../destinations/zarr.js';
+import { chunkFile, openPyramid, readZarrChunk, writeZarrChunk } from '../destinations/zarr.js';
 import { chunkBytes } from '../chunks/row-memory.js';
-import {
-  boxOfChunk,
-  chunkBox,
-  chunkCount,
-  type ChunkBox,
-  type ChunkCoord,
-  type Extent,
-  type Grid,
-  sameExtent,
-} from '../extent/grid.js';
+import { boxOfChunk, chunkBox, chunkCount, type ChunkBox, type ChunkCoord } from '../extent/grid.js';
 import { downsampleChunk, type DownsampleTask } from './downsample.js';
-import { halvesZ, levelExtents, topLevel, type MultiscaleConfig } from './levels.js';
-import { chunkStamp, dropPart, joinPart, partsPossible, type PartStage } from './staging.js';
-
-/** What building a volume's pyramid needs: plain data, so it can cross into activities. */
-export interface PyramidJob {
-  volume: ZarrVolume;
-  multiscale: MultiscaleConfig;
-  /** The extents of levels 0..top: level 0's is the volume's. */
-  extents: Extent[];
-  /**
-   * The parts of levels 0..top to rebuild: a job over part of the volume changes only the halves
-   * of its extent above it. The whole level when absent.
-   */
-  regions?: Extent[];
-  /**
-   * Where the parts of each level's chunks are staged (see staging.ts): every level's chunk
-   * written stages its part of the chunk above; `level0` when the job's ingest staged level 1's
-   * over the same level-0 extent. Absent: every chunk is built from the chunks under it as stored.
-   */
-  staging?: { dir: string; level0: boolean };
-}
-
-/**
- * The pyramid over `level0` (the volume's extent), rebuilding only what lies above `changed`
- * (a job's extent inside it) when given.
- */
-export function planPyramid(
-  spec: ZarrVolume,
-  level0: Extent,
-  multiscale: MultiscaleConfig,
-  changed?: Extent,
-  stagingDir?: string,
-): PyramidJob {
-  const { staging, ...volume } = spec;
-  const top = topLevel(level0, volume.chunk, multiscale);
-  const extents = levelExtents(level0, top, multiscale.downsample);
-  const job: PyramidJob = { volume, multiscale, extents };
-  if (changed) job.regions = levelExtents(changed, top, multiscale.downsample);
-  const dir = staging?.dir ?? stagingDir;
-  if (dir && partsPossible(volume.chunk, halvesZ(multiscale.downsample)))
-    job.staging = { dir, level0: staging !== undefined && sameExtent(staging.extent, level0) };
-  return job;
-}
-
-export function topOf(job: PyramidJob): number {
-  return job.extents.length - 1;
-}
-
-/** The chunk grid of the part of a level (1..top) to build: chunk `i` of the level is chunk `i` of this grid. */
-export function levelGrid(job: PyramidJob, level: number): Grid {
-  return { extent: (job.regions ?? job.extents)[level]!, chunk: job.volume.chunk };
-}
-
-/** Chunks to build at each level 1..top (index 0 is level 1). */
-export function levelChunkCounts(job: PyramidJob): number[] {
-  const counts: number[] = [];
-  for (let level = 1; level <= topOf(job); level++) counts.push(chunkCount(levelGrid(job, level)));
-  return counts;
-}
+import { halvesZ } from './levels.js';
+import { inputsOf, levelGrid, topOf, type PyramidJob } from './job.js';
+import { chunkStamp, dropPart, joinPart, type PartStage } from './staging.js';
 
 /** Creates arrays 1..top (empty ones when the whole pyramid is built) and lists them in the group's multiscales. */
 export function preparePyramid(job: PyramidJob): Promise<void> {
   return openPyramid(job.volume, topOf(job), job.multiscale, job.extents[0]!, !job.regions);
-}
-
-function overlaps(coord: ChunkCoord, grid: Grid): boolean {
-  const { extent, chunk } = grid;
-  const inside = (i: number, size: number, r: [number, number]) => i * size < r[1] && (i + 1) * size > r[0];
-  return (
-    inside(coord.x, chunk.x, extent.x) &&
-    inside(coord.y, chunk.y, extent.y) &&
-    inside(coord.z, chunk.z, extent.z)
-  );
 }
 
 /**
@@ -135,28 +54,16 @@ export async function computePyramidChunk(
   useParts = false,
 ): Promise<Computed> {
   const { volume } = job;
-  const below: Grid = { extent: job.extents[level - 1]!, chunk: volume.chunk };
   const { coord } = chunkBox(levelGrid(job, level), index);
   // The chunk's voxels inside the level's extent: all of them are recomputed, not only the region's.
   const box = boxOfChunk({ extent: job.extents[level]!, chunk: volume.chunk }, coord);
   const halveZ = halvesZ(job.multiscale.downsample);
-  const inputs: (ChunkCoord | undefined)[] = [];
-  for (let dz = 0; dz < (halveZ ? 2 : 1); dz++)
-    for (let dy = 0; dy < 2; dy++)
-      for (let dx = 0; dx < 2; dx++) {
-        const input = {
-          t: coord.t,
-          z: (halveZ ? 2 : 1) * coord.z + dz,
-          y: 2 * coord.y + dy,
-          x: 2 * coord.x + dx,
-        };
-        inputs.push(overlaps(input, below) ? input : undefined);
-      }
+  const inputs = inputsOf(job, level, coord);
   const task: DownsampleTask = {
     datatype: volume.datatype,
     method: job.multiscale.method,
     chunk: volume.chunk,
-    below: below.extent,
+    below: job.extents[level - 1]!,
     halveZ,
     coord,
     inputs: [],

@@ -7,7 +7,8 @@ import { readZarrChunk } from '../destinations/zarr.js';
 import type { ChunkFailure } from '../job/types.js';
 import { describeChunk, firstDifference, formatDifference } from '../verify/compare.js';
 import { chunkBox } from '../extent/grid.js';
-import { computePyramidChunk, levelGrid, type PyramidJob } from './build.js';
+import { computePyramidChunk } from './build.js';
+import { levelGrid, type PyramidJob } from './job.js';
 
 /** The chunk's difference or read failure, or undefined when it is stored as the definition gives it. */
 export async function checkPyramidChunk(

@@ -4,7 +4,8 @@
  */
 import { threadError } from '../chunks/row-task.js';
 import type { ChunkFailure } from '../job/types.js';
-import { buildPyramidChunk, type PyramidJob } from './build.js';
+import { buildPyramidChunk } from './build.js';
+import type { PyramidJob } from './job.js';
 import { checkPyramidChunk } from './check.js';
 
 export interface PyramidChunkTask {

@@ -85,3 +85,8 @@ export function nextLevelShape(shape: { x: number; y: number; z: number }, axes:
 export function resolveMultiscale(config: Partial<MultiscaleConfig>): MultiscaleConfig {
   return { ...DEFAULT_MULTISCALE, ...config };
 }
+
+/** Whether a level's chunks can be built from parts: a 2x2(x2) block never straddles two chunks. */
+export function partsPossible(chunk: ChunkShape, halveZ: boolean): boolean {
+  return chunk.x % 2 === 0 && chunk.y % 2 === 0 && (!halveZ || chunk.z % 2 === 0);
+}

@@ -8,7 +8,7 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { readVolumeRecord, VolumeError, type ZarrVolume } from '../destinations/zarr.js';
 import { sameExtent, type Extent } from '../extent/grid.js';
-import { levelChunkCounts, planPyramid, topOf, type PyramidJob } from './build.js';
+import { levelChunkCounts, planPyramid, topOf, type PyramidJob } from './job.js';
 import { topLevel, type MultiscaleConfig } from './levels.js';
 import { newStaging } from './staging.js';
 

@@ -63,11 +63,6 @@ export async function chunkStamp(file: string): Promise<ChunkStamp | undefined> 
   }
 }
 
-/** Whether parts can be staged at all: a 2x2(x2) block must never straddle two chunks. */
-export function partsPossible(chunk: ChunkShape, halveZ: boolean): boolean {
-  return chunk.x % 2 === 0 && chunk.y % 2 === 0 && (!halveZ || chunk.z % 2 === 0);
-}
-
 const HEADER = 24;
 
 function partIndex(coord: ChunkCoord, halveZ: boolean): PartIndex {

@@ -18,9 +18,9 @@ import {
 } from '../job/progress.js';
 import type { ChunkFailure, JobPlan, JobResult, Progress } from '../job/types.js';
 import { cancelSignal, progressQuery } from './messages.js';
-import { BATCH_OPTIONS, BatchWindow, rootMessage, type BatchRange } from './window.js';
+import { BATCH_OPTIONS, BatchWindow, DonePrefix, rootMessage, type BatchRange } from './window.js';
 import { downsampleChannel, wantsDownsample } from './downsample.js';
-import { buildPyramidStage, pyramidOf, type PyramidCarry } from './pyramid.js';
+import { buildPyramidStage, pyramidOf, type LevelZero, type PyramidCarry } from './pyramid.js';
 
 export { cancelSignal, progressQuery };
 
@@ -40,11 +40,15 @@ export const batchActivities = wf.proxyActivities<typeof activities>(BATCH_OPTIO
 export interface JobKind {
   plan(config: JobConfig): Promise<JobPlan>;
   batch: typeof batchActivities.ingestBatch;
-  /** The job writes: the stages after its chunks (the Boss's downsample) are its to run. */
+  /**
+   * The job writes: the stages after its chunks (the Boss's downsample) are its to run, and its
+   * levels are built while level 0 is written, each chunk once the chunks under it are.
+   */
   writes: boolean;
   /**
-   * The stage after level 0 over a zarr volume's pyramid (an ingest builds it, a verify checks it),
-   * started or resumed from `carry`: returns where to resume after continue-as-new, undefined when done.
+   * The stage over a zarr volume's pyramid (an ingest builds it, a verify checks it), started or
+   * resumed from `carry`: returns where to resume after continue-as-new, undefined when done.
+   * `zero`: level 0 is still being written (a job that writes).
    */
   levels(
     plan: JobPlan,
@@ -53,6 +57,7 @@ export interface JobKind {
     failures: ChunkFailure[],
     settings: EngineSettings,
     publish: () => void,
+    zero?: LevelZero,
   ): Promise<PyramidCarry | undefined>;
 }
 
@@ -61,10 +66,10 @@ const INGEST: JobKind = {
   batch: batchActivities.ingestBatch,
   writes: true,
   // The pyramid above what the job wrote, when it asks for one.
-  levels: async (plan, carry, progress, _failures, settings, publish) => {
+  levels: async (plan, carry, progress, _failures, settings, publish, zero) => {
     const pyramid = pyramidOf(plan.job);
     if (!pyramid) return undefined;
-    return buildPyramidStage(pyramid, plan.job.grid.extent, carry, progress, settings, publish);
+    return buildPyramidStage(pyramid, plan.job.grid.extent, carry, progress, settings, publish, zero);
   },
 };
 
@@ -87,6 +92,8 @@ interface RunState {
   failures: ChunkFailure[];
   /** First chunk not yet launched. */
   next: number;
+  /** The chunks whose batches are done (written, or failed for good). */
+  written: DonePrefix;
 }
 
 export function ingestJob(...[config, carry]: IngestJobInput): Promise<JobResult> {
@@ -101,6 +108,8 @@ export async function runJob(kind: JobKind, config: JobConfig, carry?: JobCarry)
       : initialProgress(wf.workflowInfo().workflowId, new Date()),
     failures: carry?.failures ?? [],
     next: carry?.next ?? 0,
+    // The previous run drained its batches before it continued as new.
+    written: new DonePrefix(carry?.next ?? 0),
   };
   // The one cancel path: the cancel signal cancels this scope; Temporal's cancel (UI, CLI) cancels
   // the workflow's root scope, and with it this one. Either way the work stops in `stopped`.
@@ -120,15 +129,44 @@ export async function runJob(kind: JobKind, config: JobConfig, carry?: JobCarry)
   }
   const settings = engineSettings(plan.job.config, plan.totalChunks);
   const window = new BatchWindow(settings.window, state.progress, state.failures, settings.failureStop);
+  const publishing = () => publish(state);
+  // A job that writes builds its levels meanwhile; the scope stops them when level 0 fails the job.
+  let pausing = false;
+  let levelScope: wf.CancellationScope | undefined;
+  const zero: LevelZero = { grid: plan.job.grid, done: () => state.written.prefix, pausing: () => pausing };
+  const levels =
+    state.next < plan.totalChunks && kind.writes
+      ? work.run(() => {
+          levelScope = new wf.CancellationScope();
+          return levelScope.run(() =>
+            kind.levels(plan, carry?.pyramid, state.progress, state.failures, settings, publishing, zero),
+          );
+        })
+      : undefined;
+  // Settled (its failure or cancel handled below), so that waiting on it never throws unhandled.
+  const levelsSettled = levels?.then(
+    (more) => ({ more }),
+    (err: unknown) => ({ err }),
+  );
   try {
     await work.run(() => runBatches(kind, plan, settings, state, window));
   } catch (err) {
     if (!wf.isCancellation(err)) throw err;
     // Let in-flight batches stop and report what they wrote, so the counts match the volume.
-    await wf.CancellationScope.nonCancellable(() => wf.condition(() => window.drained));
+    await wf.CancellationScope.nonCancellable(async () => {
+      await wf.condition(() => window.drained);
+      await levelsSettled;
+    });
     return stopped(state);
   }
   if (window.fatal) {
+    // The job fails, it is not cancelled: the levels' stop is not a cancel reason.
+    const { cancelReason } = state.progress;
+    levelScope?.cancel();
+    await wf.CancellationScope.nonCancellable(async () => {
+      await levelsSettled;
+    });
+    state.progress.cancelReason = cancelReason;
     // What ends a job mid-run (the Boss's quota, a revoked token, chunks that keep failing) passes
     // or gets fixed outside the job; the chunks written stay.
     throw failJob(
@@ -137,20 +175,45 @@ export async function runJob(kind: JobKind, config: JobConfig, carry?: JobCarry)
     );
   }
   if (state.next < plan.totalChunks) {
+    pausing = true;
+    const outcome = await levelsSettled;
+    if (outcome && 'err' in outcome) {
+      if (!wf.isCancellation(outcome.err)) throw outcome.err;
+      return stopped(state);
+    }
     await wf.condition(wf.allHandlersFinished);
-    const next: JobCarry = { plan, next: state.next, progress: state.progress, failures: state.failures };
+    const next: JobCarry = {
+      plan,
+      next: state.next,
+      progress: state.progress,
+      failures: state.failures,
+      ...(outcome?.more ? { pyramid: outcome.more } : {}),
+    };
     return wf.continueAsNew<typeof ingestJob>(config, next);
   }
   state.progress.state = finalState(state.progress, false);
   let more: PyramidCarry | undefined;
-  try {
-    const publishing = () => publish(state);
-    more = await work.run(() =>
-      kind.levels(plan, carry?.pyramid, state.progress, state.failures, settings, publishing),
-    );
-  } catch (err) {
-    if (!wf.isCancellation(err)) throw err;
-    return stopped(state);
+  if (levelsSettled) {
+    // Level 0 is written: what is left of the levels is the job's last stage.
+    if (state.progress.pyramid) state.progress.state = 'downsampling';
+    publish(state);
+    const outcome = await levelsSettled;
+    if ('err' in outcome) {
+      if (!wf.isCancellation(outcome.err)) throw outcome.err;
+      return stopped(state);
+    }
+    more = outcome.more;
+    // The levels may have ended before level 0 did (a pyramid with no level above it).
+    if (!more) state.progress.state = finalState(state.progress, false);
+  } else {
+    try {
+      more = await work.run(() =>
+        kind.levels(plan, carry?.pyramid, state.progress, state.failures, settings, publishing),
+      );
+    } catch (err) {
+      if (!wf.isCancellation(err)) throw err;
+      return stopped(state);
+    }
   }
   if (more) {
     await wf.condition(wf.allHandlersFinished);
@@ -233,6 +296,7 @@ async function runBatch(
   const summary = `chunks ${range.first}-${range.end - 1} of ${plan.totalChunks}`;
   try {
     const result = await kind.batch.executeWithOptions({ summary }, [{ job: plan.job, ...range }]);
+    state.written.add(range);
     if (window.onResult(range, result, new Date())) {
       wf.log.warn('the job stops: its chunks keep failing', { ...range, reason: window.fatal });
       batches.cancel();
@@ -240,14 +304,17 @@ async function runBatch(
   } catch (err) {
     if (wf.isCancellation(err)) {
       window.onCancelled(range);
-    } else if (window.onFailure(range, err)) {
-      wf.log.warn('batch failed the job', { ...range, reason: window.fatal });
-      batches.cancel();
     } else {
-      wf.log.warn('batch failed after retries; its chunks are counted as failed', {
-        ...range,
-        reason: rootMessage(err),
-      });
+      state.written.add(range);
+      if (window.onFailure(range, err)) {
+        wf.log.warn('batch failed the job', { ...range, reason: window.fatal });
+        batches.cancel();
+      } else {
+        wf.log.warn('batch failed after retries; its chunks are counted as failed', {
+          ...range,
+          reason: rootMessage(err),
+        });
+      }
     }
   }
   publish(state);

@@ -13,9 +13,10 @@ import { FAILURE } from '../errors.js';
 import type { Extent } from '../extent/grid.js';
 import { finalState, listFailure } from '../job/progress.js';
 import type { ChunkFailure, JobSpec, Progress } from '../job/types.js';
-import type { PyramidJob } from '../pyramid/build.js';
+import { levelGrid, readyUpTo, type PyramidJob } from '../pyramid/job.js';
+import type { Grid } from '../extent/grid.js';
 import { failed } from './downsample.js';
-import { BATCH_OPTIONS, rootMessage } from './window.js';
+import { BATCH_OPTIONS, DonePrefix, rootMessage } from './window.js';
 
 const { pyramidPlan, pyramidOpen, pyramidCheckPlan, pyramidFinish } = wf.proxyActivities<typeof activities>({
   startToCloseTimeout: '10 minutes',
@@ -37,6 +38,19 @@ export interface PyramidCarry {
   next: number;
 }
 
+/**
+ * Level 0 as the ingest writes it, when the levels are built meanwhile: a level-1 chunk starts
+ * once every chunk under it is written.
+ */
+export interface LevelZero {
+  /** The ingest's chunk grid. */
+  grid: Grid;
+  /** Chunks [0, done()) of the grid are written (or failed for good). */
+  done(): number;
+  /** The ingest continues as new: stop launching, and return where to resume. */
+  pausing(): boolean;
+}
+
 /** The job's zarr volume when it asks for a pyramid. */
 export function pyramidOf(job: JobSpec): (ZarrVolume & Required<Pick<ZarrVolume, 'multiscale'>>) | undefined {
   const d = job.destination;
@@ -44,7 +58,8 @@ export function pyramidOf(job: JobSpec): (ZarrVolume & Required<Pick<ZarrVolume,
 }
 
 /**
- * Builds the pyramid above `changed` (the whole pyramid when absent), or resumes it from `carry`.
+ * Builds the pyramid above `changed` (the whole pyramid when absent), or resumes it from `carry`;
+ * with `zero`, while level 0 is written, each chunk as soon as the chunks under it are.
  * Returns where to resume when the run has done enough to continue as new, undefined when done.
  * Throws JobFailed when a batch fails after its retries; a cancel is rethrown once the batches in
  * flight have stopped and reported what they built.
@@ -56,10 +71,11 @@ export async function buildPyramidStage(
   progress: Progress,
   settings: StageSettings,
   publish: () => void,
+  zero?: LevelZero,
 ): Promise<PyramidCarry | undefined> {
   const at = carry ?? (await start(volume, changed, progress));
-  progress.state = 'downsampling';
-  const more = await runLevels(at, undefined, progress, settings, publish);
+  if (!zero) progress.state = 'downsampling';
+  const more = await runLevels(at, undefined, progress, settings, publish, zero);
   if (!more) await pyramidFinish(at.job);
   return more;
 }
@@ -100,8 +116,10 @@ export async function checkPyramidStage(
 type StageSettings = Pick<EngineSettings, 'window' | 'chunksPerBatch' | 'batchesPerRun'>;
 
 /**
- * Levels from `at` in turn, a level's batches through a window, each level once the one below is
- * done. `findings`: check the chunks (a verify) and list the differing ones there; build otherwise.
+ * Levels from `at` in turn, a level's batches through a window, each batch once the chunks under
+ * it are done (level 1's: written by the ingest, `zero`, when it still runs). A check reads only
+ * what is stored, so its batches wait on nothing. `findings`: check the chunks (a verify) and list
+ * the differing ones there; build otherwise.
  */
 async function runLevels(
   at: PyramidCarry,
@@ -109,11 +127,26 @@ async function runLevels(
   progress: Progress,
   settings: StageSettings,
   publish: () => void,
+  zero?: LevelZero,
 ): Promise<PyramidCarry | undefined> {
   const check = findings !== undefined;
   publish();
   const { job } = at;
   const levels = progress.pyramid!;
+  // What is done at each level: those below the one resumed at are complete.
+  const done = levels.map(
+    (l, i) => new DonePrefix(i + 1 < at.level ? l.total : i + 1 === at.level ? at.next : 0),
+  );
+  const doneBelow = (level: number) => (level === 1 ? (zero?.done() ?? Infinity) : done[level - 2]!.prefix);
+  // The end of the run of chunks that can start, kept per level: it only grows.
+  const ready = levels.map(() => 0);
+  const readyEnd = (level: number): number => {
+    const total = levels[level - 1]!.total;
+    if (check || (level === 1 && !zero) || doneBelow(level) === Infinity) return total;
+    const below = level === 1 ? zero!.grid : levelGrid(job, level - 1);
+    ready[level - 1] = readyUpTo(job, level, Math.max(ready[level - 1]!, at.next), below, doneBelow(level));
+    return ready[level - 1]!;
+  };
   let inFlight = 0;
   let failure: string | undefined;
   const launch = async (level: number, first: number, end: number) => {
@@ -122,12 +155,13 @@ async function runLevels(
       const summary = `pyramid level ${level}: ${check ? 'check ' : ''}chunks ${first}-${end - 1} of ${levels[level - 1]!.total}`;
       const input = { job, level, first, end, ...(check ? { check } : {}) };
       const result = await pyramidBatch.executeWithOptions({ summary }, [input]);
-      const done = levels[level - 1]!;
-      done.done += result.built;
+      const counts = levels[level - 1]!;
+      counts.done += result.built;
       if (check) {
-        done.failed = (done.failed ?? 0) + result.failed;
+        counts.failed = (counts.failed ?? 0) + result.failed;
         for (const f of result.failures) listFailure(findings, f);
       }
+      done[level - 1]!.add({ first, end });
     } catch (err) {
       if (!wf.isCancellation(err)) failure ??= rootMessage(err);
     } finally {
@@ -136,26 +170,34 @@ async function runLevels(
     }
   };
   const verb = check ? 'verified' : 'built';
+  const pause = async () => {
+    await wf.condition(() => inFlight === 0);
+    return failure === undefined ? at : stageFailed(progress, publish, verb, failure);
+  };
   try {
     let launched = 0;
     for (; at.level < job.extents.length; at.level++, at.next = 0) {
       const total = levels[at.level - 1]!.total;
       while (at.next < total && failure === undefined) {
-        if (launched >= settings.batchesPerRun || wf.workflowInfo().continueAsNewSuggested) {
-          await wf.condition(() => inFlight === 0);
-          return failure === undefined ? at : stageFailed(progress, publish, verb, failure);
-        }
-        await wf.condition(() => inFlight < settings.window || failure !== undefined);
-        if (failure !== undefined) break;
+        if (launched >= settings.batchesPerRun || wf.workflowInfo().continueAsNewSuggested || zero?.pausing())
+          return await pause();
         const end = Math.min(at.next + settings.chunksPerBatch, total);
+        await wf.condition(
+          () =>
+            (inFlight < settings.window && readyEnd(at.level) >= end) ||
+            failure !== undefined ||
+            (zero?.pausing() ?? false),
+        );
+        if (failure !== undefined) break;
+        if (zero?.pausing()) continue;
         void launch(at.level, at.next, end);
         launched++;
         at.next = end;
       }
-      // Level k+1 reads level k: it starts once every batch of level k is done.
-      await wf.condition(() => inFlight === 0);
-      if (failure !== undefined) return stageFailed(progress, publish, verb, failure);
+      if (failure !== undefined) break;
     }
+    await wf.condition(() => inFlight === 0);
+    if (failure !== undefined) return stageFailed(progress, publish, verb, failure);
   } catch (err) {
     if (wf.isCancellation(err)) {
       await wf.CancellationScope.nonCancellable(() => wf.condition(() => inFlight === 0));
@@ -163,7 +205,8 @@ async function runLevels(
     }
     throw err;
   }
-  progress.state = finalState(progress, false);
+  // Built while level 0 was written, the job's end is the ingest's to say.
+  if (!zero) progress.state = finalState(progress, false);
   publish();
   return undefined;
 }

@@ -111,3 +111,20 @@ export class BatchWindow {
     this.inFlight--;
   }
 }
+
+/**
+ * The chunks of a level that are done, as the prefix [0, prefix) done in full: batches finish out
+ * of order, and what is built above waits on every chunk under it.
+ */
+export class DonePrefix {
+  private readonly pending: BatchRange[] = [];
+
+  constructor(public prefix = 0) {}
+
+  add(range: BatchRange): void {
+    this.pending.push(range);
+    this.pending.sort((a, b) => a.first - b.first);
+    while (this.pending.length > 0 && this.pending[0]!.first <= this.prefix)
+      this.prefix = Math.max(this.prefix, this.pending.shift()!.end);
+  }
+}

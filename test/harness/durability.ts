@@ -182,47 +182,76 @@ function failureKind(f: {
   return f.message ?? 'unknown';
 }
 
-/** Every batch of the job that was started, with its last attempt, across continue-as-new runs. */
-export async function batchAttempts(address: string, jobId: string): Promise<BatchAttempt[]> {
+/** Every run's history of the job, from the first: one per continue-as-new. */
+async function runHistories(address: string, jobId: string) {
   const connection = await Connection.connect({ address });
   try {
     const client = new Client({ connection });
-    const out: BatchAttempt[] = [];
     // From the first run: the job id alone names the latest.
     const latest = await client.workflow.getHandle(jobId).fetchHistory();
     let runId: string | undefined =
       latest.events?.[0]?.workflowExecutionStartedEventAttributes?.firstExecutionRunId ?? undefined;
+    const histories = [];
     for (;;) {
       const history = await client.workflow.getHandle(jobId, runId).fetchHistory();
-      const scheduled = new Map<string, { first: number; end: number }>();
-      let nextRun: string | undefined;
-      for (const e of history.events ?? []) {
-        const a = e.activityTaskScheduledEventAttributes;
-        if (a && a.activityType?.name === ingestBatch.name) {
-          const input = defaultPayloadConverter.fromPayload(a.input!.payloads![0]!) as {
-            first: number;
-            end: number;
-          };
-          scheduled.set(String(e.eventId), { first: input.first, end: input.end });
-        }
-        const s = e.activityTaskStartedEventAttributes;
-        const batch = s && scheduled.get(String(s.scheduledEventId));
-        if (s && batch) {
-          out.push({
-            ...batch,
-            attempt: s.attempt ?? 1,
-            identity: s.identity ?? '',
-            lastFailure: s.lastFailure ? failureKind(s.lastFailure) : undefined,
-          });
-        }
-        nextRun = e.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? nextRun;
-      }
-      if (!nextRun) return out;
-      runId = nextRun;
+      histories.push(history);
+      const next = history.events?.find((e) => e.workflowExecutionContinuedAsNewEventAttributes);
+      runId = next?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+      if (!runId) return histories;
     }
   } finally {
     await connection.close();
   }
+}
+
+/** Every batch of the job that was started, with its last attempt, across continue-as-new runs. */
+export async function batchAttempts(address: string, jobId: string): Promise<BatchAttempt[]> {
+  const out: BatchAttempt[] = [];
+  for (const history of await runHistories(address, jobId)) {
+    const scheduled = new Map<string, { first: number; end: number }>();
+    for (const e of history.events ?? []) {
+      const a = e.activityTaskScheduledEventAttributes;
+      if (a && a.activityType?.name === ingestBatch.name) {
+        const input = defaultPayloadConverter.fromPayload(a.input!.payloads![0]!) as {
+          first: number;
+          end: number;
+        };
+        scheduled.set(String(e.eventId), { first: input.first, end: input.end });
+      }
+      const s = e.activityTaskStartedEventAttributes;
+      const batch = s && scheduled.get(String(s.scheduledEventId));
+      if (s && batch) {
+        out.push({
+          ...batch,
+          attempt: s.attempt ?? 1,
+          identity: s.identity ?? '',
+          lastFailure: s.lastFailure ? failureKind(s.lastFailure) : undefined,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** The job's activities scheduled and completed, in the order its history records them, across runs. */
+export async function activityEvents(
+  address: string,
+  jobId: string,
+): Promise<{ run: number; event: 'scheduled' | 'completed'; activity: string }[]> {
+  const out: { run: number; event: 'scheduled' | 'completed'; activity: string }[] = [];
+  for (const [run, history] of (await runHistories(address, jobId)).entries()) {
+    const names = new Map<string, string>();
+    for (const e of history.events ?? []) {
+      const a = e.activityTaskScheduledEventAttributes;
+      if (a) {
+        names.set(String(e.eventId), a.activityType?.name ?? '');
+        out.push({ run, event: 'scheduled', activity: a.activityType?.name ?? '' });
+      }
+      const c = e.activityTaskCompletedEventAttributes;
+      if (c) out.push({ run, event: 'completed', activity: names.get(String(c.scheduledEventId)) ?? '' });
+    }
+  }
+  return out;
 }
 
 /** The Temporal identity of a worker process started by the tests (the SDK default). */
