@@ -51,8 +51,15 @@ describe('multiscale pyramids built by the workers', function () {
 
   const conn = () => ['--address', server.address];
 
-  function config(name: string, array: string, extent: Extent, multiscale?: object): string {
+  function config(
+    name: string,
+    array: string,
+    extent: Extent,
+    multiscale?: object,
+    more: object = {},
+  ): string {
     const backend = {
+      ...more,
       chunk_size: CHUNK,
       voxel_size: VOXEL,
       voxel_unit: 'nanometer',
@@ -199,6 +206,19 @@ describe('multiscale pyramids built by the workers', function () {
       isotropic: false,
       top: 3,
     });
+  });
+
+  it('a sharded volume: every level sharded like level 0 and exact; downsample VOLUME rebuilds it', async () => {
+    const shard = { x: 16, y: 16, z: 4 };
+    await run(['run', config('sharded', 'img', EXTENT, {}, { shard_size: shard }), '--multiscale']);
+    const volume = path.join(dir, 'sharded.ome.zarr');
+    await assertPyramid(volume, EXTENT, { method: 'mean', isotropic: false, top: 3 });
+    for (const level of ['1', '2', '3']) {
+      const read = await readWithZarrPython(volume, level);
+      assert.deepEqual(read.shards, [shard.z, shard.y, shard.x], `level ${level}'s shards`);
+    }
+    await run(['downsample', volume, '--method', 'mode', '--isotropic']);
+    await assertPyramid(volume, EXTENT, { method: 'mode', isotropic: true, top: 3 });
   });
 
   it('multiscale in the config: mean, isotropic', async () => {

@@ -242,15 +242,15 @@ describe('OME-Zarr destination', () => {
       zarrDestination.resolve(sharded({ x: 8192, y: 8192, z: 4 }), { extent: EXTENT, datatype: 'uint16' }),
       /client.backend.shard_size: a shard of 4x8192x8192 uint16 voxels is 512 MiB; a chunk thread holds a whole shard in memory, at most 256 MiB/,
     );
-    await assert.rejects(
-      zarrDestination.resolve(
-        {
-          client: { backend: { ...backend, shard_size: { x: 256, y: 128, z: 4 }, multiscale: {} } },
-        } as unknown as JobConfig,
-        { extent: EXTENT, datatype: 'uint16' },
-      ),
-      /client.backend.multiscale: pyramids of sharded volumes are not built yet/,
+    // A sharded volume has its pyramid too, its levels sharded the same way.
+    const withPyramid = await zarrDestination.resolve(
+      {
+        client: { backend: { ...backend, shard_size: { x: 256, y: 128, z: 4 }, multiscale: {} } },
+      } as unknown as JobConfig,
+      { extent: EXTENT, datatype: 'uint16' },
     );
+    assert.deepEqual(withPyramid.spec.innerChunk, spec.innerChunk);
+    assert.equal(withPyramid.spec.multiscale?.levels, 'auto');
     // A volume written with other shards, or none, is not reopened with these.
     await openZarrVolume({ ...spec, innerChunk: undefined, chunk: { x: 64, y: 64, z: 4 } }, EXTENT);
     await assert.rejects(

@@ -36,9 +36,9 @@ import {
   nextLevelShape,
   partsPossible,
   resolveMultiscale,
-  topLevel,
   type MultiscaleConfig,
 } from '../pyramid/levels.js';
+import { pyramidTop } from '../pyramid/job.js';
 import {
   chunkStamp,
   newStaging,
@@ -440,6 +440,7 @@ export async function writeZarrShard(
   box: ChunkBox,
   samples: Uint8Array,
   level = 0,
+  stage?: PartStage,
 ): Promise<void> {
   const inner = volume.innerChunk;
   if (!inner) throw new VolumeError(`${volume.path} is not sharded`);
@@ -454,6 +455,7 @@ export async function writeZarrShard(
   const encode = (data: Uint8Array) => (allZero(data) ? undefined : encodeChunk(volume.compressor, data));
   const updates = new Map<number, Uint8Array | undefined>();
   const partial: number[] = [];
+  let stamp: ChunkStamp | undefined;
   const cells = innerChunkBoxes(volume.chunk, inner, box.coord);
   for (const [index, cell] of cells.entries()) {
     const shared = intersect(cell, box);
@@ -475,7 +477,10 @@ export async function writeZarrShard(
     await lease.assertHeld();
     if (merged) await writeAtomically(file, merged);
     else await rm(file, { force: true });
+    // A whole shard's samples are what it stores; a part of one is merged, so it stages nothing.
+    if (stage && merged && coversChunk(box, volume.chunk)) stamp = await chunkStamp(file);
   });
+  if (stage && stamp) await stagePart(stage, box.coord, samples, stamp);
 }
 
 /**
@@ -520,10 +525,6 @@ export const zarrDestination: Destination<ZarrVolume> = {
       ...(backend.voxel_size ? { voxelSize: backend.voxel_size } : {}),
       ...(backend.voxel_unit ? { unit: backend.voxel_unit } : {}),
     };
-    if (backend.multiscale && backend.shard_size)
-      throw new VolumeError(
-        'client.backend.multiscale: pyramids of sharded volumes are not built yet; remove multiscale or shard_size',
-      );
     const multiscale = backend.multiscale
       ? resolveMultiscale(backend.multiscale)
       : await storedPyramid(backend.path);
@@ -543,7 +544,7 @@ export const zarrDestination: Destination<ZarrVolume> = {
     return { ...spec, ...(await stagingOf(spec)) };
   },
   async write(spec, box, samples) {
-    if (spec.innerChunk) await writeZarrShard(spec, box, samples);
+    if (spec.innerChunk) await writeZarrShard(spec, box, samples, 0, levelZeroStage(spec));
     else await writeZarrChunk(spec, box, samples, 0, levelZeroStage(spec));
     return { written: true };
   },
@@ -558,9 +559,9 @@ export const zarrDestination: Destination<ZarrVolume> = {
  */
 async function stagingOf(spec: ZarrVolume): Promise<Pick<ZarrVolume, 'staging'>> {
   const { multiscale } = spec;
-  if (!multiscale || spec.innerChunk || !partsPossible(spec.chunk, halvesZ(multiscale.downsample))) return {};
+  if (!multiscale || !partsPossible(spec.chunk, halvesZ(multiscale.downsample))) return {};
   const { extent } = await readVolumeRecord(spec);
-  if (topLevel(extent, spec.chunk, multiscale) === 0) return {};
+  if (pyramidTop(spec, extent, multiscale) === 0) return {};
   return { staging: newStaging(spec.path, extent) };
 }
 

@@ -3,11 +3,17 @@
  * only the (up to 8) chunks under it, so any set of one level's chunks is independent work once
  * the level below is written, and a chunk rebuilt twice comes out the same (idempotent).
  */
-import { chunkFile, openPyramid, readZarrChunk, writeZarrChunk } from '../destinations/zarr.js';
+import {
+  chunkFile,
+  openPyramid,
+  readZarrChunk,
+  writeZarrChunk,
+  writeZarrShard,
+} from '../destinations/zarr.js';
 import { chunkBytes } from '../chunks/row-memory.js';
 import { boxOfChunk, chunkBox, chunkCount, type ChunkBox, type ChunkCoord } from '../extent/grid.js';
 import { downsampleChunk, type DownsampleTask } from './downsample.js';
-import { halvesZ } from './levels.js';
+import { halvesZ, partsPossible } from './levels.js';
 import { inputsOf, levelGrid, topOf, type PyramidJob } from './job.js';
 import { chunkStamp, dropPart, joinPart, type PartStage } from './staging.js';
 
@@ -71,30 +77,32 @@ export async function computePyramidChunk(
   const read = (input: ChunkCoord | undefined) =>
     input ? readZarrChunk(volume, input, level - 1) : Promise.resolve(undefined);
   const parts = useParts ? partStage(job, level - 1, true) : undefined;
-  if (!parts) {
+  // Shards are large: theirs are taken one at a time, each into its part of the output.
+  const oneByOne = volume.innerChunk !== undefined && partsPossible(volume.chunk, halveZ);
+  if (!parts && !oneByOne) {
     const samples = downsampleChunk({ ...task, inputs: await Promise.all(inputs.map(read)) });
     return { box, samples, joined: [] };
   }
   // Each voxel's block lies in one input: the chunk is the sum of its inputs' parts.
   const samples = new Uint8Array(chunkBytes(volume.chunk, volume.datatype));
   const joined: ChunkCoord[] = [];
-  await Promise.all(
-    inputs.map(async (input, at) => {
-      if (!input) return;
-      const stamp = await chunkStamp(chunkFile(volume, input, level - 1));
-      if (!stamp) return; // never written: zeros, which the samples already are
-      if (await joinPart(parts, input, stamp, samples)) {
-        joined.push(input);
-        return;
-      }
-      const stored = await read(input);
-      if (!stored) return;
-      const only: (Uint8Array | undefined)[] = inputs.map(() => undefined);
-      only[at] = stored;
-      const part = { x: input.x % 2, y: input.y % 2, z: halveZ ? input.z % 2 : 0 };
-      downsampleChunk({ ...task, inputs: only, part }, samples);
-    }),
-  );
+  const add = async (input: ChunkCoord | undefined, at: number) => {
+    if (!input) return;
+    const stamp = await chunkStamp(chunkFile(volume, input, level - 1));
+    if (!stamp) return; // never written: zeros, which the samples already are
+    if (parts && (await joinPart(parts, input, stamp, samples))) {
+      joined.push(input);
+      return;
+    }
+    const stored = await read(input);
+    if (!stored) return;
+    const only: (Uint8Array | undefined)[] = inputs.map(() => undefined);
+    only[at] = stored;
+    const part = { x: input.x % 2, y: input.y % 2, z: halveZ ? input.z % 2 : 0 };
+    downsampleChunk({ ...task, inputs: only, part }, samples);
+  };
+  if (oneByOne) for (const [at, input] of inputs.entries()) await add(input, at);
+  else await Promise.all(inputs.map(add));
   return { box, samples, joined };
 }
 
@@ -107,7 +115,8 @@ export async function computePyramidChunk(
 export async function buildPyramidChunk(job: PyramidJob, level: number, index: number): Promise<void> {
   const { box, samples, joined } = await computePyramidChunk(job, level, index, true);
   // The volume merges a chunk the level's extent covers in part into what it holds, under its lock.
-  await writeZarrChunk(job.volume, box, samples, level, partStage(job, level));
+  const write = job.volume.innerChunk ? writeZarrShard : writeZarrChunk;
+  await write(job.volume, box, samples, level, partStage(job, level));
   const used = partStage(job, level - 1);
   if (used) await Promise.all(joined.map((input) => dropPart(used, input)));
 }

@@ -46,7 +46,7 @@ export function planPyramid(
   stagingDir?: string,
 ): PyramidJob {
   const { staging, ...volume } = spec;
-  const top = topLevel(level0, volume.chunk, multiscale);
+  const top = pyramidTop(volume, level0, multiscale);
   const extents = levelExtents(level0, top, multiscale.downsample);
   const job: PyramidJob = { volume, multiscale, extents };
   if (changed) job.regions = levelExtents(changed, top, multiscale.downsample);
@@ -54,6 +54,18 @@ export function planPyramid(
   if (dir && partsPossible(volume.chunk, halvesZ(multiscale.downsample)))
     job.staging = { dir, level0: staging !== undefined && sameExtent(staging.extent, level0) };
   return job;
+}
+
+/**
+ * The top level over `level0`: `auto` stops where x and y fit in one chunk, the unit a viewer
+ * reads (a sharded volume's inner chunk, not its shard).
+ */
+export function pyramidTop(
+  volume: Pick<ZarrVolume, 'chunk' | 'innerChunk'>,
+  level0: Extent,
+  multiscale: MultiscaleConfig,
+): number {
+  return topLevel(level0, volume.innerChunk ?? volume.chunk, multiscale);
 }
 
 export function topOf(job: PyramidJob): number {

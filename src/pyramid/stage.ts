@@ -8,8 +8,8 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { readVolumeRecord, VolumeError, type ZarrVolume } from '../destinations/zarr.js';
 import { sameExtent, type Extent } from '../extent/grid.js';
-import { levelChunkCounts, planPyramid, topOf, type PyramidJob } from './job.js';
-import { topLevel, type MultiscaleConfig } from './levels.js';
+import { levelChunkCounts, planPyramid, pyramidTop, topOf, type PyramidJob } from './job.js';
+import type { MultiscaleConfig } from './levels.js';
 import { newStaging } from './staging.js';
 
 export interface PyramidStageInput {
@@ -34,7 +34,7 @@ export async function planPyramidStage(input: PyramidStageInput): Promise<Pyrami
     sameExtent(built.extent, record.extent) &&
     built.method === multiscale.method &&
     built.downsample === multiscale.downsample &&
-    built.top === topLevel(record.extent, volume.chunk, multiscale);
+    built.top === pyramidTop(volume, record.extent, multiscale);
   // A volume written by a job stages level 1's parts there; `downsample VOLUME` starts at level 2.
   const staging = newStaging(volume.path, record.extent).dir;
   const job = planPyramid(volume, record.extent, multiscale, current ? input.changed : undefined, staging);
