@@ -6,8 +6,11 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { BossApi } from '../src/boss/api.js';
+import { decodeChunk } from '../src/destinations/codec.js';
 import { randomTileVoxel } from '../src/plugins/random-tile.js';
 import { TEST_TILE_FILE } from '../src/plugins/test-tile.js';
+import { startBossEmulator, type BossEmulator } from './boss-emulator/index.js';
 import { writeConfig } from './harness/config.js';
 import {
   assertVolume,
@@ -101,6 +104,52 @@ describe("the original's test plugins (TestTileProcessor, TestRandomTileProcesso
     const read = await readWithZarrPython(out);
     assert.deepEqual([read.shape, read.dtype], [[1, 512, 512], 'uint8']);
     assertVolume(read, { x: [0, 512], y: [0, 512], z: [0, 1] }, (x, y) => tile.samples[y * 512 + x]!);
+  });
+
+  describe('into a Boss (the emulator)', () => {
+    const TOKEN = 'tok-5c2e91d0-test-plugins';
+    let boss: BossEmulator;
+    before(async () => {
+      boss = await startBossEmulator({ tokens: [{ token: TOKEN, canWrite: true, canCreate: true }] });
+    });
+    after(() => boss?.stop());
+
+    it("the original's example config, its host the emulator's, lands the packaged tile", async () => {
+      const host = boss.url.replace(/^http:\/\//, '');
+      const resources = path.join(dir, 'example-resources.json');
+      writeFileSync(
+        resources,
+        JSON.stringify({
+          host,
+          protocol: 'http',
+          collection: { name: 'my_collection' },
+          coord_frame: { name: 'test_frame', x_stop: 512, y_stop: 512, z_stop: 1 },
+          experiment: { name: 'my_experiment' },
+          channel: { name: 'my_channel', datatype: 'uint8' },
+        }),
+      );
+      const prepped = await cli(['prep', resources, '-a', TOKEN], server.home);
+      assert.equal(prepped.code, 0, prepped.stdout + prepped.stderr);
+      const config = path.join(dir, 'example-boss.json');
+      const original = '"host": "api.theboss.io", "protocol": "https"';
+      assert.ok(EXAMPLE.includes(original));
+      writeFileSync(config, EXAMPLE.replace(original, `"host": "${host}", "protocol": "http"`));
+
+      const res = await cli(['run', config, '-a', TOKEN, '-f', ...conn()], server.home);
+      assert.equal(res.code, 0, res.stdout + res.stderr);
+      const blosc = await new BossApi(boss.url, TOKEN).getCutout({
+        collection: 'my_collection',
+        experiment: 'my_experiment',
+        channel: 'my_channel',
+        resolution: 0,
+        x: [0, 512],
+        y: [0, 512],
+        z: [0, 1],
+      });
+      const stored = await decodeChunk('blosc', blosc);
+      const tile = await packagedTile();
+      assert.equal(Buffer.compare(Buffer.from(stored), tile.samples), 0, 'the cutout is the packaged tile');
+    });
   });
 
   it('over many tiles, each position holds the packaged tile (cut at the extent), and verify passes', async () => {
