@@ -30,6 +30,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The packaged test tile of the original's test plugins (src/plugins/test-tile.ts).
+COPY assets ./assets
 
 # Put the CLI on PATH: same target as package.json "bin" (dist/src/cli/main.js, which starts
 # with a `#!/usr/bin/env node` shebang). /data (input, mounted read-only) and /output

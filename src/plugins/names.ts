@@ -185,6 +185,32 @@ const KNOWN: PluginName[] = [
     kind: 'tile',
     load: () => import('./hdf5/tiles.js').then((m) => m.Hdf5SingleFileTileProcessor),
   },
+  // The original's test sources (modules `path` and `tile`): the packaged test tile everywhere,
+  // read as any one-file tile is; or position-seeded noise, which names no file.
+  {
+    module: 'path',
+    name: 'TestPathProcessor',
+    kind: 'path',
+    load: () => import('./test-tile.js').then((m) => m.TestPathProcessor),
+  },
+  {
+    module: 'tile',
+    name: 'TestTileProcessor',
+    kind: 'tile',
+    load: () => import('./catmaid.js').then((m) => m.CatmaidTileProcessor),
+  },
+  {
+    module: 'path',
+    name: 'TestPassThroughPathProcessor',
+    kind: 'path',
+    load: () => import('./types.js').then((m) => m.NoFilePathProcessor),
+  },
+  {
+    module: 'tile',
+    name: 'TestRandomTileProcessor',
+    kind: 'tile',
+    load: () => import('./random-tile.js').then((m) => m.TestRandomTileProcessor),
+  },
   // Volumetric: read by src/volumes/open.ts from the chunk processor's params; each chunk
   // processor's path processor reads nothing (it returns "" in the original; intern's serves its
   // tile processor too).
