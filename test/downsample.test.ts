@@ -8,6 +8,8 @@ import path from 'node:path';
 import type { Datatype, Range } from '../src/config/types.js';
 import type { ChunkShape } from '../src/extent/grid.js';
 import { downsampleChunk } from '../src/pyramid/downsample.js';
+import { partBox } from '../src/pyramid/staging.js';
+import { copyBox, type Box } from '../src/extent/box.js';
 import { halveRange, type DownsampleMethod } from '../src/pyramid/levels.js';
 import { runPython, tempDir } from './harness/env.js';
 
@@ -132,6 +134,13 @@ function nextLevel(
             only[at] = input;
             const part = { x: at & 1, y: (at >> 1) & 1, z: at >> 2 };
             downsampleChunk({ ...task, inputs: only, part }, byParts);
+            // Alone, the part comes out as its own box's voxels.
+            const alone = downsampleChunk({ ...task, inputs: only, part });
+            const box = partBox(part, chunk, isotropic);
+            const local = { x: [0, chunk.x], y: [0, chunk.y], z: [0, chunk.z], t: 0 } as Box;
+            const expected = new Uint8Array(alone.length);
+            copyBox(byParts, local, expected, box, b);
+            assert.deepEqual(alone, expected, `part ${JSON.stringify(part)} alone`);
           });
           const where = `chunk (${cx}, ${cy}, ${cz})`;
           assert.equal(

@@ -153,24 +153,37 @@ class RowSources {
   }
 }
 
+/** Where output row (z, y) starts in the output buffer, less its first voxel's x. */
+type RowStart = (z: number, y: number) => number;
+
 /**
  * The output chunk's samples; with `into`, written into those zeroed (or, with a part, into that
- * part's voxels of it: the rest is left as it is) and returned.
+ * part's voxels of it: the rest is left as it is) and returned. A part without `into` returns the
+ * part's voxels only, (z, y, x) C-order over the part's box (see staging.ts's partBox).
  */
 export function downsampleChunk(task: DownsampleTask, into?: Uint8Array): Uint8Array {
   const { chunk, datatype, part } = task;
   const tx = taps(task.below.x, task.coord.x, chunk.x, true);
   const ty = taps(task.below.y, task.coord.y, chunk.y, true);
   const tz = taps(task.below.z, task.coord.z, chunk.z, task.halveZ);
-  const out = into ? view(into, datatype) : allocate(datatype, chunk.x * chunk.y * chunk.z);
   const interior = whole(tx, 2) && whole(ty, 2) && whole(tz, task.halveZ ? 2 : 1);
+  let rowStart: RowStart = (z, y) => (z * chunk.y + y) * chunk.x;
+  let voxels = chunk.x * chunk.y * chunk.z;
   if (part) {
     clip(tx, part.x);
     clip(ty, part.y);
     if (task.halveZ) clip(tz, part.z);
+    if (!into) {
+      const size = { x: chunk.x / 2, y: chunk.y / 2, z: task.halveZ ? chunk.z / 2 : chunk.z };
+      const origin = { x: part.x * size.x, y: part.y * size.y, z: task.halveZ ? part.z * size.z : 0 };
+      rowStart = (z, y) => ((z - origin.z) * size.y + (y - origin.y)) * size.x - origin.x;
+      voxels = size.x * size.y * size.z;
+    }
   }
+  const out = into ? view(into, datatype) : allocate(datatype, voxels);
   if (tx.lo === tx.hi || ty.lo === ty.hi || tz.lo === tz.hi) return asBytes(out);
-  if (out instanceof Uint8Array && task.method === 'mean' && interior && meanWhole8(task, out)) return out;
+  if (out instanceof Uint8Array && task.method === 'mean' && interior && meanWhole8(task, out, rowStart))
+    return out;
   const rows = new RowSources(
     task.inputs.map((bytes) => (bytes ? view(bytes, datatype) : undefined)),
     chunk,
@@ -180,7 +193,7 @@ export function downsampleChunk(task: DownsampleTask, into?: Uint8Array): Uint8A
   for (let z = tz.lo; z < tz.hi; z++) {
     for (let y = ty.lo; y < ty.hi; y++) {
       rows.select(tz, z, ty, y);
-      kernel(rows, tx, xRuns, out, (z * chunk.y + y) * chunk.x, datatype === 'uint64');
+      kernel(rows, tx, xRuns, out, rowStart(z, y), datatype === 'uint64');
     }
   }
   return asBytes(out);
@@ -216,7 +229,7 @@ function pairSums(w: number): number {
  * 20 ms for a 16x512x512 chunk, most of a pyramid chunk's compute; this takes about 6. Declines
  * (false) what it does not cover, which the row kernel then does with the same result.
  */
-function meanWhole8(task: DownsampleTask, out: Uint8Array): boolean {
+function meanWhole8(task: DownsampleTask, out: Uint8Array, rowStart: RowStart): boolean {
   const { chunk, halveZ, part } = task;
   const X = chunk.x;
   const Y = chunk.y;
@@ -248,7 +261,7 @@ function meanWhole8(task: DownsampleTask, out: Uint8Array): boolean {
         const a = inputs[(dz * 2 + dy) * 2 + dx]!;
         const i0 = (zIn * Y + yIn) * rowWords;
         const j0 = i0 + rowWords;
-        const k0 = ((z * Y + y) * X) / 4 + dx * half;
+        const k0 = (rowStart(z, y) + (dx * X) / 2) / 4;
         if (depth === 1) {
           for (let k = 0, i = i0, j = j0; k < half; k++, i += 2, j += 2) {
             const lo = ((pairSums(a[i]!) + pairSums(a[j]!)) >>> 2) & 0x00ff00ff;

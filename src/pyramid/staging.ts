@@ -11,7 +11,7 @@
  * ignored and the chunk is read as stored. A missing or unreadable part is read the same way.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Datatype } from '../config/types.js';
 import { copyBox, type Box } from '../extent/box.js';
@@ -110,7 +110,7 @@ export async function stagePart(
   const part = partIndex(coord, halveZ);
   const inputs: (Uint8Array | undefined)[] = new Array(halveZ ? 8 : 4).fill(undefined);
   inputs[(part.z * 2 + part.y) * 2 + part.x] = samples;
-  const whole = downsampleChunk({
+  const samplesOfPart = downsampleChunk({
     datatype,
     method: stage.method,
     chunk,
@@ -120,20 +120,22 @@ export async function stagePart(
     inputs,
     part,
   });
-  const box = partBox(part, chunk, halveZ);
-  const bytes = BYTES_PER_VOXEL[datatype];
-  const voxels = (box.x[1] - box.x[0]) * (box.y[1] - box.y[0]) * (box.z[1] - box.z[0]);
-  const file = new Uint8Array(HEADER + voxels * bytes);
-  const head = new DataView(file.buffer);
-  head.setBigUint64(0, stamp.ino, true);
-  head.setBigUint64(8, stamp.ctimeNs, true);
-  head.setBigUint64(16, stamp.size, true);
-  copyBox(whole, chunkLocal(chunk), file.subarray(HEADER), box, bytes);
+  const head = new Uint8Array(HEADER);
+  const fields = new DataView(head.buffer);
+  fields.setBigUint64(0, stamp.ino, true);
+  fields.setBigUint64(8, stamp.ctimeNs, true);
+  fields.setBigUint64(16, stamp.size, true);
   const target = partFile(stage, coord);
   const tmp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
     await mkdir(stage.dir, { recursive: true });
-    await writeFile(tmp, file);
+    const handle = await open(tmp, 'w');
+    try {
+      const { bytesWritten } = await handle.writev([head, samplesOfPart]);
+      if (bytesWritten !== HEADER + samplesOfPart.length) throw new Error('short write');
+    } finally {
+      await handle.close();
+    }
     await rename(tmp, target);
   } catch {
     await rm(tmp, { force: true });
