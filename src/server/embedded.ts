@@ -7,8 +7,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { STATE_DIR } from '../log/logger.js';
 import { NoServerError } from '../errors.js';
 import { buildTemporalCli, installedTemporalCli } from './temporal-cli.js';
@@ -29,7 +27,9 @@ export interface ServerOptions {
 export async function serverAnswers(address: string): Promise<boolean> {
   const [host, port] = splitAddress(address);
   if (!(await portListens(host.replace(/^\[(.*)\]$/, '$1'), Number(port)))) return false;
-  let connection: Connection | undefined;
+  // The SDK's client is loaded only when something listens: `run` starts the server sooner without it.
+  const { Connection } = await import('@temporalio/client');
+  let connection: Awaited<ReturnType<typeof Connection.connect>> | undefined;
   try {
     connection = await Connection.connect({ address, connectTimeout: '3s' });
     await connection.workflowService.getSystemInfo({});
@@ -114,7 +114,7 @@ async function startDevServer(cli: string, options: DevServerOptions): Promise<E
         `${cli} server start-dev did not answer within ${START_TIMEOUT_MS / 1000} s: ${tail()}`,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return { address, uiUrl: `http://localhost:${uiPort}`, stop };
 }
@@ -122,6 +122,7 @@ async function startDevServer(cli: string, options: DevServerOptions): Promise<E
 /** Neither installed nor buildable: the SDK downloads the CLI (which prints its banner to stdout). */
 async function startDownloadedServer(options: DevServerOptions): Promise<EmbeddedServer> {
   const { ip, port, dbFile, ui, uiPort } = serverArgs(options);
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'cached-download', downloadDir: path.join(STATE_DIR, 'temporal-cli') },
