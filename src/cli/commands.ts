@@ -269,7 +269,8 @@ export async function withLocalWorkers(
     throw err;
   } finally {
     await workers.stop();
-    await server?.stop();
+    // Nothing uses the server any more, and all it holds is in its database: no drain to wait for.
+    await server?.kill();
   }
 }
 
