@@ -4,7 +4,7 @@
  * last); the dev server's banner and logs go to a file beside its database in BOSS_INGEST_HOME.
  */
 import { strict as assert } from 'node:assert';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cli, jobIdOf, serverPort, tempDir } from './harness/env.js';
 import { chunkTotal, syntheticConfig, type SyntheticJob } from './harness/synthetic-job.js';
@@ -52,4 +52,43 @@ describe('run with no server: the embedded dev server', function () {
       'the banner is in the log file',
     );
   });
+
+  it('keeps the job in its database when it ends: run again with the job id, it reports it completed and writes nothing', async () => {
+    const job: SyntheticJob = {
+      out: path.join(dir, 'again.ome.zarr'),
+      extent: { x: [0, 128], y: [0, 128], z: [0, 16] },
+      tile: { x: 128, y: 128 },
+      chunk: { x: 128, y: 128, z: 8 },
+      bits: 8,
+      delayMs: 0,
+      engine: { chunks_per_batch: 1 },
+    };
+    const config = path.join(dir, 'again.json');
+    writeFileSync(config, JSON.stringify(syntheticConfig(job)));
+    const home = path.join(dir, 'home-again');
+    const address = `127.0.0.1:${await serverPort()}`;
+    const first = await cli(['run', config, '-f', '--address', address], home);
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    const jobId = jobIdOf(first.stdout);
+    const written = fileTimes(job.out);
+    assert.ok(written.size > 0, 'the first run wrote the volume');
+
+    const again = await cli(['run', config, '-j', jobId, '--address', address], home);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.match(again.stderr, /starting an embedded dev server/, 'a new server, from the same database');
+    const total = chunkTotal(job);
+    assert.match(again.stdout, new RegExp(`job ${jobId} completed: ${total}/${total} chunks`));
+    assert.deepEqual(fileTimes(job.out), written, 'the completed job ran again');
+  });
 });
+
+/** Every file under `root` with its modification time. */
+function fileTimes(root: string): Map<string, number> {
+  const times = new Map<string, number>();
+  for (const entry of readdirSync(root, { recursive: true, withFileTypes: true }))
+    if (entry.isFile()) {
+      const file = path.join(entry.parentPath, entry.name);
+      times.set(file, statSync(file).mtimeMs);
+    }
+  return times;
+}

@@ -8,7 +8,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import axios, { type AxiosInstance } from 'axios';
+import type { AxiosInstance } from 'axios';
 import { BossError } from '../errors.js';
 import { fileLog } from '../log/file-log.js';
 import { count, countBossRequest } from '../metrics/counters.js';
@@ -93,7 +93,8 @@ const SUCCESS: Record<Method, number[]> = { GET: [200], POST: [201], DELETE: [20
 export type DownsampleStatus = 'NOT_DOWNSAMPLED' | 'IN_PROGRESS' | 'DOWNSAMPLED' | 'FAILED';
 
 export class BossApi {
-  private readonly http: AxiosInstance;
+  /** axios loads with the first Boss client: a worker of zarr jobs and its chunk threads never load it. */
+  private readonly http: Promise<AxiosInstance>;
   private readonly attempts: number;
   private readonly backoffMs: number;
 
@@ -104,18 +105,20 @@ export class BossApi {
   ) {
     this.attempts = options.attempts ?? 6;
     this.backoffMs = options.backoffMs ?? 500;
-    this.http = axios.create({
-      baseURL: baseUrl,
-      ...agents,
-      timeout: options.timeoutMs ?? 120_000,
-      headers: { Authorization: `Token ${token}` },
-      validateStatus: () => true,
-      maxBodyLength: Infinity,
-      maxContentLength: Infinity,
-      responseType: 'arraybuffer',
-      proxy: false,
-      maxRedirects: 0,
-    });
+    this.http = import('axios').then(({ default: axios }) =>
+      axios.create({
+        baseURL: baseUrl,
+        ...agents,
+        timeout: options.timeoutMs ?? 120_000,
+        headers: { Authorization: `Token ${token}` },
+        validateStatus: () => true,
+        maxBodyLength: Infinity,
+        maxContentLength: Infinity,
+        responseType: 'arraybuffer',
+        proxy: false,
+        maxRedirects: 0,
+      }),
+    );
   }
 
   private async request(
@@ -127,10 +130,11 @@ export class BossApi {
     const blosc = body instanceof Uint8Array;
     const headers: Record<string, string> = { Accept: accept };
     if (body !== undefined) headers['Content-Type'] = blosc ? 'application/blosc' : 'application/json';
+    const http = await this.http;
     for (let attempt = 1; ; attempt++) {
       let error: BossError;
       try {
-        const res = await this.http.request({
+        const res = await http.request({
           method,
           url,
           data: blosc ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : body,

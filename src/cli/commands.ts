@@ -1,41 +1,29 @@
-/** The actions behind each subcommand; each returns the process exit code. */
+/**
+ * The actions behind each subcommand; each returns the process exit code. What only some commands
+ * use (the Temporal SDK, the tile and Boss checks) is imported where it is used: a command loads
+ * only its own modules, and `run` starts its server and workers before it loads the SDK's client.
+ */
 import { createInterface } from 'node:readline/promises';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { loadConfigFile, withMultiscale, withZarrOutput } from '../config/load.js';
 import type { Datatype, JobConfig } from '../config/types.js';
 import { progressLine } from '../job/progress.js';
-import { installLogger, defaultLogFile, parseLogLevel } from '../log/logger.js';
+import { installLogger, installSdkLogger, defaultLogFile, parseLogLevel } from '../log/logger.js';
 import {
+  installedTemporalCli,
   isLocalAddress,
   NoServerError,
   serverAnswers,
   startEmbeddedServer,
   type EmbeddedServer,
 } from '../server/embedded.js';
-import { validateTiles } from '../validate/tiles.js';
-import { validateVolume } from '../volumes/validate.js';
-import { BossError } from '../boss/api.js';
-import { bossPreflight, PreflightError } from '../boss/preflight.js';
-import { loadResources, prepResources } from '../boss/prep.js';
-import { MissingTokenError } from '../boss/token.js';
 import { jobExtent } from '../config/job.js';
 import { tileCount, tileRange } from '../extent/tiles.js';
 import { serveMetrics, sdkMetricsAddress } from '../metrics/endpoint.js';
 import { spawnWorkers } from '../worker/processes.js';
-import { runWorker } from '../worker/worker.js';
-import { cancelSignal } from '../workflows/messages.js';
 import { EXIT, UsageError } from './exit.js';
-import {
-  connectClient,
-  followJob,
-  jobOutcome,
-  newJobId,
-  printOutcome,
-  queryProgress,
-  submitJob,
-  type JobHandle,
-  type Outcome,
-} from './jobs.js';
+import { newJobId } from './job-id.js';
+import type { JobHandle, Outcome } from './jobs.js';
 
 export interface ConnectionOpts {
   address: string;
@@ -55,7 +43,7 @@ interface JobOpts extends ConnectionOpts {
   downsample?: boolean;
 }
 
-export function setUpLog(opts: ConnectionOpts, metricsAddress?: string): string {
+export function setUpLog(opts: ConnectionOpts): string {
   let level;
   try {
     level = parseLogLevel(opts.logLevel);
@@ -63,7 +51,7 @@ export function setUpLog(opts: ConnectionOpts, metricsAddress?: string): string 
     throw new UsageError((err as Error).message);
   }
   const file = opts.logFile ?? defaultLogFile();
-  installLogger(file, level, metricsAddress);
+  installLogger(file, level);
   return file;
 }
 
@@ -138,6 +126,8 @@ async function ensureServer(opts: ConnectionOpts): Promise<EmbeddedServer | unde
   if (!isLocalAddress(opts.address))
     throw new NoServerError(opts.address, 'it is not a local address, so none is started here');
   console.error(`No Temporal server at ${opts.address}: starting an embedded dev server...`);
+  // Without a CLI on this machine the SDK may download one: its lines go to our log, as a worker's.
+  if (!installedTemporalCli()) await installSdkLogger();
   const server = await startEmbeddedServer({ address: opts.address, namespace: opts.namespace });
   console.error(`Embedded Temporal dev server at ${server.address}, Web UI ${server.uiUrl}`);
   return server;
@@ -175,6 +165,7 @@ export async function runCommand(
     return EXIT.completed;
   }
   return withLocalWorkers(opts, workers, async (follow) => {
+    const { printOutcome, submitJob } = await import('./jobs.js');
     const outcome = await follow(jobId, `boss-ingest run ${file} -j ${jobId}`, (client) =>
       submitJob(client, config, jobId, opts.taskQueue),
     );
@@ -204,6 +195,7 @@ export async function verifyCommand(
   const jobId = opts.jobId ?? `${newJobId(config)}-verify`;
   console.log(`job id: ${jobId}`);
   return withLocalWorkers(opts, workers, async (follow) => {
+    const { printOutcome, submitJob } = await import('./jobs.js');
     const outcome = await follow(jobId, `boss-ingest verify ${file} -j ${jobId}`, (client) =>
       submitJob(client, config, jobId, opts.taskQueue, 'verify'),
     );
@@ -240,6 +232,8 @@ export async function withLocalWorkers(
     logLevel: opts.logLevel,
     metricsPort: firstMetricsPort,
   });
+  // The SDK's client loads while the server and the workers start.
+  const jobs = import('./jobs.js');
   let server: EmbeddedServer | undefined;
   try {
     server = await ensureServer(opts);
@@ -259,6 +253,7 @@ export async function withLocalWorkers(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    const { connectClient, followJob } = await jobs;
     const client = await connectClient(opts.address, opts.namespace);
     return await body(async (jobId, resume, submit) => {
       current = `Job ${jobId} keeps what it did; resume with: ${resume}`;
@@ -274,7 +269,8 @@ export async function withLocalWorkers(
     throw err;
   } finally {
     await workers.stop();
-    await server?.stop();
+    // Nothing uses the server any more, and all it holds is in its database: no drain to wait for.
+    await server?.kill();
   }
 }
 
@@ -289,6 +285,7 @@ export async function startCommand(file: string, opts: JobOpts & { wait?: boolea
   if (!opts.jobId && !(await confirm(config, opts.force))) return EXIT.completed;
   if (!(await serverAnswers(opts.address)))
     throw new NoServerError(opts.address, '`start` needs a running server; `run` starts one');
+  const { connectClient, followJob, printOutcome, submitJob } = await import('./jobs.js');
   const client = await connectClient(opts.address, opts.namespace);
   const handle = await submitJob(client, config, jobId, opts.taskQueue);
   if (!opts.wait) return EXIT.completed;
@@ -304,7 +301,9 @@ export async function workerCommand(
   const port = metricsPort(opts.metricsPort);
   if (processes === 1) {
     const sdkAddress = port === undefined ? undefined : await sdkMetricsAddress();
-    setUpLog(opts, sdkAddress);
+    setUpLog(opts);
+    await installSdkLogger(sdkAddress);
+    const { runWorker } = await import('../worker/worker.js');
     const endpoint = port === undefined ? undefined : await serveMetrics(port, sdkAddress!);
     try {
       await runWorker(opts);
@@ -326,6 +325,8 @@ export async function workerCommand(
 async function existingJob(
   opts: ConnectionOpts & { jobId: string },
 ): Promise<{ handle: JobHandle; status: string }> {
+  const { WorkflowNotFoundError } = await import('@temporalio/client');
+  const { connectClient } = await import('./jobs.js');
   const client = await connectClient(opts.address, opts.namespace);
   const handle: JobHandle = client.workflow.getHandle(opts.jobId);
   try {
@@ -341,6 +342,7 @@ export async function statusCommand(
   opts: ConnectionOpts & { jobId: string; json?: boolean },
 ): Promise<number> {
   const { handle, status } = await existingJob(opts);
+  const { jobOutcome, queryProgress } = await import('./jobs.js');
   const progress =
     status === 'RUNNING'
       ? await queryProgress(handle)
@@ -365,6 +367,8 @@ export async function cancelCommand(
     console.log(`job ${opts.jobId} is not running (${status}); nothing to cancel`);
     return EXIT.errors;
   }
+  const { jobOutcome } = await import('./jobs.js');
+  const { cancelSignal } = await import('../workflows/messages.js');
   // The signal records the reason; Temporal's cancel then ends the execution as Canceled.
   await handle.signal(cancelSignal, opts.reason ?? 'cancelled from the command line');
   await handle.cancel();
@@ -390,6 +394,7 @@ export async function validateCommand(
   console.log(`${file}: config OK`);
   let report: { datatype?: Datatype; ok: boolean };
   if (config.ingest_job.ingest_type === 'volumetric') {
+    const { validateVolume } = await import('../volumes/validate.js');
     const volume = await validateVolume(config);
     for (const p of volume.problems) console.log(`${p.file}: ${p.reason}`);
     console.log(
@@ -403,6 +408,9 @@ export async function validateCommand(
   }
   let ok = report.ok;
   if (config.client.backend.name === 'boss') {
+    const { BossError } = await import('../boss/api.js');
+    const { bossPreflight, PreflightError } = await import('../boss/preflight.js');
+    const { MissingTokenError } = await import('../boss/token.js');
     try {
       // Reads only: a write would reset the channel's downsample status and count against the quota.
       const source = report.datatype === 'uint64' ? undefined : report.datatype;
@@ -433,6 +441,7 @@ async function validateTileJob(config: JobConfig): Promise<{ datatype?: Datatype
       process.stderr.write(`checked ${checked}/${total} tiles\n`);
     }
   };
+  const { validateTiles } = await import('../validate/tiles.js');
   const tiles = await validateTiles(config, {
     onProblem: (p) => {
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
@@ -458,6 +467,9 @@ async function validateTileJob(config: JobConfig): Promise<{ datatype?: Datatype
 }
 
 export async function prepCommand(file: string, opts: { apiToken?: string }): Promise<number> {
+  const { BossError } = await import('../boss/api.js');
+  const { loadResources, prepResources } = await import('../boss/prep.js');
+  const { MissingTokenError } = await import('../boss/token.js');
   let resources;
   try {
     resources = await loadResources(file);

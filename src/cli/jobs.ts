@@ -20,7 +20,7 @@ import {
   pyramidText,
 } from '../job/progress.js';
 import type { JobResult } from '../job/types.js';
-import { ingestJob, verifyJob } from '../workflows/index.js';
+import type * as workflows from '../workflows/index.js';
 import { progressQuery } from '../workflows/messages.js';
 import { EXIT } from './exit.js';
 
@@ -32,13 +32,7 @@ export async function connectClient(address: string, namespace: string): Promise
   return new Client({ connection, namespace });
 }
 
-export function newJobId(config: JobConfig): string {
-  const { collection, experiment, channel } = config.database;
-  const stamp = new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '');
-  return `${collection}-${experiment}-${channel}-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
-}
-
-export type JobHandle = WorkflowHandle<typeof ingestJob>;
+export type JobHandle = WorkflowHandle<typeof workflows.ingestJob>;
 
 /** An ingest writes the config's chunks; a verify compares them with what the destination holds. */
 export type JobKindName = 'ingest' | 'verify';
@@ -57,7 +51,9 @@ export async function submitJob(
 ): Promise<JobHandle> {
   const { collection, experiment, channel } = config.database;
   try {
-    return await client.workflow.start(kind === 'verify' ? verifyJob : ingestJob, {
+    // By name: the workflow code itself is the worker's to load, not this process's.
+    const workflow = (kind === 'verify' ? 'verifyJob' : 'ingestJob') satisfies keyof typeof workflows;
+    return await client.workflow.start<typeof workflows.ingestJob>(workflow, {
       workflowId: jobId,
       taskQueue,
       args: [config],

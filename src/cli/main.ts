@@ -7,19 +7,11 @@ import { Command, CommanderError, Option } from 'commander';
 import { DATATYPES } from '../config/types.js';
 import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE, VERSION } from '../defaults.js';
 import { ConfigError } from '../errors.js';
-import {
-  cancelCommand,
-  prepCommand,
-  runCommand,
-  startCommand,
-  statusCommand,
-  validateCommand,
-  verifyCommand,
-  workerCommand,
-} from './commands.js';
 import { normaliseArgs } from './args.js';
-import { downsampleCommand } from './downsample.js';
 import { EXIT, UsageError } from './exit.js';
+
+/** The commands, loaded once one is chosen: `--help` and a usage error load none of their modules. */
+const commands = () => import('./commands.js');
 
 const METRICS_OPTION = '--metrics-port <port>';
 const METRICS_HELP =
@@ -82,6 +74,7 @@ function program(): Command {
     .option(METRICS_OPTION, METRICS_HELP)
     .option('--verify', 'after the job completes, verify what it stored against the source (see verify)')
     .action(async (config: string, opts) => {
+      const { runCommand } = await commands();
       process.exitCode = await runCommand(config, opts);
     });
 
@@ -104,6 +97,7 @@ function program(): Command {
     .option('-p, --processes <n>', 'worker processes on this node', '1')
     .option(METRICS_OPTION, METRICS_HELP)
     .action(async (config: string, opts) => {
+      const { verifyCommand } = await commands();
       process.exitCode = await verifyCommand(config, opts);
     });
 
@@ -111,6 +105,7 @@ function program(): Command {
     .description('submit a job (or attach to the running one) and print its id')
     .option('--wait', 'follow progress until the job ends (needs workers elsewhere)')
     .action(async (config: string, opts) => {
+      const { startCommand } = await commands();
       process.exitCode = await startCommand(config, opts);
     });
 
@@ -120,6 +115,7 @@ function program(): Command {
     .option('--task-queue <queue>', 'Temporal task queue', DEFAULT_TASK_QUEUE)
     .option(METRICS_OPTION, METRICS_HELP)
     .action(async (opts) => {
+      const { workerCommand } = await commands();
       process.exitCode = await workerCommand(opts);
     });
 
@@ -128,6 +124,7 @@ function program(): Command {
     .requiredOption('-j, --job-id <id>', 'job id')
     .option('--json', 'print JSON')
     .action(async (opts) => {
+      const { statusCommand } = await commands();
       process.exitCode = await statusCommand(opts);
     });
 
@@ -136,6 +133,7 @@ function program(): Command {
     .requiredOption('-j, --job-id <id>', 'job id')
     .option('--reason <text>', 'why, shown in the job')
     .action(async (opts) => {
+      const { cancelCommand } = await commands();
       process.exitCode = await cancelCommand(opts);
     });
 
@@ -160,6 +158,7 @@ function program(): Command {
     .option('--task-queue <queue>', 'Temporal task queue', DEFAULT_TASK_QUEUE)
     .option('-p, --processes <n>', 'worker processes on this node', '1')
     .action(async (volume: string, opts) => {
+      const { downsampleCommand } = await import('./downsample.js');
       process.exitCode = await downsampleCommand(volume, opts);
     });
 
@@ -171,6 +170,7 @@ function program(): Command {
     .option('-a, --api-token <token>', 'Boss API token for the preflight')
     .addOption(new Option('--datatype <type>', 'datatype the tiles must fit').choices(DATATYPES))
     .action(async (config: string, opts) => {
+      const { validateCommand } = await commands();
       process.exitCode = await validateCommand(config, opts);
     });
   root
@@ -179,6 +179,7 @@ function program(): Command {
     .description('create the Boss collection, coordinate frame, experiment and channel, reusing what exists')
     .option('-a, --api-token <token>', 'Boss API token (else INTERN_TOKEN, ~/.intern/intern.cfg, token.json)')
     .action(async (file: string, opts) => {
+      const { prepCommand } = await commands();
       process.exitCode = await prepCommand(file, opts);
     });
   return root;

@@ -6,7 +6,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
+import type { DefaultLogger, LogEntry, LogLevel } from '@temporalio/worker';
 import { formatLogLine, LOG_FILE_ENV, LOG_LEVEL_ENV } from './file-log.js';
 
 export const STATE_DIR = process.env.BOSS_INGEST_HOME ?? path.join(os.homedir(), '.boss-ingest');
@@ -36,6 +36,7 @@ export function defaultLogFile(): string {
 }
 
 let logFile: string | undefined;
+let logLevel: LogLevel = 'WARN';
 
 function write(entry: LogEntry): void {
   if (!logFile) return;
@@ -44,17 +45,27 @@ function write(entry: LogEntry): void {
 }
 
 /**
- * Sends this process's log (ours and the Temporal SDK's) to `file` at `level` and above, and the
- * SDK's metrics to a Prometheus exporter at `metricsAddress` if given (the runtime is installed
- * once, before any connection, so both are set here).
+ * Sends this process's log to `file` at `level` and above: our lines here, the chunk threads'
+ * through the environment. The Temporal SDK's lines join them once `installSdkLogger` runs, in
+ * the processes that use the SDK's native runtime (a worker): the others (`run`'s own process,
+ * which only submits and follows) never load it, which saves a fraction of a second per command.
  */
-export function installLogger(file: string, level: LogLevel, metricsAddress?: string): DefaultLogger {
+export function installLogger(file: string, level: LogLevel): void {
   mkdirSync(path.dirname(file), { recursive: true });
   logFile = file;
+  logLevel = level;
   // The chunk threads, started later, inherit these and write to the same file (file-log.ts).
   process.env[LOG_FILE_ENV] = file;
   process.env[LOG_LEVEL_ENV] = level;
-  const logger = new DefaultLogger(level, write);
+}
+
+/**
+ * Installs the Temporal runtime, with a logger writing to the file of `installLogger` (before any
+ * native connection), and the SDK's metrics on a Prometheus exporter at `metricsAddress` if given.
+ */
+export async function installSdkLogger(metricsAddress?: string): Promise<DefaultLogger> {
+  const { DefaultLogger, Runtime } = await import('@temporalio/worker');
+  const logger = new DefaultLogger(logLevel, write);
   const metrics = metricsAddress ? { metrics: { prometheus: { bindAddress: metricsAddress } } } : undefined;
   Runtime.install({ logger, ...(metrics ? { telemetryOptions: metrics } : {}) });
   return logger;

@@ -1,6 +1,5 @@
 /** A boss-ingest worker: serves every job on the task queue until SIGINT/SIGTERM. */
 import { NativeConnection, Worker } from '@temporalio/worker';
-import * as activities from '../activities/index.js';
 import { closeRowPool, chunkThreads } from '../chunks/pool.js';
 import { closePyramidPool } from '../pyramid/pool.js';
 import { freshWorkflowBundle, WORKFLOWS_PATH } from './bundle.js';
@@ -37,8 +36,12 @@ async function connectWhenUp(address: string): Promise<NativeConnection> {
 
 export async function runWorker(options: WorkerOptions): Promise<void> {
   const bundle = freshWorkflowBundle();
-  const connection = await connectWhenUp(options.address);
+  // The activities' modules load while the connection waits for the server.
+  const connecting = connectWhenUp(options.address);
+  let connection: NativeConnection | undefined;
   try {
+    const activities = await import('../activities/index.js');
+    connection = await connecting;
     const worker = await Worker.create({
       connection,
       namespace: options.namespace,
@@ -53,6 +56,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   } finally {
     await closeRowPool();
     await closePyramidPool();
-    await connection.close();
+    if (connection) await connection.close();
+    else void connecting.then((c) => c.close()).catch(() => undefined);
   }
 }
