@@ -178,5 +178,7 @@ export function failureName(f: ChunkFailure): string {
 }
 
 export function toResult(progress: Progress, failures: ChunkFailure[]): JobResult {
-  return { ...progress, failures: [...failures] };
+  // Batches (and a verify's levels, checked side by side) finish in any order: list by level, then chunk.
+  const ordered = [...failures].sort((a, b) => (a.level ?? 0) - (b.level ?? 0) || a.chunk - b.chunk);
+  return { ...progress, failures: ordered };
 }
