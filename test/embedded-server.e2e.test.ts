@@ -18,20 +18,28 @@ describe('run with no server: the embedded dev server', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('starts a dev server whose banner stays out of stdout; the job completes', async () => {
+  /** A small synthetic job `name` (128x128 tiles and chunks 8 deep) over `extent`, its own home and address. */
+  async function setUp(name: string, extent: SyntheticJob['extent'], chunksPerBatch: number) {
     const job: SyntheticJob = {
-      out: path.join(dir, 'embedded.ome.zarr'),
-      extent: { x: [0, 256], y: [0, 256], z: [0, 16] },
+      out: path.join(dir, `${name}.ome.zarr`),
+      extent,
       tile: { x: 128, y: 128 },
       chunk: { x: 128, y: 128, z: 8 },
       bits: 8,
       delayMs: 0,
-      engine: { chunks_per_batch: 4 },
+      engine: { chunks_per_batch: chunksPerBatch },
     };
-    const config = path.join(dir, 'embedded.json');
+    const config = path.join(dir, `${name}.json`);
     writeFileSync(config, JSON.stringify(syntheticConfig(job)));
-    const home = path.join(dir, 'home');
-    const address = `127.0.0.1:${await serverPort()}`;
+    return { job, config, home: path.join(dir, `home-${name}`), address: `127.0.0.1:${await serverPort()}` };
+  }
+
+  it('starts a dev server whose banner stays out of stdout; the job completes', async () => {
+    const { job, config, home, address } = await setUp(
+      'embedded',
+      { x: [0, 256], y: [0, 256], z: [0, 16] },
+      4,
+    );
     const res = await cli(['run', config, '-f', '--address', address], home);
     assert.equal(res.code, 0, res.stdout + res.stderr);
     const lines = res.stdout.trimEnd().split('\n');
@@ -54,19 +62,7 @@ describe('run with no server: the embedded dev server', function () {
   });
 
   it('keeps the job in its database when it ends: run again with the job id, it reports it completed and writes nothing', async () => {
-    const job: SyntheticJob = {
-      out: path.join(dir, 'again.ome.zarr'),
-      extent: { x: [0, 128], y: [0, 128], z: [0, 16] },
-      tile: { x: 128, y: 128 },
-      chunk: { x: 128, y: 128, z: 8 },
-      bits: 8,
-      delayMs: 0,
-      engine: { chunks_per_batch: 1 },
-    };
-    const config = path.join(dir, 'again.json');
-    writeFileSync(config, JSON.stringify(syntheticConfig(job)));
-    const home = path.join(dir, 'home-again');
-    const address = `127.0.0.1:${await serverPort()}`;
+    const { job, config, home, address } = await setUp('again', { x: [0, 128], y: [0, 128], z: [0, 16] }, 1);
     const first = await cli(['run', config, '-f', '--address', address], home);
     assert.equal(first.code, 0, first.stdout + first.stderr);
     const jobId = jobIdOf(first.stdout);

@@ -15,7 +15,7 @@ import { boxOfChunk, chunkBox, chunkCount, type ChunkBox, type ChunkCoord } from
 import { downsampleChunk, type DownsampleTask } from './downsample.js';
 import { halvesZ, partsPossible } from './levels.js';
 import { inputsOf, levelGrid, topOf, type PyramidJob } from './job.js';
-import { chunkStamp, dropPart, joinPart, type PartStage } from './staging.js';
+import { chunkStamp, downsamplePart, dropPart, joinPart, type PartStage } from './staging.js';
 
 /** Creates arrays 1..top (empty ones when the whole pyramid is built) and lists them in the group's multiscales. */
 export function preparePyramid(job: PyramidJob): Promise<void> {
@@ -86,7 +86,7 @@ export async function computePyramidChunk(
   // Each voxel's block lies in one input: the chunk is the sum of its inputs' parts.
   const samples = new Uint8Array(chunkBytes(volume.chunk, volume.datatype));
   const joined: ChunkCoord[] = [];
-  const add = async (input: ChunkCoord | undefined, at: number) => {
+  const add = async (input: ChunkCoord | undefined) => {
     if (!input) return;
     const stamp = await chunkStamp(chunkFile(volume, input, level - 1));
     if (!stamp) return; // never written: zeros, which the samples already are
@@ -95,13 +95,9 @@ export async function computePyramidChunk(
       return;
     }
     const stored = await read(input);
-    if (!stored) return;
-    const only: (Uint8Array | undefined)[] = inputs.map(() => undefined);
-    only[at] = stored;
-    const part = { x: input.x % 2, y: input.y % 2, z: halveZ ? input.z % 2 : 0 };
-    downsampleChunk({ ...task, inputs: only, part }, samples);
+    if (stored) downsamplePart(task, input, stored, samples);
   };
-  if (oneByOne) for (const [at, input] of inputs.entries()) await add(input, at);
+  if (oneByOne) for (const input of inputs) await add(input);
   else await Promise.all(inputs.map(add));
   return { box, samples, joined };
 }

@@ -17,7 +17,7 @@ import type { Datatype } from '../config/types.js';
 import { copyBox, type Box } from '../extent/box.js';
 import type { ChunkCoord, ChunkShape, Extent } from '../extent/grid.js';
 import { BYTES_PER_VOXEL } from '../destinations/datatype.js';
-import { downsampleChunk, type PartIndex } from './downsample.js';
+import { downsampleChunk, type DownsampleTask, type PartIndex } from './downsample.js';
 import type { DownsampleMethod } from './levels.js';
 
 /** Folder of the volume's staged parts: one sub-folder per job, removed when its pyramid is built. */
@@ -70,7 +70,7 @@ function partIndex(coord: ChunkCoord, halveZ: boolean): PartIndex {
 }
 
 /** The level-(k+1) chunk above a level-k chunk. */
-export function coordAbove(coord: ChunkCoord, halveZ: boolean): ChunkCoord {
+function coordAbove(coord: ChunkCoord, halveZ: boolean): ChunkCoord {
   const z = halveZ ? Math.floor(coord.z / 2) : coord.z;
   return { t: coord.t, z, y: Math.floor(coord.y / 2), x: Math.floor(coord.x / 2) };
 }
@@ -90,6 +90,28 @@ function chunkLocal(chunk: ChunkShape): Box {
   return { x: [0, chunk.x], y: [0, chunk.y], z: [0, chunk.z], t: 0 };
 }
 
+/** What computing a part needs: the pyramid's rules and the extent of the chunk's level. */
+export type PartRules = Pick<DownsampleTask, 'below' | 'method' | 'halveZ' | 'datatype' | 'chunk'>;
+
+/**
+ * The part of the level-(k+1) chunk above that the level-k chunk at `coord` gives, from that
+ * chunk's samples: written into `into` (the chunk above's samples), or alone, over its own box.
+ */
+export function downsamplePart(
+  rules: PartRules,
+  coord: ChunkCoord,
+  samples: Uint8Array,
+  into?: Uint8Array,
+): Uint8Array {
+  const { halveZ } = rules;
+  const part = partIndex(coord, halveZ);
+  const inputs: (Uint8Array | undefined)[] = new Array(halveZ ? 8 : 4).fill(undefined);
+  inputs[(part.z * 2 + part.y) * 2 + part.x] = samples;
+  const { below, method, datatype, chunk } = rules;
+  const task = { below, method, datatype, chunk, halveZ, coord: coordAbove(coord, halveZ), inputs, part };
+  return downsampleChunk(task, into);
+}
+
 /** The file of the part a level-k chunk gives level k+1. */
 function partFile(stage: Pick<PartStage, 'dir' | 'level'>, coord: ChunkCoord): string {
   return path.join(stage.dir, `${stage.level + 1}.${coord.t}.${coord.z}.${coord.y}.${coord.x}`);
@@ -106,20 +128,7 @@ export async function stagePart(
   samples: Uint8Array,
   stamp: ChunkStamp,
 ): Promise<void> {
-  const { chunk, halveZ, datatype } = stage;
-  const part = partIndex(coord, halveZ);
-  const inputs: (Uint8Array | undefined)[] = new Array(halveZ ? 8 : 4).fill(undefined);
-  inputs[(part.z * 2 + part.y) * 2 + part.x] = samples;
-  const samplesOfPart = downsampleChunk({
-    datatype,
-    method: stage.method,
-    chunk,
-    below: stage.below,
-    halveZ,
-    coord: coordAbove(coord, halveZ),
-    inputs,
-    part,
-  });
+  const samplesOfPart = downsamplePart(stage, coord, samples);
   const head = new Uint8Array(HEADER);
   const fields = new DataView(head.buffer);
   fields.setBigUint64(0, stamp.ino, true);
