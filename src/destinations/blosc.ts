@@ -135,11 +135,16 @@ export function decodeBloscNative(frame: Uint8Array): Uint8Array | undefined {
       if (packed === streamSize) {
         target.set(stream, s * streamSize);
       } else {
-        // lz4-napi reads the uncompressed size from 4 bytes before the LZ4 block.
-        const sized = Buffer.allocUnsafe(4 + packed);
-        sized.writeUInt32LE(streamSize, 0);
-        sized.set(stream, 4);
-        const plain = uncompressSync(sized);
+        // lz4-napi reads the uncompressed size from the 4 bytes before the LZ4 block, where the
+        // frame holds the stream's compressed size: swapped for the call and back, rather than
+        // copying every stream (a copy and 4 MiB of garbage a chunk; the call is synchronous).
+        view.setUint32(at - 4, streamSize, true);
+        let plain: Buffer;
+        try {
+          plain = uncompressSync(frame.subarray(at - 4, at + packed));
+        } finally {
+          view.setUint32(at - 4, packed, true);
+        }
         if (plain.length !== streamSize)
           throw corrupt(`block ${b} decodes to ${plain.length} bytes, not ${streamSize}`);
         target.set(plain, s * streamSize);
