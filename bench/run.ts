@@ -25,13 +25,13 @@ import { validateConfig } from '../src/config/validate.js';
 import { BOSS_CUBOID, chunkCount, extentVoxels } from '../src/extent/grid.js';
 import { indices, tileRange } from '../src/extent/tiles.js';
 import { createSource } from '../src/plugins/index.js';
-import { startBossEmulator } from '../test/boss-emulator/index.js';
+import { bossFigures } from './boss.js';
 import { decodeLimit } from './decode-limit.js';
 import { profileChunks, type ChunkProfile } from './profile.js';
 import { pythonPeer } from './python-peer.js';
 import { ensureStack, stackConfig, type BenchStack } from './stack.js';
 import { benchTimeSeries } from './timeseries.js';
-import { MAIN, MiB, startBenchServer, startWorker, timeJob, type BenchServer } from './workers.js';
+import { MAIN, median, MiB, startBenchServer, startWorker, timeJob, type BenchServer } from './workers.js';
 
 const cores = os.availableParallelism();
 
@@ -228,49 +228,6 @@ async function runFigure(
   return times;
 }
 
-/** The same job into the Boss emulator (test/boss-emulator), through the cutout API over HTTP. */
-async function bossFigure(
-  server: BenchServer,
-  config: JobConfig,
-): Promise<IngestFigure & { emulatorCpuSeconds: number }> {
-  const token = 'bench-token';
-  const boss = await startBossEmulator({ tokens: [{ token, canWrite: true, canCreate: true }] });
-  try {
-    const e = jobExtent(config);
-    boss.createCoordFrame('bench', {
-      x_start: 0,
-      x_stop: e.x[1],
-      y_start: 0,
-      y_stop: e.y[1],
-      z_start: 0,
-      z_stop: e.z[1],
-    });
-    boss.createCollection('bench');
-    boss.createExperiment('bench', 'bench', { coord_frame: 'bench' });
-    boss.createChannel('bench', 'bench', 'bench', { datatype: 'uint8' });
-    const job = {
-      ...config,
-      client: {
-        ...config.client,
-        backend: {
-          name: 'boss',
-          class: 'BossBackend',
-          host: boss.url.replace('http://', ''),
-          protocol: 'http',
-        },
-      },
-      database: { collection: 'bench', experiment: 'bench', channel: 'bench' },
-    } as JobConfig;
-    const cpu = process.cpuUsage();
-    const figure = await ingest(server, job, 1, 1, { INTERN_TOKEN: token });
-    const used = process.cpuUsage(cpu);
-    // The emulator runs in this process, on the same cores as the worker: say how much it took.
-    return { ...figure, emulatorCpuSeconds: (used.user + used.system) / 1e6 };
-  } finally {
-    await boss.stop();
-  }
-}
-
 function rate(f: { seconds: number; bytes: number }): number {
   return f.bytes / MiB / f.seconds;
 }
@@ -309,12 +266,6 @@ function sharded(config: JobConfig): JobConfig {
     ...config,
     client: { ...config.client, backend: { ...config.client.backend, shard_size: SHARD_SIZE } },
   } as JobConfig;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 async function benchStacks(): Promise<Stack[]> {
@@ -389,29 +340,6 @@ function printProfile(label: string, p: ChunkProfile, ingestSeconds: number, chu
   );
 }
 
-/** `--boss`: the 8-bit PNG stack into OME-Zarr and into the Boss emulator, interleaved. */
-async function bossSideBySide(server: BenchServer, reps: number): Promise<void> {
-  const [u8] = await benchStacks();
-  const zarr: number[] = [];
-  const boss: number[] = [];
-  let emulatorCpu = 0;
-  for (let rep = 0; rep < reps; rep++) {
-    const z = await ingest(server, u8!.config, 1, 1);
-    const b = await bossFigure(server, u8!.config);
-    if (z.state !== 'completed' || b.state !== 'completed') throw new Error('a bench job did not complete');
-    zarr.push(rate(z));
-    boss.push(rate(b));
-    emulatorCpu = Math.max(emulatorCpu, b.emulatorCpuSeconds);
-    console.log(
-      `  ${rep + 1}/${reps}: OME-Zarr ${rate(z).toFixed(1)} MiB/s, Boss emulator ${rate(b).toFixed(1)} MiB/s`,
-    );
-  }
-  const best = (v: number[]) => Math.max(...v);
-  console.log(
-    `8-bit PNG, best of ${reps}: OME-Zarr ${best(zarr).toFixed(1)} MiB/s, Boss emulator ${best(boss).toFixed(1)} MiB/s: ${(best(boss) / best(zarr)).toFixed(2)} of OME-Zarr (target >= 0.8); the emulator used up to ${emulatorCpu.toFixed(1)} CPU-s of the same cores`,
-  );
-}
-
 /** `run`'s figures: start-up on a one-chunk job, and the whole 8-bit stack beside the warm ingest. */
 async function sayRun(
   say: (label: string, value: string) => void,
@@ -451,8 +379,8 @@ async function main(): Promise<void> {
       say('verify of the volume just ingested, 1 worker process', await verifyFigure(server, config, 1));
       return;
     }
-    if (process.argv.includes('--boss')) return await bossSideBySide(server, reps);
     const stacks = await benchStacks();
+    if (process.argv.includes('--boss')) return await bossFigures(server, stacks[0]!.config, reps, say);
     if (process.argv.includes('--run')) return await sayRun(say, server, stacks[0]!, reps);
     if (process.argv.includes('--multiscale')) {
       // Only the pyramid's figure, on the 8-bit stack.
@@ -556,11 +484,7 @@ async function main(): Promise<void> {
       '8-bit PNG with zstd compression, 1 worker process',
       `${rate(z).toFixed(1)} MiB/s (${z.seconds.toFixed(1)} s, ${z.state})`,
     );
-    const boss = await bossFigure(server, u8!.config);
-    say(
-      '8-bit PNG into the Boss emulator on localhost',
-      `${rate(boss).toFixed(1)} MiB/s (${boss.seconds.toFixed(1)} s, ${boss.state}; the emulator itself used ${boss.emulatorCpuSeconds.toFixed(1)} CPU-s of the same cores)`,
-    );
+    await bossFigures(server, u8!.config, reps, say);
     for (const pages of [100, 1000]) {
       const ts = await benchTimeSeries(server, pages);
       say(

@@ -13,6 +13,12 @@ import { startEmbeddedServer } from '../src/server/embedded.js';
 export const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 export const MiB = 1024 * 1024;
 
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 export interface BenchServer {
   address: string;
   client: Client;
@@ -53,16 +59,16 @@ export async function startWorker(
   server: BenchServer,
   processes = 1,
   env: NodeJS.ProcessEnv = {},
+  /** A taskset CPU list the worker (and its threads and children) is confined to. */
+  cpus?: string,
 ): Promise<BenchWorker> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'bench-worker-'));
-  const child = spawn(
-    process.execPath,
-    [MAIN, 'worker', '-p', String(processes), '--address', server.address],
-    {
-      env: { ...process.env, BOSS_INGEST_HOME: home, ...env },
-      stdio: 'inherit',
-    },
-  );
+  const command = [process.execPath, MAIN, 'worker', '-p', String(processes), '--address', server.address];
+  if (cpus) command.unshift('taskset', '-c', cpus);
+  const child = spawn(command[0]!, command.slice(1), {
+    env: { ...process.env, BOSS_INGEST_HOME: home, ...env },
+    stdio: 'inherit',
+  });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   for (let i = 0; ; i++) {
     const res = await server.client.workflowService.describeTaskQueue({
