@@ -115,6 +115,35 @@ describe('boxes and copyBox', () => {
     assertCopied(into, src, 1, undefined, 5);
   });
 
+  it('copies boxes as wide as each other (a tile into its chunk) plane by plane, widening too', () => {
+    // Same x range on both sides: the rows lie end to end, and a copy spans several of them.
+    const src = box([16, 24], [-2, 9], [0, 4]);
+    const dst = box([16, 24], [0, 12], [1, 6]);
+    for (const [from, to] of [
+      [1, 1],
+      [2, 2],
+      [8, 8],
+      [1, 2],
+      [2, 8],
+    ] as const) {
+      const into = samples(dst, to, () => 5);
+      copyBox(
+        samples(src, from, (x, y, z) => valueAt(x, y, z, Math.min(from, 2))),
+        src,
+        into,
+        dst,
+        to,
+        {
+          srcBytesPerVoxel: from,
+        },
+      );
+      const expected = samples(dst, to, (x, y, z) =>
+        inRange(y, [0, 9]) && inRange(z, [1, 4]) ? valueAt(x, y, z, Math.min(from, 2)) : 5,
+      );
+      assert.deepEqual(into, expected, `${from} -> ${to} bytes`);
+    }
+  });
+
   it('widens uint8 to uint16 and uint8 or uint16 to uint64 without changing a value', () => {
     const src = box([3, 12], [2, 7], [0, 2]);
     const dst = box([0, 10], [0, 6], [1, 3]);
