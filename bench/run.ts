@@ -152,7 +152,7 @@ interface MultiscaleFigure {
 }
 
 function sayMultiscale(say: (label: string, value: string) => void, label: string, f: MultiscaleFigure) {
-  const more = (a: number, b: number) => `+${((100 * (a - b)) / b).toFixed(0)}%`;
+  const more = (a: number, b: number) => `${a >= b ? '+' : ''}${((100 * (a - b)) / b).toFixed(0)}%`;
   say(
     `${label} ingest with --multiscale (levels auto, mean)`,
     `${f.pyramid.toFixed(2)} s beside ${f.plain.toFixed(2)} s plain: ${more(f.pyramid, f.plain)} (target <= 25%); ` +
