@@ -2,7 +2,7 @@
  * The local destination: an OME-Zarr 0.5 volume (Zarr v3) with one array `0` in absolute
  * coordinates: source voxel (x, y, z) at 0[z][y][x], or 0[t][z][y][x] for time series.
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Compressor } from '../config/types.js';
 import { boxVoxels, copyBox, intersect, type Box } from '../extent/box.js';
@@ -31,6 +31,7 @@ import {
 } from './shard.js';
 import type { Destination, DestinationSpecBase } from './types.js';
 import { withLock } from './lock.js';
+import { writeAtomically } from './atomic-write.js';
 import {
   halvesZ,
   nextLevelShape,
@@ -42,6 +43,7 @@ import { pyramidTop } from '../pyramid/job.js';
 import {
   chunkStamp,
   newStaging,
+  partStage,
   stagePart,
   type ChunkStamp,
   type PartStage,
@@ -144,13 +146,6 @@ async function readJson<T>(file: string): Promise<Untrusted<T> | undefined> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new VolumeError(`${file}: cannot be read as Zarr metadata: ${(err as Error).message}`);
   }
-}
-
-/** Writes through a temporary file and a rename, so a killed writer never leaves half a file. */
-async function writeAtomically(file: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, file);
 }
 
 /**
@@ -567,16 +562,7 @@ async function stagingOf(spec: ZarrVolume): Promise<Pick<ZarrVolume, 'staging'>>
 
 function levelZeroStage(spec: ZarrVolume): PartStage | undefined {
   const { staging, multiscale } = spec;
-  if (!staging || !multiscale) return undefined;
-  return {
-    dir: staging.dir,
-    level: 0,
-    below: staging.extent,
-    method: multiscale.method,
-    halveZ: halvesZ(multiscale.downsample),
-    datatype: spec.datatype,
-    chunk: spec.chunk,
-  };
+  return staging && multiscale ? partStage(staging.dir, 0, staging.extent, multiscale, spec) : undefined;
 }
 
 /**

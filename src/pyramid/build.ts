@@ -15,7 +15,7 @@ import { boxOfChunk, chunkBox, chunkCount, type ChunkBox, type ChunkCoord } from
 import { downsampleChunk, type DownsampleTask } from './downsample.js';
 import { halvesZ, partsPossible } from './levels.js';
 import { inputsOf, levelGrid, topOf, type PyramidJob } from './job.js';
-import { chunkStamp, downsamplePart, dropPart, joinPart, type PartStage } from './staging.js';
+import { chunkStamp, downsamplePart, dropPart, joinPart, partStage, type PartStage } from './staging.js';
 
 /** Creates arrays 1..top (empty ones when the whole pyramid is built) and lists them in the group's multiscales. */
 export function preparePyramid(job: PyramidJob): Promise<void> {
@@ -26,18 +26,10 @@ export function preparePyramid(job: PyramidJob): Promise<void> {
  * The parts staged by level `level`'s chunks (for level + 1), with what computing them needs;
  * undefined when that level stages none, or (`reading`) when its parts cannot be trusted.
  */
-function partStage(job: PyramidJob, level: number, reading = false): PartStage | undefined {
+function stageOf(job: PyramidJob, level: number, reading = false): PartStage | undefined {
   const { staging, volume, multiscale } = job;
   if (!staging || level >= topOf(job) || (reading && level === 0 && !staging.level0)) return undefined;
-  return {
-    dir: staging.dir,
-    level,
-    below: job.extents[level]!,
-    method: multiscale.method,
-    halveZ: halvesZ(multiscale.downsample),
-    datatype: volume.datatype,
-    chunk: volume.chunk,
-  };
+  return partStage(staging.dir, level, job.extents[level]!, multiscale, volume);
 }
 
 /** A level-(k+1) chunk computed: its voxels inside the level's extent, its samples, the parts it joined. */
@@ -76,7 +68,7 @@ export async function computePyramidChunk(
   };
   const read = (input: ChunkCoord | undefined) =>
     input ? readZarrChunk(volume, input, level - 1) : Promise.resolve(undefined);
-  const parts = useParts ? partStage(job, level - 1, true) : undefined;
+  const parts = useParts ? stageOf(job, level - 1, true) : undefined;
   // Shards are large: theirs are taken one at a time, each into its part of the output.
   const oneByOne = volume.innerChunk !== undefined && partsPossible(volume.chunk, halveZ);
   if (!parts && !oneByOne) {
@@ -112,8 +104,8 @@ export async function buildPyramidChunk(job: PyramidJob, level: number, index: n
   const { box, samples, joined } = await computePyramidChunk(job, level, index, true);
   // The volume merges a chunk the level's extent covers in part into what it holds, under its lock.
   const write = job.volume.innerChunk ? writeZarrShard : writeZarrChunk;
-  await write(job.volume, box, samples, level, partStage(job, level));
-  const used = partStage(job, level - 1);
+  await write(job.volume, box, samples, level, stageOf(job, level));
+  const used = stageOf(job, level - 1);
   if (used) await Promise.all(joined.map((input) => dropPart(used, input)));
 }
 

@@ -11,14 +11,15 @@
  * ignored and the chunk is read as stored. A missing or unreadable part is read the same way.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Datatype } from '../config/types.js';
-import { copyBox, type Box } from '../extent/box.js';
+import { boxVoxels, copyBox, type Box } from '../extent/box.js';
 import type { ChunkCoord, ChunkShape, Extent } from '../extent/grid.js';
+import { writeAtomically } from '../destinations/atomic-write.js';
 import { BYTES_PER_VOXEL } from '../destinations/datatype.js';
 import { downsampleChunk, type DownsampleTask, type PartIndex } from './downsample.js';
-import type { DownsampleMethod } from './levels.js';
+import { halvesZ, type DownsampleMethod, type MultiscaleConfig } from './levels.js';
 
 /** Folder of the volume's staged parts: one sub-folder per job, removed when its pyramid is built. */
 export const STAGING_DIR = '.boss-ingest-pyramid';
@@ -44,6 +45,26 @@ export interface PartStage {
   halveZ: boolean;
   datatype: Datatype;
   chunk: ChunkShape;
+}
+
+/** The stage of level `level`'s chunks, over that level's extent `below`, by the pyramid's rules. */
+export function partStage(
+  dir: string,
+  level: number,
+  below: Extent,
+  multiscale: MultiscaleConfig,
+  volume: { datatype: Datatype; chunk: ChunkShape },
+): PartStage {
+  const { method, downsample } = multiscale;
+  return {
+    dir,
+    level,
+    below,
+    method,
+    halveZ: halvesZ(downsample),
+    datatype: volume.datatype,
+    chunk: volume.chunk,
+  };
 }
 
 /** The stored chunk a part was computed from: a rewrite (a rename over it) changes all of these. */
@@ -134,20 +155,11 @@ export async function stagePart(
   fields.setBigUint64(0, stamp.ino, true);
   fields.setBigUint64(8, stamp.ctimeNs, true);
   fields.setBigUint64(16, stamp.size, true);
-  const target = partFile(stage, coord);
-  const tmp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
     await mkdir(stage.dir, { recursive: true });
-    const handle = await open(tmp, 'w');
-    try {
-      const { bytesWritten } = await handle.writev([head, samplesOfPart]);
-      if (bytesWritten !== HEADER + samplesOfPart.length) throw new Error('short write');
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, target);
+    await writeAtomically(partFile(stage, coord), [head, samplesOfPart]);
   } catch {
-    await rm(tmp, { force: true });
+    // A part not staged is read from its chunk instead.
   }
 }
 
@@ -171,8 +183,7 @@ export async function joinPart(
   const { chunk, halveZ, datatype } = stage;
   const box = partBox(partIndex(coord, halveZ), chunk, halveZ);
   const bytes = BYTES_PER_VOXEL[datatype];
-  const voxels = (box.x[1] - box.x[0]) * (box.y[1] - box.y[0]) * (box.z[1] - box.z[0]);
-  if (file.length !== HEADER + voxels * bytes) return false;
+  if (file.length !== HEADER + boxVoxels(box) * bytes) return false;
   const head = new DataView(file.buffer, file.byteOffset, HEADER);
   const same =
     head.getBigUint64(0, true) === stamp.ino &&
