@@ -3,10 +3,10 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { writeZarrChunk, zarrDestination, type ZarrVolume } from '../src/destinations/zarr.js';
-import { chunkBox, chunkCount, type ChunkShape, type Extent } from '../src/extent/grid.js';
-import { buildPyramidChunk, computePyramidChunk } from '../src/pyramid/build.js';
-import { levelGrid, planPyramid } from '../src/pyramid/job.js';
+import { readZarrChunk, writeZarrChunk, zarrDestination, type ZarrVolume } from '../src/destinations/zarr.js';
+import { chunkBox, chunkCount, chunkIndex, type ChunkShape, type Extent } from '../src/extent/grid.js';
+import { buildEarly, buildPyramidChunk, computePyramidChunk } from '../src/pyramid/build.js';
+import { coordAbove, levelGrid, levelOneWithin, planPyramid, topOf } from '../src/pyramid/job.js';
 import { dropStaging } from '../src/pyramid/staging.js';
 import { tempDir } from './harness/env.js';
 
@@ -21,10 +21,73 @@ function samplesOf(index: number, salt: number): Uint8Array {
   return bytes;
 }
 
+function volumeSpec(dir: string, name: string): ZarrVolume {
+  return {
+    name: 'zarr',
+    path: path.join(dir, name),
+    datatype: 'uint8',
+    compressor: 'blosc',
+    chunk: CHUNK,
+    timeAxis: false,
+    multiscale: { levels: 'auto', method: 'mean', downsample: 'anisotropic' },
+  };
+}
+
 describe('a pyramid built from the parts its level-0 writes staged', function () {
   let dir: string;
   before(() => (dir = tempDir('staging')));
   after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a batch builds the level-1 chunks only its own chunks feed', () => {
+    const job = planPyramid(volumeSpec(dir, 'plan.ome.zarr'), EXTENT, volumeSpec(dir, '').multiscale!);
+    const grid = { extent: EXTENT, chunk: CHUNK };
+    // 4 chunks a row, 4 rows a slab: chunks 0-7 are rows 0 and 1 of slab 0, under level-1 row 0.
+    assert.deepEqual(levelOneWithin(job, grid, 0, 8), [0, 1]);
+    assert.deepEqual(levelOneWithin(job, grid, 0, 4), [], 'one row feeds half of each chunk above');
+    assert.deepEqual(levelOneWithin(job, grid, 4, 12), [], 'rows 1 and 2 lie under two level-1 rows');
+    assert.deepEqual(levelOneWithin(job, grid, 8, 32), [2, 3, 4, 5, 6, 7]);
+    // A job over the first row of chunks only: the chunks beside it that it does not write are not waited for.
+    const row = { extent: { ...EXTENT, y: [1, 4] as [number, number] }, chunk: CHUNK };
+    assert.deepEqual(levelOneWithin(job, row, 0, 4), [0, 1]);
+    assert.deepEqual(levelOneWithin(job, row, 0, 3), [0]);
+  });
+
+  it('chunks built early are skipped by their level until a chunk under them is rewritten, and lift the levels above', async () => {
+    const volume = await zarrDestination.prepare(volumeSpec(dir, 'early.ome.zarr'), EXTENT);
+    const grid = { extent: EXTENT, chunk: CHUNK };
+    for (let i = 0; i < chunkCount(grid); i++)
+      await zarrDestination.write(volume, chunkBox(grid, i), samplesOf(i, 0));
+    const job = planPyramid(volume, EXTENT, volume.multiscale!);
+    assert.ok(topOf(job) >= 2, 'a pyramid of at least two levels');
+    // Two batches, each building the level-1 chunks under it; the second lifts the levels above.
+    for (const [first, end] of [
+      [0, 16],
+      [16, 32],
+    ] as const)
+      for (const index of levelOneWithin(job, grid, first, end)) await buildEarly(job, 1, index);
+    for (let level = 1; level <= topOf(job); level++)
+      for (let i = 0; i < chunkCount(levelGrid(job, level)); i++) {
+        const { coord } = chunkBox(levelGrid(job, level), i);
+        const expected = (await computePyramidChunk(job, level, i)).samples;
+        assert.deepEqual(await readZarrChunk(volume, coord, level), expected, `level ${level} chunk ${i}`);
+        assert.equal(
+          await buildPyramidChunk(job, level, i),
+          false,
+          `level ${level} chunk ${i} is not built twice`,
+        );
+      }
+    // A rewrite under level-1 chunk `above` makes it (and only it at level 1) built again.
+    await writeZarrChunk({ ...volume, staging: undefined }, chunkBox(grid, 5), samplesOf(5, 1));
+    const above = chunkIndex(levelGrid(job, 1), coordAbove(chunkBox(grid, 5).coord, false));
+    for (let i = 0; i < chunkCount(levelGrid(job, 1)); i++)
+      assert.equal(await buildPyramidChunk(job, 1, i), i === above, `level-1 chunk ${i}`);
+    const { coord } = chunkBox(levelGrid(job, 1), above!);
+    assert.deepEqual(
+      await readZarrChunk(volume, coord, 1),
+      (await computePyramidChunk(job, 1, above!)).samples,
+    );
+    await dropStaging(volume.staging!.dir);
+  });
 
   it('level 1 from the parts equals level 1 from level 0 as stored, also after a chunk was rewritten', async () => {
     const spec: ZarrVolume = {

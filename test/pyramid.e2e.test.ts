@@ -7,11 +7,14 @@
  * the pyramid is built.
  */
 import { strict as assert } from 'node:assert';
+import { Client, Connection } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Range } from '../src/config/types.js';
 import type { JobResult } from '../src/job/types.js';
 import { cancelCommand } from '../src/cli/commands.js';
+import { WORKFLOWS_PATH } from '../src/worker/bundle.js';
 import { volumetricConfig, writeConfig as writeConfigIn } from './harness/config.js';
 import { activityEvents, JobProbe, Processes, waitFor, waitForJobId } from './harness/durability.js';
 import { cli, readWithZarrPython, runPython, tempDir, useDevServer, type TestServer } from './harness/env.js';
@@ -206,6 +209,22 @@ describe('multiscale pyramids built by the workers', function () {
       isotropic: false,
       top: 3,
     });
+    // Every run of the job replays its own history deterministically.
+    const connection = await Connection.connect({ address: server.address });
+    try {
+      const runs = new Client({ connection }).workflow.list({ query: `WorkflowId = '${jobId}'` });
+      let replayed = 0;
+      for await (const result of Worker.runReplayHistories(
+        { workflowsPath: WORKFLOWS_PATH },
+        runs.intoHistories(),
+      )) {
+        assert.equal(result.error, undefined, `run ${result.workflowId}: ${String(result.error)}`);
+        replayed++;
+      }
+      assert.ok(replayed >= 2, `${replayed} runs replayed`);
+    } finally {
+      await connection.close();
+    }
   });
 
   it('a sharded volume: every level sharded like level 0 and exact; downsample VOLUME rebuilds it', async () => {

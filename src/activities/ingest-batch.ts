@@ -9,6 +9,8 @@ import { chunkRows, chunkSlabs } from '../extent/grid.js';
 import { count } from '../metrics/counters.js';
 import { readsWholeSlices } from '../plugins/names.js';
 import { MAX_LISTED_FAILURES, type BatchInput, type BatchResult } from '../job/types.js';
+import { levelOneWithin, type PyramidJob } from '../pyramid/job.js';
+import { pyramidPool } from '../pyramid/pool.js';
 
 /** Heartbeat details: where a retry of this batch resumes, and what was done before that point. */
 export interface Checkpoint {
@@ -135,6 +137,7 @@ export async function chunkBatch(input: BatchInput, rowTask?: string): Promise<B
       ),
     );
     if (queue.failure !== undefined) throw queue.failure;
+    if (input.pyramid && !ctx.cancellationSignal.aborted) await buildLevelOne(input, input.pyramid, ctx);
     if (ctx.cancellationSignal.aborted) return stoppedBatch(ctx, committer);
     const result = committer.checkpoint().result;
     log.info('batch finished', {
@@ -147,6 +150,27 @@ export async function chunkBatch(input: BatchInput, rowTask?: string): Promise<B
   } finally {
     clearInterval(ticker);
   }
+}
+
+/**
+ * The level-1 chunks only this batch's chunks feed, built now that those are written, on the
+ * pyramid's threads: level 1 then keeps pace with level 0, and its own batches skip them. Best
+ * effort: a chunk not built here is built by its level's batch.
+ */
+async function buildLevelOne(input: BatchInput, job: PyramidJob, ctx: Context): Promise<void> {
+  const chunks = levelOneWithin(job, input.job.grid, input.first, input.end);
+  const queue = new RowQueue(chunks.length, ctx.cancellationSignal);
+  const thread = async () => {
+    for (let i = queue.take(); i !== undefined; i = queue.take()) {
+      const outcome = await pyramidPool().run({ job, level: 1, index: chunks[i]!, early: true });
+      if ('error' in outcome)
+        log.warn('level-1 chunk not built early; its level builds it', {
+          chunk: chunks[i],
+          reason: outcome.error.message,
+        });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(pyramidPool().maxThreads, chunks.length) }, thread));
 }
 
 /** One thread's share: takes rows from the queue until none is left for it. */

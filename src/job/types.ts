@@ -2,6 +2,7 @@
 import type { JobConfig } from '../config/types.js';
 import type { DestinationSpec } from '../destinations/index.js';
 import type { Grid } from '../extent/grid.js';
+import type { PyramidJob } from '../pyramid/job.js';
 import type { VoxelDifference } from '../verify/compare.js';
 
 /** Everything a worker needs to process any chunk of the job. */
@@ -41,6 +42,11 @@ export interface BatchInput {
   /** Chunks [first, end). */
   first: number;
   end: number;
+  /**
+   * The job's pyramid, its arrays open: once its chunks are written, the batch builds the level-1
+   * chunks that only its chunks feed (see levelOneWithin).
+   */
+  pyramid?: PyramidJob;
 }
 
 export interface BatchResult {

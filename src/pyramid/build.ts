@@ -11,11 +11,27 @@ import {
   writeZarrShard,
 } from '../destinations/zarr.js';
 import { chunkBytes } from '../chunks/row-memory.js';
-import { boxOfChunk, chunkBox, chunkCount, type ChunkBox, type ChunkCoord } from '../extent/grid.js';
+import {
+  boxOfChunk,
+  chunkBox,
+  chunkCount,
+  chunkIndex,
+  type ChunkBox,
+  type ChunkCoord,
+} from '../extent/grid.js';
 import { downsampleChunk, type DownsampleTask } from './downsample.js';
 import { halvesZ, partsPossible } from './levels.js';
-import { inputsOf, levelGrid, topOf, type PyramidJob } from './job.js';
-import { chunkStamp, downsamplePart, dropPart, joinPart, partStage, type PartStage } from './staging.js';
+import { coordAbove, inputsOf, levelGrid, topOf, type PyramidJob } from './job.js';
+import {
+  builtFrom,
+  chunkStamp,
+  downsamplePart,
+  dropPart,
+  joinPart,
+  markBuilt,
+  partStage,
+  type PartStage,
+} from './staging.js';
 
 /** Creates arrays 1..top (empty ones when the whole pyramid is built) and lists them in the group's multiscales. */
 export function preparePyramid(job: PyramidJob): Promise<void> {
@@ -94,19 +110,64 @@ export async function computePyramidChunk(
   return { box, samples, joined };
 }
 
+/** The chunks under a level's chunk as stored now (inode, change time, size of each), as text. */
+async function inputStamps(job: PyramidJob, level: number, coord: ChunkCoord): Promise<string> {
+  const stamps = await Promise.all(
+    inputsOf(job, level, coord).map((input) =>
+      input ? chunkStamp(chunkFile(job.volume, input, level - 1)) : undefined,
+    ),
+  );
+  return JSON.stringify(stamps.map((s) => (s ? [s.ino, s.ctimeNs, s.size].map(String) : null)));
+}
+
 /**
  * Computes and stores chunk `index` of level `level` (1..top), from the staged parts of the
  * chunks under it where the job has them, and stages its own part of the chunk above. Voxels of
  * the chunk outside the level's extent keep what the volume holds there, as an ingest over part
- * of a chunk does.
+ * of a chunk does. `early`: built by the batch that wrote the chunks under it, and marked so
+ * (see markBuilt); a chunk so marked and still current is skipped. Returns whether it was built.
  */
-export async function buildPyramidChunk(job: PyramidJob, level: number, index: number): Promise<void> {
+export async function buildPyramidChunk(
+  job: PyramidJob,
+  level: number,
+  index: number,
+  early = false,
+): Promise<boolean> {
+  const dir = job.staging?.dir;
+  const { coord } = chunkBox(levelGrid(job, level), index);
+  const before = dir ? await inputStamps(job, level, coord) : undefined;
+  if (dir && before && !early && (await builtFrom(dir, level, coord, before))) return false;
   const { box, samples, joined } = await computePyramidChunk(job, level, index, true);
   // The volume merges a chunk the level's extent covers in part into what it holds, under its lock.
   const write = job.volume.innerChunk ? writeZarrShard : writeZarrChunk;
   await write(job.volume, box, samples, level, stageOf(job, level));
   const used = stageOf(job, level - 1);
   if (used) await Promise.all(joined.map((input) => dropPart(used, input)));
+  if (dir && before && early) await markBuilt(dir, level, coord, before);
+  return true;
+}
+
+/**
+ * Builds chunk `index` of level `level` early (see buildPyramidChunk), then the chunk above it
+ * while every chunk under that one the job rebuilds is built early and current, and so on up: of
+ * the batches that wrote a chunk's inputs, the last to finish builds it, so the pyramid keeps pace
+ * with level 0. Two batches finishing at once may both build a chunk, which comes out the same.
+ */
+export async function buildEarly(job: PyramidJob, level: number, index: number): Promise<void> {
+  const halveZ = halvesZ(job.multiscale.downsample);
+  const dir = job.staging?.dir;
+  for (let at = level, i: number | undefined = index; i !== undefined; at++) {
+    await buildPyramidChunk(job, at, i, true);
+    if (!dir || at >= topOf(job)) return;
+    const above = coordAbove(chunkBox(levelGrid(job, at), i).coord, halveZ);
+    i = chunkIndex(levelGrid(job, at + 1), above);
+    if (i === undefined) return;
+    for (const input of inputsOf(job, at + 1, above)) {
+      // Chunks outside the region the job rebuilds keep what they hold.
+      if (!input || chunkIndex(levelGrid(job, at), input) === undefined) continue;
+      if (!(await builtFrom(dir, at, input, await inputStamps(job, at, input)))) return;
+    }
+  }
 }
 
 /** Every level in turn, chunk by chunk, on this thread: for the CLI's small volumes and tests. */

@@ -4,7 +4,7 @@
  */
 import { threadError } from '../chunks/row-task.js';
 import type { ChunkFailure } from '../job/types.js';
-import { buildPyramidChunk } from './build.js';
+import { buildEarly, buildPyramidChunk } from './build.js';
 import type { PyramidJob } from './job.js';
 import { checkPyramidChunk } from './check.js';
 
@@ -15,6 +15,8 @@ export interface PyramidChunkTask {
   index: number;
   /** Verify: compare instead of write. */
   check?: boolean;
+  /** Built by the ingest batch that wrote every chunk under it, and the levels above as they can be (see buildEarly). */
+  early?: boolean;
 }
 
 /** `failure`: a checked chunk that differs or cannot be read. */
@@ -23,7 +25,8 @@ export type PyramidChunkOutcome = { ok: true; failure?: ChunkFailure } | ReturnT
 export default async function runPyramidChunk(task: PyramidChunkTask): Promise<PyramidChunkOutcome> {
   try {
     if (!task.check) {
-      await buildPyramidChunk(task.job, task.level, task.index);
+      if (task.early) await buildEarly(task.job, task.level, task.index);
+      else await buildPyramidChunk(task.job, task.level, task.index);
       return { ok: true };
     }
     const failure = await checkPyramidChunk(task.job, task.level, task.index);

@@ -116,6 +116,35 @@ export function inputsOf(job: PyramidJob, level: number, coord: ChunkCoord): (Ch
   return inputs;
 }
 
+/** The level-(k+1) chunk above a level-k chunk. */
+export function coordAbove(coord: ChunkCoord, halveZ: boolean): ChunkCoord {
+  const z = halveZ ? Math.floor(coord.z / 2) : coord.z;
+  return { t: coord.t, z, y: Math.floor(coord.y / 2), x: Math.floor(coord.x / 2) };
+}
+
+/**
+ * The level-1 chunks (indices in level 1's grid) that chunks [first, end) of the ingest's grid
+ * `written` feed and that no other chunk of that grid does: once those are written, nothing
+ * else the job writes changes them, so the batch that wrote them can build them at once.
+ */
+export function levelOneWithin(job: PyramidJob, written: Grid, first: number, end: number): number[] {
+  if (topOf(job) < 1) return [];
+  const halveZ = halvesZ(job.multiscale.downsample);
+  const grid = levelGrid(job, 1);
+  const found = new Set<number>();
+  for (let i = first; i < end; i++) {
+    const coord = coordAbove(chunkCoord(written, i), halveZ);
+    const index = chunkIndex(grid, coord);
+    if (index === undefined || found.has(index)) continue;
+    const inside = inputsOf(job, 1, coord).every((input) => {
+      const at = input && chunkIndex(written, input);
+      return at === undefined || (at >= first && at < end);
+    });
+    if (inside) found.add(index);
+  }
+  return [...found].sort((a, b) => a - b);
+}
+
 /**
  * The chunks of level `level` that can be built once the chunks [0, done) of `below` (the grid
  * the level below is written in: the ingest's for level 1, the level's own otherwise) are: those

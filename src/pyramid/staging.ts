@@ -20,6 +20,7 @@ import { writeAtomically } from '../destinations/atomic-write.js';
 import { BYTES_PER_VOXEL } from '../destinations/datatype.js';
 import { downsampleChunk, type DownsampleTask, type PartIndex } from './downsample.js';
 import { halvesZ, type DownsampleMethod, type MultiscaleConfig } from './levels.js';
+import { coordAbove } from './job.js';
 
 /** Folder of the volume's staged parts: one sub-folder per job, removed when its pyramid is built. */
 export const STAGING_DIR = '.boss-ingest-pyramid';
@@ -88,12 +89,6 @@ const HEADER = 24;
 
 function partIndex(coord: ChunkCoord, halveZ: boolean): PartIndex {
   return { x: coord.x % 2, y: coord.y % 2, z: halveZ ? coord.z % 2 : 0 };
-}
-
-/** The level-(k+1) chunk above a level-k chunk. */
-function coordAbove(coord: ChunkCoord, halveZ: boolean): ChunkCoord {
-  const z = halveZ ? Math.floor(coord.z / 2) : coord.z;
-  return { t: coord.t, z, y: Math.floor(coord.y / 2), x: Math.floor(coord.x / 2) };
 }
 
 /** The voxels of the level-(k+1) chunk (in its own coordinates) that a part covers. */
@@ -197,6 +192,44 @@ export async function joinPart(
 /** Removes a part once the chunk above is built from it. */
 export async function dropPart(stage: Pick<PartStage, 'dir' | 'level'>, coord: ChunkCoord): Promise<void> {
   await rm(partFile(stage, coord), { force: true });
+}
+
+/**
+ * A chunk built early (by the batch that wrote every chunk under it) is marked with what it was
+ * built from, `inputs` (the stamps of the chunks under it): the level's own batch then skips it
+ * while those chunks are stored as they were. Only this job's staging holds such marks, so no
+ * other build (`downsample VOLUME`, another job) ever skips a chunk. Best effort, as parts are.
+ */
+export async function markBuilt(
+  dir: string,
+  level: number,
+  coord: ChunkCoord,
+  inputs: string,
+): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeAtomically(builtFile(dir, level, coord), [Buffer.from(inputs)]);
+  } catch {
+    // Unmarked, the chunk is built again by its level's batch.
+  }
+}
+
+/** Whether the chunk was built early from chunks stored as `inputs` still describes them. */
+export async function builtFrom(
+  dir: string,
+  level: number,
+  coord: ChunkCoord,
+  inputs: string,
+): Promise<boolean> {
+  try {
+    return (await readFile(builtFile(dir, level, coord), 'utf8')) === inputs;
+  } catch {
+    return false;
+  }
+}
+
+function builtFile(dir: string, level: number, coord: ChunkCoord): string {
+  return path.join(dir, `built.${level}.${coord.t}.${coord.z}.${coord.y}.${coord.x}`);
 }
 
 /** Removes a job's staged parts (what a failed or cancelled job, or a skipped chunk, left). */

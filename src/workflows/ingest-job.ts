@@ -21,8 +21,12 @@ import { cancelSignal, progressQuery } from './messages.js';
 import { BATCH_OPTIONS, BatchWindow, DonePrefix, rootMessage, type BatchRange } from './window.js';
 import { downsampleChannel, wantsDownsample } from './downsample.js';
 import { buildPyramidStage, pyramidOf, type LevelZero, type PyramidCarry } from './pyramid.js';
+import type { PyramidJob } from '../pyramid/job.js';
 
 export { cancelSignal, progressQuery };
+
+/** The patch under which ingest batches build level 1 as they go (see LevelZero.early). */
+const EARLY_LEVEL_ONE = 'level-one-in-ingest-batches';
 
 /** The plan activity (prepareJob) of every kind of job. */
 export const planActivities = wf.proxyActivities<typeof activities>({
@@ -94,6 +98,8 @@ interface RunState {
   next: number;
   /** The chunks whose batches are done (written, or failed for good). */
   written: DonePrefix;
+  /** The job's pyramid once its arrays are open, when its batches build level 1 (LevelZero.early). */
+  pyramid?: PyramidJob;
 }
 
 export function ingestJob(...[config, carry]: IngestJobInput): Promise<JobResult> {
@@ -133,7 +139,15 @@ export async function runJob(kind: JobKind, config: JobConfig, carry?: JobCarry)
   // A job that writes builds its levels meanwhile; the scope stops them when level 0 fails the job.
   let pausing = false;
   let levelScope: wf.CancellationScope | undefined;
-  const zero: LevelZero = { grid: plan.job.grid, done: () => state.written.prefix, pausing: () => pausing };
+  // Batches that build level 1 as they go need its arrays open first (new in this version: a
+  // job started before it replays without).
+  const early = kind.writes && pyramidOf(plan.job) !== undefined && wf.patched(EARLY_LEVEL_ONE);
+  const zero: LevelZero = {
+    grid: plan.job.grid,
+    done: () => state.written.prefix,
+    pausing: () => pausing,
+    ...(early ? { early: { opened: (job: PyramidJob) => void (state.pyramid = job) } } : {}),
+  };
   const levels =
     state.next < plan.totalChunks && kind.writes
       ? work.run(() => {
@@ -148,8 +162,15 @@ export async function runJob(kind: JobKind, config: JobConfig, carry?: JobCarry)
     (more) => ({ more }),
     (err: unknown) => ({ err }),
   );
+  let levelsEnded = false;
+  void levelsSettled?.then(() => {
+    levelsEnded = true;
+  });
   try {
-    await work.run(() => runBatches(kind, plan, settings, state, window));
+    await work.run(async () => {
+      if (early) await wf.condition(() => state.pyramid !== undefined || levelsEnded);
+      await runBatches(kind, plan, settings, state, window);
+    });
   } catch (err) {
     if (!wf.isCancellation(err)) throw err;
     // Let in-flight batches stop and report what they wrote, so the counts match the volume.
@@ -295,7 +316,9 @@ async function runBatch(
 ): Promise<void> {
   const summary = `chunks ${range.first}-${range.end - 1} of ${plan.totalChunks}`;
   try {
-    const result = await kind.batch.executeWithOptions({ summary }, [{ job: plan.job, ...range }]);
+    const { pyramid } = state;
+    const input = { job: plan.job, ...range, ...(pyramid ? { pyramid } : {}) };
+    const result = await kind.batch.executeWithOptions({ summary }, [input]);
     state.written.add(range);
     if (window.onResult(range, result, new Date())) {
       wf.log.warn('the job stops: its chunks keep failing', { ...range, reason: window.fatal });

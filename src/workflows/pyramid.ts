@@ -1,7 +1,8 @@
 /**
  * The pyramid stage of a job with a zarr destination and `multiscale`, and of `downsample VOLUME`:
- * levels 1..top built in turn as batches of chunk ranges over the workers (a level needs the one
- * below complete); a verify checks the levels through the same batches. Its position is carried
+ * levels 1..top as batches of chunk ranges over the workers, each once the chunks under its chunks
+ * are done (during an ingest, its own batches build most of them first: see LevelZero.early); a
+ * verify checks the levels through the same batches. Its position is carried
  * across continue-as-new, so history stays bounded.
  * Workflow code: deterministic, only @temporalio/workflow and pure modules.
  */
@@ -18,7 +19,8 @@ import type { Grid } from '../extent/grid.js';
 import { failed } from './downsample.js';
 import { BATCH_OPTIONS, DonePrefix, rootMessage } from './window.js';
 
-const { pyramidPlan, pyramidOpen, pyramidCheckPlan, pyramidFinish } = wf.proxyActivities<typeof activities>({
+/** The stage's own activities (plan, open, finish): short, retried a few times. */
+const STAGE_OPTIONS: wf.ActivityOptions = {
   startToCloseTimeout: '10 minutes',
   retry: {
     initialInterval: '1s',
@@ -26,7 +28,18 @@ const { pyramidPlan, pyramidOpen, pyramidCheckPlan, pyramidFinish } = wf.proxyAc
     maximumAttempts: 5,
     nonRetryableErrorTypes: [FAILURE.jobError],
   },
-});
+};
+
+const stageActivities = wf.proxyActivities<typeof activities>(STAGE_OPTIONS);
+
+const { pyramidCheckPlan } = stageActivities;
+
+/**
+ * Plan, open and finish as local activities, on the worker that runs the workflow (every worker
+ * sees the volume): the ingest's batches wait for the pyramid's arrays, and the job's end for
+ * the finish, so a round trip through the task queue would delay both.
+ */
+const early = wf.proxyLocalActivities<typeof activities>(STAGE_OPTIONS);
 
 const { pyramidBatch } = wf.proxyActivities<typeof activities>(BATCH_OPTIONS);
 
@@ -49,6 +62,11 @@ export interface LevelZero {
   done(): number;
   /** The ingest continues as new: stop launching, and return where to resume. */
   pausing(): boolean;
+  /**
+   * The ingest's batches build the level-1 chunks only their own chunks feed (see
+   * levelOneWithin): they wait for the pyramid's arrays, and `opened` hands them the pyramid.
+   */
+  early?: { opened(job: PyramidJob): void };
 }
 
 /** The job's zarr volume when it asks for a pyramid. */
@@ -73,10 +91,11 @@ export async function buildPyramidStage(
   publish: () => void,
   zero?: LevelZero,
 ): Promise<PyramidCarry | undefined> {
-  const at = carry ?? (await start(volume, changed, progress));
+  const at = carry ?? (await start(volume, changed, progress, zero?.early !== undefined));
+  zero?.early?.opened(at.job);
   if (!zero) progress.state = 'downsampling';
   const more = await runLevels(at, undefined, progress, settings, publish, zero);
-  if (!more) await pyramidFinish(at.job);
+  if (!more) await (zero?.early ? early : stageActivities).pyramidFinish(at.job);
   return more;
 }
 
@@ -211,12 +230,14 @@ async function runLevels(
   return undefined;
 }
 
-/** Plans the stage and opens the pyramid's arrays: level 1, chunk 0. */
+/** Plans the stage and opens the pyramid's arrays (`local`: as local activities): level 1, chunk 0. */
 async function start(
   volume: ZarrVolume & Required<Pick<ZarrVolume, 'multiscale'>>,
   changed: Extent | undefined,
   progress: Progress,
+  local: boolean,
 ): Promise<PyramidCarry> {
+  const { pyramidPlan, pyramidOpen } = local ? early : stageActivities;
   const { job, counts } = await pyramidPlan({
     volume,
     multiscale: volume.multiscale,
