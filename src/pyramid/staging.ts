@@ -214,18 +214,20 @@ export async function markBuilt(
   }
 }
 
-/** Whether the chunk was built early from chunks stored as `inputs` still describes them. */
+/** Whether the chunk was built early from chunks stored as `inputs()` (asked only when it was) describes them. */
 export async function builtFrom(
   dir: string,
   level: number,
   coord: ChunkCoord,
-  inputs: string,
+  inputs: () => Promise<string>,
 ): Promise<boolean> {
+  let mark: string;
   try {
-    return (await readFile(builtFile(dir, level, coord), 'utf8')) === inputs;
+    mark = await readFile(builtFile(dir, level, coord), 'utf8');
   } catch {
     return false;
   }
+  return mark === (await inputs());
 }
 
 function builtFile(dir: string, level: number, coord: ChunkCoord): string {
