@@ -40,14 +40,13 @@ function header(flags: number, nbytes: number, blocksize: number, cbytes: number
   return head;
 }
 
-/** A frame holding `data` uncompressed: what c-blosc itself writes when compression does not pay. */
-function storedFrame(data: Uint8Array): Uint8Array {
-  const frame = new Uint8Array(HEADER + data.length);
-  frame.set(
-    header(MEMCPYED | DONT_SPLIT | LZ4_CODE, data.length, Math.min(BLOCK, data.length), frame.length),
-  );
-  frame.set(data, HEADER);
-  return frame;
+/**
+ * A frame holding `data` uncompressed, what c-blosc itself writes when compression does not pay:
+ * its header, then `data` itself rather than a copy (see encodeBloscLz4Parts).
+ */
+function storedFrame(data: Uint8Array): Uint8Array[] {
+  const size = HEADER + data.length;
+  return [header(MEMCPYED | DONT_SPLIT | LZ4_CODE, data.length, Math.min(BLOCK, data.length), size), data];
 }
 
 /**
@@ -70,7 +69,21 @@ function smaller(packed: Uint8Array, block: Uint8Array): Uint8Array {
   return packed.length < block.length ? packed : block;
 }
 
+/** The frame of `data`, as one buffer. */
 export function encodeBloscLz4(data: Uint8Array): Uint8Array {
+  const parts = encodeBloscLz4Parts(data);
+  if (parts.length === 1) return parts[0]!;
+  const frame = new Uint8Array(HEADER + data.length);
+  frame.set(parts[0]!);
+  frame.set(data, HEADER);
+  return frame;
+}
+
+/**
+ * The frame of `data` as buffers to write one after the other: a stored frame (noisy data, the
+ * common case) is its header and `data` itself, which spares a copy of the chunk per write.
+ */
+export function encodeBloscLz4Parts(data: Uint8Array): Uint8Array[] {
   if (data.length > MAX_BYTES) throw new RangeError(`a blosc frame holds at most ${MAX_BYTES} bytes`);
   const blocks = Math.ceil(data.length / BLOCK);
   if (blocks === 0) return storedFrame(data);
@@ -95,7 +108,7 @@ export function encodeBloscLz4(data: Uint8Array): Uint8Array {
     frame.set(stream, at + 4);
     at += 4 + stream.length;
   });
-  return frame;
+  return [frame];
 }
 
 /** Bytes of a frame that break its own header: never read past them. */

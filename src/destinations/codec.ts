@@ -6,7 +6,7 @@
  */
 import type { Compressor } from '../config/types.js';
 import type { ZarrCodec } from './zarr-metadata.js';
-import { decodeBloscNative, encodeBloscLz4 } from './blosc.js';
+import { decodeBloscNative, encodeBloscLz4, encodeBloscLz4Parts } from './blosc.js';
 
 interface Codec {
   encode(data: Uint8Array): Promise<Uint8Array>;
@@ -25,6 +25,12 @@ async function load(): Promise<Record<Compressor, Codec>> {
   const { Blosc, Zstd } = await import('numcodecs');
   const identity: Codec = { encode: async (d) => d, decode: async (d) => d };
   return { none: identity, blosc: Blosc.fromConfig(BLOSC), zstd: Zstd.fromConfig(ZSTD) };
+}
+
+/** The encoded chunk as buffers to write one after the other (blosc's stored frames spare a copy). */
+export async function encodeChunkParts(compressor: Compressor, data: Uint8Array): Promise<Uint8Array[]> {
+  if (compressor === 'blosc') return encodeBloscLz4Parts(data);
+  return [await encodeChunk(compressor, data)];
 }
 
 export async function encodeChunk(compressor: Compressor, data: Uint8Array): Promise<Uint8Array> {

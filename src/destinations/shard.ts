@@ -72,34 +72,49 @@ export function innerChunkBoxes(shard: ChunkShape, inner: ChunkShape, coord: Chu
   return boxes;
 }
 
+/** An encoded inner chunk: one buffer, or several that follow one another (see encodeChunkParts). */
+export type EncodedChunk = Uint8Array | readonly Uint8Array[];
+
 /**
- * A shard from its encoded inner chunks in index order (undefined: never written), or undefined
- * when none is written, as zarr-python leaves no file for an empty shard.
+ * A shard from its encoded inner chunks in index order (undefined: never written), as buffers to
+ * write one after the other: the chunks' own buffers (not copies), then the index and its
+ * checksum. Undefined when none is written, as zarr-python leaves no file for an empty shard.
  */
-export function encodeShard(chunks: readonly (Uint8Array | undefined)[]): Uint8Array | undefined {
+export function shardParts(chunks: readonly (EncodedChunk | undefined)[]): Uint8Array[] | undefined {
   if (chunks.every((c) => c === undefined)) return undefined;
-  const dataLength = chunks.reduce((n, c) => n + (c?.length ?? 0), 0);
+  const parts: Uint8Array[] = [];
   const indexLength = chunks.length * ENTRY;
-  const shard = new Uint8Array(dataLength + indexLength + CHECKSUM);
-  const view = new DataView(shard.buffer);
+  const index = new Uint8Array(indexLength + CHECKSUM);
+  const view = new DataView(index.buffer);
   let offset = 0;
   chunks.forEach((chunk, i) => {
-    const entry = dataLength + i * ENTRY;
     if (chunk === undefined) {
-      view.setBigUint64(entry, EMPTY, true);
-      view.setBigUint64(entry + 8, EMPTY, true);
+      view.setBigUint64(i * ENTRY, EMPTY, true);
+      view.setBigUint64(i * ENTRY + 8, EMPTY, true);
       return;
     }
-    shard.set(chunk, offset);
-    view.setBigUint64(entry, BigInt(offset), true);
-    view.setBigUint64(entry + 8, BigInt(chunk.length), true);
-    offset += chunk.length;
+    const buffers = chunk instanceof Uint8Array ? [chunk] : chunk;
+    const length = buffers.reduce((n, b) => n + b.length, 0);
+    parts.push(...buffers);
+    view.setBigUint64(i * ENTRY, BigInt(offset), true);
+    view.setBigUint64(i * ENTRY + 8, BigInt(length), true);
+    offset += length;
   });
-  view.setUint32(
-    dataLength + indexLength,
-    crc32c(shard.subarray(dataLength, dataLength + indexLength)),
-    true,
-  );
+  view.setUint32(indexLength, crc32c(index.subarray(0, indexLength)), true);
+  parts.push(index);
+  return parts;
+}
+
+/** A shard as one buffer (see shardParts). */
+export function encodeShard(chunks: readonly (EncodedChunk | undefined)[]): Uint8Array | undefined {
+  const parts = shardParts(chunks);
+  if (!parts) return undefined;
+  const shard = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    shard.set(part, at);
+    at += part.length;
+  }
   return shard;
 }
 
@@ -135,20 +150,21 @@ export function decodeShard(shard: Uint8Array, count: number): (Uint8Array | und
 
 /**
  * Read-modify-write of a shard: the inner chunks in `updates` (encoded; undefined removes one)
- * replace the existing ones, every other inner chunk is kept byte for byte.
+ * replace the existing ones, every other inner chunk is kept byte for byte. The shard as buffers
+ * to write one after the other (see shardParts).
  */
 export function mergeShard(
   existing: Uint8Array | undefined,
   count: number,
-  updates: ReadonlyMap<number, Uint8Array | undefined>,
-): Uint8Array | undefined {
-  const chunks = existing
+  updates: ReadonlyMap<number, EncodedChunk | undefined>,
+): Uint8Array[] | undefined {
+  const chunks: (EncodedChunk | undefined)[] = existing
     ? decodeShard(existing, count)
-    : new Array<Uint8Array | undefined>(count).fill(undefined);
+    : new Array<EncodedChunk | undefined>(count).fill(undefined);
   for (const [inner, chunk] of updates) {
     if (!Number.isInteger(inner) || inner < 0 || inner >= count)
       throw new RangeError(`inner chunk ${inner} is outside a shard of ${count} chunks`);
     chunks[inner] = chunk;
   }
-  return encodeShard(chunks);
+  return shardParts(chunks);
 }

@@ -19,13 +19,14 @@ import {
   type ChunkShape,
   type Extent,
 } from '../extent/grid.js';
-import { decodeChunk, encodeChunk, zarrCodecs } from './codec.js';
+import { decodeChunk, encodeChunkParts, zarrCodecs } from './codec.js';
 import { allZero, BYTES_PER_VOXEL } from './datatype.js';
 import {
   chunksPerShard,
   decodeShard,
   innerChunkBoxes,
   mergeShard,
+  type EncodedChunk,
   ShardError,
   shardingCodecs,
 } from './shard.js';
@@ -318,7 +319,7 @@ export async function writeZarrChunk(
   const file = chunkFile(volume, box.coord, level);
   await mkdir(path.dirname(file), { recursive: true });
   const whole = coversChunk(box, volume.chunk);
-  const encoded = whole ? await encodeChunk(volume.compressor, samples) : undefined;
+  const encoded = whole ? await encodeChunkParts(volume.compressor, samples) : undefined;
   let stored = samples;
   let stamp: ChunkStamp | undefined;
   await withLock(lockFile(volume, path.relative(volume.path, file)), async (lease) => {
@@ -330,7 +331,7 @@ export async function writeZarrChunk(
         copyBox(samples, chunkBox, held, chunkBox, BYTES_PER_VOXEL[volume.datatype], { within: box });
         stored = held;
       }
-      data = await encodeChunk(volume.compressor, stored);
+      data = await encodeChunkParts(volume.compressor, stored);
     }
     await lease.assertHeld();
     await writeAtomically(file, data);
@@ -447,8 +448,9 @@ export async function writeZarrShard(
     copyBox(samples, shardBox, out, cell, bytesPerVoxel, { within: box });
     return out;
   };
-  const encode = (data: Uint8Array) => (allZero(data) ? undefined : encodeChunk(volume.compressor, data));
-  const updates = new Map<number, Uint8Array | undefined>();
+  const encode = (data: Uint8Array) =>
+    allZero(data) ? undefined : encodeChunkParts(volume.compressor, data);
+  const updates = new Map<number, EncodedChunk | undefined>();
   const partial: number[] = [];
   let stamp: ChunkStamp | undefined;
   const cells = innerChunkBoxes(volume.chunk, inner, box.coord);
