@@ -188,11 +188,12 @@ describe('multiscale pyramids built by the workers', function () {
   });
 
   it('levels are built while level 0 is written, also across continue-as-new, exactly', async () => {
-    // One level-0 batch at a time, and a run of at most 4 batches: level 1's first chunks have
-    // their inputs written after 5 of the 10 level-0 batches.
+    // One level-0 batch at a time, and a run of at most 2 batches: level 1's first chunks have
+    // their inputs written after 5 of the 10 level-0 batches, and the levels' own batches
+    // continue as new after level 0 is written.
     const file = config('streamed', 'img', EXTENT, {});
     const cfg = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    cfg.engine = { window: 1, chunks_per_batch: 8, batches_per_run: 4 };
+    cfg.engine = { window: 1, chunks_per_batch: 8, batches_per_run: 2 };
     writeFileSync(file, JSON.stringify(cfg));
     const { jobId } = await run(['run', file]);
     const events = await activityEvents(server.address, jobId);
@@ -203,6 +204,10 @@ describe('multiscale pyramids built by the workers', function () {
     assert.ok(firstLevel >= 0 && lastIngest >= 0, JSON.stringify(events));
     assert.ok(firstLevel < lastIngest, 'a level-1 batch started before level 0 was written');
     assert.ok(events[events.length - 1]!.run >= 2, 'the job continued as new');
+    assert.ok(
+      events[events.length - 1]!.run > events[lastIngest]!.run,
+      'a run after level 0 was written built levels',
+    );
     assert.equal((await status(jobId)).state, 'completed');
     await assertPyramid(path.join(dir, 'streamed.ome.zarr'), EXTENT, {
       method: 'mean',

@@ -139,24 +139,24 @@ export async function runJob(kind: JobKind, config: JobConfig, carry?: JobCarry)
   // A job that writes builds its levels meanwhile; the scope stops them when level 0 fails the job.
   let pausing = false;
   let levelScope: wf.CancellationScope | undefined;
+  const concurrent = state.next < plan.totalChunks && kind.writes;
   // Batches that build level 1 as they go need its arrays open first (new in this version: a
-  // job started before it replays without).
-  const early = kind.writes && pyramidOf(plan.job) !== undefined && wf.patched(EARLY_LEVEL_ONE);
+  // job started before it replays without). A run after level 0 has no batches to wait.
+  const early = concurrent && pyramidOf(plan.job) !== undefined && wf.patched(EARLY_LEVEL_ONE);
   const zero: LevelZero = {
     grid: plan.job.grid,
     done: () => state.written.prefix,
     pausing: () => pausing,
     ...(early ? { early: { opened: (job: PyramidJob) => void (state.pyramid = job) } } : {}),
   };
-  const levels =
-    state.next < plan.totalChunks && kind.writes
-      ? work.run(() => {
-          levelScope = new wf.CancellationScope();
-          return levelScope.run(() =>
-            kind.levels(plan, carry?.pyramid, state.progress, state.failures, settings, publishing, zero),
-          );
-        })
-      : undefined;
+  const levels = concurrent
+    ? work.run(() => {
+        levelScope = new wf.CancellationScope();
+        return levelScope.run(() =>
+          kind.levels(plan, carry?.pyramid, state.progress, state.failures, settings, publishing, zero),
+        );
+      })
+    : undefined;
   // Settled (its failure or cancel handled below), so that waiting on it never throws unhandled.
   const levelsSettled = levels?.then(
     (more) => ({ more }),
