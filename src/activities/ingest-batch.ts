@@ -158,6 +158,9 @@ export async function chunkBatch(input: BatchInput, rowTask?: string): Promise<B
  * effort: a chunk not built here is built by its level's batch.
  */
 async function buildLevelOne(input: BatchInput, job: PyramidJob, ctx: Context): Promise<void> {
+  // Without a staging folder (odd chunk sizes) a chunk built here cannot be marked, and its
+  // level's batch would build it again.
+  if (!job.staging) return;
   const chunks = levelOneWithin(job, input.job.grid, input.first, input.end);
   const queue = new RowQueue(chunks.length, ctx.cancellationSignal);
   const thread = async () => {
