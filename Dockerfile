@@ -18,6 +18,7 @@ RUN npm ci --ignore-scripts
 # layout is still dist/src/... because tsconfig's rootDir is ".".
 COPY tsconfig.json ./
 COPY src ./src
+COPY scripts/build-wasm.mjs ./scripts/
 RUN npm run build \
  && chmod +x dist/src/cli/main.js \
  && npm prune --omit=dev

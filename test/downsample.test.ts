@@ -200,8 +200,8 @@ describe('downsampleChunk against the Python reference of the definition', funct
   const shape: Level['shape'] = [13, 23, 39];
   const extent = { x: [3, 37] as Range, y: [1, 22] as Range, z: [2, 11] as Range };
 
-  // Chunks of whole words (x a multiple of 8, y and z even): the uint8 mean's interior chunks take
-  // its word kernel, the edge chunks the row kernel.
+  // Even chunks, x a multiple of 8: the uint8 mean's interior runs on the row kernel here (the wasm
+  // kernel takes x a multiple of 32, test/mean-kernel.test.ts), as its edges do.
   const wordChunk: ChunkShape = { x: 8, y: 4, z: 2 };
   const cases: [Datatype, DownsampleMethod, boolean, ChunkShape][] = [];
   for (const datatype of ['uint8', 'uint16', 'uint64'] as Datatype[])

@@ -9,6 +9,7 @@
 import type { Datatype, Range } from '../config/types.js';
 import type { ChunkShape } from '../extent/grid.js';
 import { halveRange, type DownsampleMethod } from './levels.js';
+import { MEAN_STEP, meanKernels } from './mean-kernel.js';
 
 export interface DownsampleTask {
   datatype: Datatype;
@@ -199,9 +200,6 @@ export function downsampleChunk(task: DownsampleTask, into?: Uint8Array): Uint8A
   return asBytes(out);
 }
 
-/** Whether this machine stores words little-endian, as meanWhole8's byte lanes assume. */
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
 /** Narrows an axis's output voxels to the half fed by input chunk `half` (0 or 1) along it. */
 function clip(t: Taps, half: number): void {
   const size = t.count.length;
@@ -216,76 +214,51 @@ function whole(t: Taps, factor: number): boolean {
   return t.count.every((n) => n === factor);
 }
 
-/** Per 16-bit lane of a word (as int32), the sum of its two bytes: (b0 + b1) and (b2 + b3). */
-function pairSums(w: number): number {
-  return (w & 0x00ff00ff) + ((w >>> 8) & 0x00ff00ff);
-}
-
 /**
  * The uint8 mean of a chunk whose every block lies inside level k's extent, with every input
- * chunk present: the chunks of a level's interior. Four output voxels per step: an input word
- * holds the pairs of two blocks, summed in 16-bit lanes (at most 8 x 255, no carry between lanes);
- * a step reads two words of each input row and writes one word. The row kernel (mean) took about
- * 20 ms for a 16x512x512 chunk, most of a pyramid chunk's compute; this takes about 6. Declines
- * (false) what it does not cover, which the row kernel then does with the same result.
+ * chunk it uses present: the chunks of a level's interior, nearly all of a pyramid's voxels. Runs
+ * the wasm SIMD kernels (mean-kernel.ts) on one input chunk at a time, in their memory: the input
+ * at 0, the output chunk (or part) after it, laid out as `out`. The row kernel (mean) took about
+ * 20 ms for a 16x512x512 chunk and a JavaScript loop over 32-bit words about 3-6; this takes
+ * under 1, copies included. Declines (false) what it does not cover, which the row kernel then
+ * does with the same result.
  */
 function meanWhole8(task: DownsampleTask, out: Uint8Array, rowStart: RowStart): boolean {
   const { chunk, halveZ, part } = task;
   const X = chunk.x;
   const Y = chunk.y;
   const Z = chunk.z;
-  if (!LITTLE_ENDIAN || X % 8 !== 0 || Y % 2 !== 0 || (halveZ && Z % 2 !== 0)) return false;
-  const inputs: (Int32Array | undefined)[] = [];
+  const size = X * Y * Z;
+  if ((X / 2) % MEAN_STEP !== 0 || Y % 2 !== 0 || (halveZ && Z % 2 !== 0)) return false;
+  const used: [number, Uint8Array][] = [];
   for (const [index, bytes] of task.inputs.slice(0, halveZ ? 8 : 4).entries()) {
-    const used = !part || index === (part.z * 2 + part.y) * 2 + part.x;
-    if (!used) inputs.push(undefined);
-    else if (!bytes || bytes.byteOffset % 4 !== 0 || bytes.byteLength !== X * Y * Z) return false;
-    else inputs.push(new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4));
+    if (part && index !== (part.z * 2 + part.y) * 2 + part.x) continue;
+    if (!bytes || bytes.byteLength !== size) return false;
+    used.push([index, bytes]);
   }
-  if (out.byteOffset % 4 !== 0) return false;
-  const target = new Int32Array(out.buffer, out.byteOffset, out.byteLength / 4);
-  const rowWords = X / 4;
-  const half = X / 8; // output words per input chunk along x
-  const depth = halveZ ? 2 : 1;
-  // The output rows and the inputs along x that the part (or the whole chunk) covers.
-  const zs = part && halveZ ? [(part.z * Z) / 2, ((part.z + 1) * Z) / 2] : [0, Z];
-  const ys = part ? [(part.y * Y) / 2, ((part.y + 1) * Y) / 2] : [0, Y];
-  const xs = part ? [part.x, part.x + 1] : [0, 2];
-  for (let z = zs[0]!; z < zs[1]!; z++) {
-    const dz = halveZ ? (2 * z >= Z ? 1 : 0) : 0;
-    const zIn = halveZ ? 2 * z - dz * Z : z;
-    for (let y = ys[0]!; y < ys[1]!; y++) {
-      const dy = 2 * y >= Y ? 1 : 0;
-      const yIn = 2 * y - dy * Y;
-      for (let dx = xs[0]!; dx < xs[1]!; dx++) {
-        const a = inputs[(dz * 2 + dy) * 2 + dx]!;
-        const i0 = (zIn * Y + yIn) * rowWords;
-        const j0 = i0 + rowWords;
-        const k0 = (rowStart(z, y) + (dx * X) / 2) / 4;
-        if (depth === 1) {
-          for (let k = 0, i = i0, j = j0; k < half; k++, i += 2, j += 2) {
-            const lo = ((pairSums(a[i]!) + pairSums(a[j]!)) >>> 2) & 0x00ff00ff;
-            const hi = ((pairSums(a[i + 1]!) + pairSums(a[j + 1]!)) >>> 2) & 0x00ff00ff;
-            target[k0 + k] =
-              (lo & 0xff) | ((lo >>> 8) & 0xff00) | ((hi & 0xff) << 16) | ((hi << 8) & 0xff000000);
-          }
-        } else {
-          const p0 = i0 + Y * rowWords;
-          const q0 = p0 + rowWords;
-          for (let k = 0, i = i0, j = j0, p = p0, q = q0; k < half; k++, i += 2, j += 2, p += 2, q += 2) {
-            const lo =
-              ((pairSums(a[i]!) + pairSums(a[j]!) + pairSums(a[p]!) + pairSums(a[q]!)) >>> 3) & 0x00ff00ff;
-            const hi =
-              ((pairSums(a[i + 1]!) + pairSums(a[j + 1]!) + pairSums(a[p + 1]!) + pairSums(a[q + 1]!)) >>>
-                3) &
-              0x00ff00ff;
-            target[k0 + k] =
-              (lo & 0xff) | ((lo >>> 8) & 0xff00) | ((hi & 0xff) << 16) | ((hi << 8) & 0xff000000);
-          }
-        }
-      }
+  const kernels = meanKernels(size + out.byteLength);
+  const heap = new Uint8Array(kernels.memory.buffer);
+  const target = heap.subarray(size, size + out.byteLength);
+  // The voxels of `out` that no input used here covers keep their values.
+  target.set(out);
+  const rowsOut = Y / 2;
+  const planesOut = halveZ ? Z / 2 : Z;
+  for (const [index, bytes] of used) {
+    const dx = index & 1;
+    const dy = (index >> 1) & 1;
+    const dz = index >> 2;
+    heap.set(bytes, 0);
+    const y = dy * rowsOut;
+    for (let zIn = 0; zIn < planesOut; zIn++) {
+      const z = halveZ ? dz * planesOut + zIn : zIn;
+      const first = rowStart(z, y);
+      const dst = size + first + (dx * X) / 2;
+      const dstStride = rowStart(z, y + 1) - first;
+      if (halveZ) kernels.mean2x2x2(2 * zIn * X * Y, X, X * Y, dst, dstStride, X / 2, rowsOut);
+      else kernels.mean2x2(zIn * X * Y, X, dst, dstStride, X / 2, rowsOut);
     }
   }
+  out.set(target);
   return true;
 }
 
