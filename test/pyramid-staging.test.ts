@@ -6,8 +6,8 @@ import path from 'node:path';
 import { readZarrChunk, writeZarrChunk, zarrDestination, type ZarrVolume } from '../src/destinations/zarr.js';
 import { chunkBox, chunkCount, chunkIndex, type ChunkShape, type Extent } from '../src/extent/grid.js';
 import { buildEarly, buildPyramidChunk, computePyramidChunk } from '../src/pyramid/build.js';
-import { coordAbove, levelGrid, levelOneWithin, planPyramid, topOf } from '../src/pyramid/job.js';
-import { dropStaging } from '../src/pyramid/staging.js';
+import { coordAbove, inputsOf, levelGrid, levelOneWithin, planPyramid, topOf } from '../src/pyramid/job.js';
+import { dropStaging, type HeldPart } from '../src/pyramid/staging.js';
 import { tempDir } from './harness/env.js';
 
 const CHUNK: ChunkShape = { x: 8, y: 4, z: 2 };
@@ -131,5 +131,49 @@ describe('a pyramid built from the parts its level-0 writes staged', function ()
     assert.equal(staged.filter((f) => f.startsWith('2.')).length, count);
     await dropStaging(volume.staging.dir);
     assert.ok(!existsSync(volume.staging.dir));
+  });
+
+  it('parts held in memory for the level-1 chunks a batch builds: no files, used while their chunks are as stored, ignored after a rewrite', async () => {
+    const base = await zarrDestination.prepare(volumeSpec(dir, 'held.ome.zarr'), EXTENT);
+    const grid = { extent: EXTENT, chunk: CHUNK };
+    const job = planPyramid(base, EXTENT, base.multiscale!);
+    const above = chunkIndex(levelGrid(job, 1), coordAbove(chunkBox(grid, 5).coord, false))!;
+    const aboveCoord = chunkBox(levelGrid(job, 1), above).coord;
+    const volume = { ...base, staging: { ...base.staging!, hold: [aboveCoord] } };
+    const held: HeldPart[] = [];
+    for (let i = 0; i < chunkCount(grid); i++) {
+      const outcome = await zarrDestination.write(volume, chunkBox(grid, i), samplesOf(i, 0));
+      if ('written' in outcome && outcome.part) held.push(outcome.part);
+    }
+    const under = inputsOf(job, 1, aboveCoord).filter((c) => c !== undefined);
+    assert.equal(held.length, under.length, 'a part held for each chunk under the held level-1 chunk');
+    assert.ok(
+      held.every((p) => p.samples.buffer instanceof SharedArrayBuffer),
+      'in memory the threads share',
+    );
+    assert.equal(readdirSync(volume.staging.dir).length, chunkCount(grid) - held.length, 'the others staged');
+
+    const definition = (await computePyramidChunk(job, 1, above)).samples;
+    await buildEarly(job, 1, above, held);
+    assert.deepEqual(await readZarrChunk(volume, aboveCoord, 1), definition);
+    // The held parts are what it is built from: one altered shows in the chunk...
+    const altered = held[0]!;
+    altered.samples.fill(77);
+    await buildPyramidChunk(job, 1, above, true, held);
+    const built = (await readZarrChunk(volume, aboveCoord, 1))!;
+    assert.notDeepEqual(built, definition, 'the altered held part is used');
+    assert.ok(
+      built.some((v, i) => v === 77 && definition[i] !== 77),
+      'its voxels are 77',
+    );
+    // ...until its chunk is rewritten: then the chunk as stored is read instead.
+    const index = chunkIndex(grid, altered.coord)!;
+    await writeZarrChunk({ ...volume, staging: undefined }, chunkBox(grid, index), samplesOf(index, 1));
+    await buildPyramidChunk(job, 1, above, true, held);
+    assert.deepEqual(
+      await readZarrChunk(volume, aboveCoord, 1),
+      (await computePyramidChunk(job, 1, above)).samples,
+    );
+    await dropStaging(volume.staging.dir);
   });
 });

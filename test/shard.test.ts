@@ -214,7 +214,7 @@ describe('Zarr v3 sharding', function () {
     };
     // Each shard is written by two writers at once, split at x = 5 (inside an inner chunk), so
     // both merge into an inner chunk the other writes too.
-    const writes: Promise<void>[] = [];
+    const writes: Promise<unknown>[] = [];
     let shards = 0;
     for (let sz = 0; sz < grid(Z, SHARD.z); sz++)
       for (let sy = 0; sy < grid(Y, SHARD.y); sy++)

@@ -9,8 +9,7 @@ import { chunkRows, chunkSlabs } from '../extent/grid.js';
 import { count } from '../metrics/counters.js';
 import { readsWholeSlices } from '../plugins/names.js';
 import { MAX_LISTED_FAILURES, type BatchInput, type BatchResult } from '../job/types.js';
-import { levelOneWithin, type PyramidJob } from '../pyramid/job.js';
-import { pyramidPool } from '../pyramid/pool.js';
+import { LevelOneBuilds } from './level-one.js';
 
 /** Heartbeat details: where a retry of this batch resumes, and what was done before that point. */
 export interface Checkpoint {
@@ -128,16 +127,20 @@ export async function chunkBatch(input: BatchInput, rowTask?: string): Promise<B
     log.info('batch resumes from its checkpoint', { first: input.first, end: input.end, resumeAt: start });
   else log.info('batch starts', { first: input.first, end: input.end });
   const ticker = setInterval(() => ctx.heartbeat(committer.checkpoint()), HEARTBEAT_EVERY_MS);
+  const levelOne =
+    input.pyramid &&
+    new LevelOneBuilds(input.pyramid, grid, input.first, input.end, !slab, ctx.cancellationSignal);
   try {
     const queue = new RowQueue(rows.length, ctx.cancellationSignal);
     const threads = Math.min(rowPool().maxThreads, rows.length);
+    const rowsInput = { ...input, job: levelOne?.rowsJob(input.job) ?? input.job, slab };
     await Promise.all(
       Array.from({ length: threads }, () =>
-        runRows({ ...input, slab }, rowTask, rows, queue, committer, ctx),
+        runRows(rowsInput, rowTask, rows, queue, committer, ctx, levelOne),
       ),
     );
     if (queue.failure !== undefined) throw queue.failure;
-    if (input.pyramid && !ctx.cancellationSignal.aborted) await buildLevelOne(input, input.pyramid, ctx);
+    await levelOne?.finish();
     if (ctx.cancellationSignal.aborted) return stoppedBatch(ctx, committer);
     const result = committer.checkpoint().result;
     log.info('batch finished', {
@@ -152,30 +155,6 @@ export async function chunkBatch(input: BatchInput, rowTask?: string): Promise<B
   }
 }
 
-/**
- * The level-1 chunks only this batch's chunks feed, built now that those are written, on the
- * pyramid's threads: level 1 then keeps pace with level 0, and its own batches skip them. Best
- * effort: a chunk not built here is built by its level's batch.
- */
-async function buildLevelOne(input: BatchInput, job: PyramidJob, ctx: Context): Promise<void> {
-  // Without a staging folder (odd chunk sizes) a chunk built here cannot be marked, and its
-  // level's batch would build it again.
-  if (!job.staging) return;
-  const chunks = levelOneWithin(job, input.job.grid, input.first, input.end);
-  const queue = new RowQueue(chunks.length, ctx.cancellationSignal);
-  const thread = async () => {
-    for (let i = queue.take(); i !== undefined; i = queue.take()) {
-      const outcome = await pyramidPool().run({ job, level: 1, index: chunks[i]!, early: true });
-      if ('error' in outcome)
-        log.warn('level-1 chunk not built early; its level builds it', {
-          chunk: chunks[i],
-          reason: outcome.error.message,
-        });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(pyramidPool().maxThreads, chunks.length) }, thread));
-}
-
 /** One thread's share: takes rows from the queue until none is left for it. */
 async function runRows(
   input: BatchInput & { slab: boolean },
@@ -184,6 +163,7 @@ async function runRows(
   queue: RowQueue,
   committer: RowCommitter,
   ctx: Context,
+  levelOne: LevelOneBuilds | undefined,
 ): Promise<void> {
   for (let i = queue.take(); i !== undefined; i = queue.take()) {
     const [first, end] = rows[i]!;
@@ -192,10 +172,13 @@ async function runRows(
       { filename: rowTask ?? null },
     );
     if ('error' in outcome) return queue.fail(outcome);
-    for (const f of outcome.ok.failures)
+    const { parts, ...row } = outcome.ok;
+    for (const f of row.failures)
       log.warn('chunk failed', { chunk: f.chunk, file: f.file, reason: f.reason });
-    committer.finish(i, outcome.ok);
+    committer.finish(i, row);
     ctx.heartbeat(committer.checkpoint());
+    levelOne?.add(parts);
+    levelOne?.written(committer.checkpoint().next);
   }
 }
 

@@ -16,6 +16,7 @@ import type { ChunkFailure, JobSpec } from '../job/types.js';
 import { BossError, chunkReason, classify, TileError } from '../errors.js';
 import { count } from '../metrics/counters.js';
 import { sampleBytes, type Tile } from '../tiles/tile.js';
+import type { HeldPart } from '../pyramid/staging.js';
 
 export interface RowResult {
   written: number;
@@ -24,6 +25,8 @@ export interface RowResult {
   /** Voxels of the chunks written (skipped ones not included). */
   voxels: number;
   failures: ChunkFailure[];
+  /** Pyramid parts the destination held in memory for the batch (see PartStage.hold). */
+  parts?: HeldPart[];
 }
 
 /** One chunk of the row being assembled: its voxels inside the extent and the whole chunk's samples. */
@@ -147,6 +150,7 @@ export async function writeChunks(
         if ('skipped' in outcome) {
           result.skipped++;
         } else {
+          if (outcome.part) (result.parts ??= []).push(outcome.part);
           result.written++;
           result.voxels += boxVoxels(c.box);
           count('boss_ingest_chunks_written_total');

@@ -132,6 +132,7 @@ function addRow(total: RowResult, row: RowResult): void {
   total.skipped += row.skipped;
   total.voxels += row.voxels;
   total.failures.push(...row.failures);
+  if (row.parts) (total.parts ??= []).push(...row.parts);
 }
 
 /** Assembles chunks [first, end), all in one z band of the grid, from the band's slices and writes them. */

@@ -6,6 +6,7 @@
 import type { Datatype, JobConfig } from '../config/types.js';
 import type { ChunkBox, ChunkShape, Extent } from '../extent/grid.js';
 import type { TileDatatype } from '../tiles/tile.js';
+import type { HeldPart } from '../pyramid/staging.js';
 
 /** What every spec holds. Plain data only: it is copied into workflow history and thread messages. */
 export interface DestinationSpecBase {
@@ -34,7 +35,11 @@ export interface Resolved<S> {
 }
 
 /** What a destination did with a chunk: `skipped` when it chose not to store it (all zeros). */
-export type WriteOutcome = { written: true } | { skipped: true };
+/**
+ * A chunk stored (with, when the spec asks it to hold them, the part of the pyramid level above
+ * it computed: see PartStage.hold) or skipped.
+ */
+export type WriteOutcome = { written: true; part?: HeldPart } | { skipped: true };
 
 /** The part every destination has, whatever decides its datatype. */
 export interface DestinationCommon<S extends DestinationSpecBase> {

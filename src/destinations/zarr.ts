@@ -47,6 +47,7 @@ import {
   partStage,
   stagePart,
   type ChunkStamp,
+  type HeldPart,
   type PartStage,
   type PyramidStaging,
 } from '../pyramid/staging.js';
@@ -315,7 +316,7 @@ export async function writeZarrChunk(
   samples: Uint8Array,
   level = 0,
   stage?: PartStage,
-): Promise<void> {
+): Promise<HeldPart | undefined> {
   const file = chunkFile(volume, box.coord, level);
   await mkdir(path.dirname(file), { recursive: true });
   const whole = coversChunk(box, volume.chunk);
@@ -338,7 +339,7 @@ export async function writeZarrChunk(
     // Under the lock, so the stamp is of this write: a part records the chunk it was computed from.
     if (stage) stamp = await chunkStamp(file);
   });
-  if (stage && stamp) await stagePart(stage, box.coord, stored, stamp);
+  return stage && stamp ? stagePart(stage, box.coord, stored, stamp) : undefined;
 }
 
 /**
@@ -437,7 +438,7 @@ export async function writeZarrShard(
   samples: Uint8Array,
   level = 0,
   stage?: PartStage,
-): Promise<void> {
+): Promise<HeldPart | undefined> {
   const inner = volume.innerChunk;
   if (!inner) throw new VolumeError(`${volume.path} is not sharded`);
   const bytesPerVoxel = BYTES_PER_VOXEL[volume.datatype];
@@ -477,7 +478,7 @@ export async function writeZarrShard(
     // A whole shard's samples are what it stores; a part of one is merged, so it stages nothing.
     if (stage && merged && coversChunk(box, volume.chunk)) stamp = await chunkStamp(file);
   });
-  if (stage && stamp) await stagePart(stage, box.coord, samples, stamp);
+  return stage && stamp ? stagePart(stage, box.coord, samples, stamp) : undefined;
 }
 
 /**
@@ -541,9 +542,9 @@ export const zarrDestination: Destination<ZarrVolume> = {
     return { ...spec, ...(await stagingOf(spec)) };
   },
   async write(spec, box, samples) {
-    if (spec.innerChunk) await writeZarrShard(spec, box, samples, 0, levelZeroStage(spec));
-    else await writeZarrChunk(spec, box, samples, 0, levelZeroStage(spec));
-    return { written: true };
+    const write = spec.innerChunk ? writeZarrShard : writeZarrChunk;
+    const part = await write(spec, box, samples, 0, levelZeroStage(spec));
+    return part ? { written: true, part } : { written: true };
   },
   read: (spec, box) => readZarrChunk(spec, box.coord),
   checkReadable: checkZarrVolume,
@@ -564,7 +565,9 @@ async function stagingOf(spec: ZarrVolume): Promise<Pick<ZarrVolume, 'staging'>>
 
 function levelZeroStage(spec: ZarrVolume): PartStage | undefined {
   const { staging, multiscale } = spec;
-  return staging && multiscale ? partStage(staging.dir, 0, staging.extent, multiscale, spec) : undefined;
+  if (!staging || !multiscale) return undefined;
+  const stage = partStage(staging.dir, 0, staging.extent, multiscale, spec);
+  return staging.hold ? { ...stage, hold: staging.hold } : stage;
 }
 
 /**

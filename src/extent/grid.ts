@@ -83,6 +83,10 @@ export function chunkCoord(grid: Grid, index: number): ChunkCoord {
   };
 }
 
+export function sameCoord(a: ChunkCoord, b: ChunkCoord): boolean {
+  return a.t === b.t && a.z === b.z && a.y === b.y && a.x === b.x;
+}
+
 /** The index of the chunk at `coord` in the grid (see chunkCoord), or undefined when it lies outside. */
 export function chunkIndex(grid: Grid, coord: ChunkCoord): number | undefined {
   const c = gridCounts(grid);

@@ -16,6 +16,7 @@ import {
   chunkBox,
   chunkCount,
   chunkIndex,
+  sameCoord,
   type ChunkBox,
   type ChunkCoord,
 } from '../extent/grid.js';
@@ -27,9 +28,11 @@ import {
   chunkStamp,
   downsamplePart,
   dropPart,
+  joinHeldPart,
   joinPart,
   markBuilt,
   partStage,
+  type HeldPart,
   type PartStage,
 } from './staging.js';
 
@@ -58,14 +61,15 @@ interface Computed {
 /**
  * Chunk `index` of level `level` (1..top) as the pyramid's definition gives it from level
  * `level - 1` as stored: the whole chunk's samples, and the part of it inside the level's extent.
- * With `useParts`, each input's part is taken from the staged parts where one matches the input
- * as stored, and computed from the input read back otherwise.
+ * With `useParts`, each input's part is taken from `held` or the staged parts where one matches
+ * the input as stored, and computed from the input read back otherwise.
  */
 export async function computePyramidChunk(
   job: PyramidJob,
   level: number,
   index: number,
   useParts = false,
+  held: readonly HeldPart[] = [],
 ): Promise<Computed> {
   const { volume } = job;
   const { coord } = chunkBox(levelGrid(job, level), index);
@@ -87,7 +91,7 @@ export async function computePyramidChunk(
   const parts = useParts ? stageOf(job, level - 1, true) : undefined;
   // Shards are large: theirs are taken one at a time, each into its part of the output.
   const oneByOne = volume.innerChunk !== undefined && partsPossible(volume.chunk, halveZ);
-  if (!parts && !oneByOne) {
+  if (!parts && !oneByOne && held.length === 0) {
     const samples = downsampleChunk({ ...task, inputs: await Promise.all(inputs.map(read)) });
     return { box, samples, joined: [] };
   }
@@ -98,6 +102,8 @@ export async function computePyramidChunk(
     if (!input) return;
     const stamp = await chunkStamp(chunkFile(volume, input, level - 1));
     if (!stamp) return; // never written: zeros, which the samples already are
+    const inMemory = held.find((part) => sameCoord(part.coord, input));
+    if (inMemory && joinHeldPart(task, inMemory, stamp, samples)) return;
     if (parts && (await joinPart(parts, input, stamp, samples))) {
       joined.push(input);
       return;
@@ -132,13 +138,14 @@ export async function buildPyramidChunk(
   level: number,
   index: number,
   early = false,
+  held: readonly HeldPart[] = [],
 ): Promise<boolean> {
   const dir = job.staging?.dir;
   const { coord } = chunkBox(levelGrid(job, level), index);
   const stamps = () => inputStamps(job, level, coord);
   if (dir && !early && (await builtFrom(dir, level, coord, stamps))) return false;
   const before = dir && early ? await stamps() : undefined;
-  const { box, samples, joined } = await computePyramidChunk(job, level, index, true);
+  const { box, samples, joined } = await computePyramidChunk(job, level, index, true, held);
   // The volume merges a chunk the level's extent covers in part into what it holds, under its lock.
   const write = job.volume.innerChunk ? writeZarrShard : writeZarrChunk;
   await write(job.volume, box, samples, level, stageOf(job, level));
@@ -153,12 +160,18 @@ export async function buildPyramidChunk(
  * while every chunk under that one the job rebuilds is built early and current, and so on up: of
  * the batches that wrote a chunk's inputs, the last to finish builds it, so the pyramid keeps pace
  * with level 0. Two batches finishing at once may both build a chunk, which comes out the same.
+ * `held`: parts of the first chunk's inputs that the batch held in memory.
  */
-export async function buildEarly(job: PyramidJob, level: number, index: number): Promise<void> {
+export async function buildEarly(
+  job: PyramidJob,
+  level: number,
+  index: number,
+  held: readonly HeldPart[] = [],
+): Promise<void> {
   const halveZ = halvesZ(job.multiscale.downsample);
   const dir = job.staging?.dir;
   for (let at = level, i: number | undefined = index; i !== undefined; at++) {
-    await buildPyramidChunk(job, at, i, true);
+    await buildPyramidChunk(job, at, i, true, at === level ? held : []);
     if (!dir || at >= topOf(job)) return;
     const above = coordAbove(chunkBox(levelGrid(job, at), i).coord, halveZ);
     i = chunkIndex(levelGrid(job, at + 1), above);

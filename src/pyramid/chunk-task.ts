@@ -7,6 +7,7 @@ import type { ChunkFailure } from '../job/types.js';
 import { buildEarly, buildPyramidChunk } from './build.js';
 import type { PyramidJob } from './job.js';
 import { checkPyramidChunk } from './check.js';
+import type { HeldPart } from './staging.js';
 
 export interface PyramidChunkTask {
   job: PyramidJob;
@@ -17,6 +18,8 @@ export interface PyramidChunkTask {
   check?: boolean;
   /** Built by the ingest batch that wrote every chunk under it, and the levels above as they can be (see buildEarly). */
   early?: boolean;
+  /** Early: parts of its inputs the batch held in memory (see PartStage.hold). */
+  held?: HeldPart[];
 }
 
 /** `failure`: a checked chunk that differs or cannot be read. */
@@ -25,7 +28,7 @@ export type PyramidChunkOutcome = { ok: true; failure?: ChunkFailure } | ReturnT
 export default async function runPyramidChunk(task: PyramidChunkTask): Promise<PyramidChunkOutcome> {
   try {
     if (!task.check) {
-      if (task.early) await buildEarly(task.job, task.level, task.index);
+      if (task.early) await buildEarly(task.job, task.level, task.index, task.held);
       else await buildPyramidChunk(task.job, task.level, task.index);
       return { ok: true };
     }

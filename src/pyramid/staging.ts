@@ -15,7 +15,7 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Datatype } from '../config/types.js';
 import { boxVoxels, copyBox, type Box } from '../extent/box.js';
-import type { ChunkCoord, ChunkShape, Extent } from '../extent/grid.js';
+import { sameCoord, type ChunkCoord, type ChunkShape, type Extent } from '../extent/grid.js';
 import { writeAtomically } from '../destinations/atomic-write.js';
 import { BYTES_PER_VOXEL } from '../destinations/datatype.js';
 import { downsampleChunk, type DownsampleTask, type PartIndex } from './downsample.js';
@@ -29,6 +29,8 @@ export const STAGING_DIR = '.boss-ingest-pyramid';
 export interface PyramidStaging {
   dir: string;
   extent: Extent;
+  /** Set per batch: the level-1 chunks whose parts its writes hold in memory (see PartStage.hold). */
+  hold?: ChunkCoord[];
 }
 
 export function newStaging(volumePath: string, extent: Extent): PyramidStaging {
@@ -46,6 +48,24 @@ export interface PartStage {
   halveZ: boolean;
   datatype: Datatype;
   chunk: ChunkShape;
+  /**
+   * The chunks above whose parts are held in memory instead of staged: the batch writing every
+   * chunk under them builds them as soon as those are written, so a file would be written, read
+   * back and removed within the batch.
+   */
+  hold?: readonly ChunkCoord[];
+}
+
+/**
+ * A part held in memory for the chunk above (see PartStage.hold): like a staged part, it records
+ * the stored chunk it was computed from, and is used only while the chunk is stored as it was.
+ */
+export interface HeldPart {
+  /** The chunk it was computed from (level k). */
+  coord: ChunkCoord;
+  stamp: ChunkStamp;
+  /** The part's voxels over its box (partBox), in memory the threads share, so passing it copies nothing. */
+  samples: Uint8Array;
 }
 
 /** The stage of level `level`'s chunks, over that level's extent `below`, by the pyramid's rules. */
@@ -135,16 +155,23 @@ function partFile(stage: Pick<PartStage, 'dir' | 'level'>, coord: ChunkCoord): s
 
 /**
  * Computes the part of the level-(k+1) chunk that the level-k chunk at `coord` feeds, from its
- * whole chunk's samples as stored (`stamp`), and stages it. Best effort: a part that cannot be
- * written is only a cache missed, so errors are not the write's.
+ * whole chunk's samples as stored (`stamp`), and stages it, or returns it when the stage holds
+ * that chunk's parts in memory. Best effort: a part that cannot be written is only a cache
+ * missed, so errors are not the write's.
  */
 export async function stagePart(
   stage: PartStage,
   coord: ChunkCoord,
   samples: Uint8Array,
   stamp: ChunkStamp,
-): Promise<void> {
+): Promise<HeldPart | undefined> {
   const samplesOfPart = downsamplePart(stage, coord, samples);
+  const above = coordAbove(coord, stage.halveZ);
+  if (stage.hold?.some((c) => sameCoord(c, above))) {
+    const shared = new Uint8Array(new SharedArrayBuffer(samplesOfPart.byteLength));
+    shared.set(samplesOfPart);
+    return { coord, stamp, samples: shared };
+  }
   const head = new Uint8Array(HEADER);
   const fields = new DataView(head.buffer);
   fields.setBigUint64(0, stamp.ino, true);
@@ -156,6 +183,7 @@ export async function stagePart(
   } catch {
     // A part not staged is read from its chunk instead.
   }
+  return undefined;
 }
 
 /**
@@ -175,17 +203,40 @@ export async function joinPart(
   } catch {
     return false;
   }
+  const head = new DataView(file.buffer, file.byteOffset, HEADER);
+  const from = {
+    ino: head.getBigUint64(0, true),
+    ctimeNs: head.getBigUint64(8, true),
+    size: head.getBigUint64(16, true),
+  };
+  return copyPart(stage, coord, from, stamp, file.subarray(HEADER), out);
+}
+
+/** As joinPart, from a part held in memory: false when it is not the chunk's as stored now. */
+export function joinHeldPart(
+  stage: Pick<PartStage, 'chunk' | 'halveZ' | 'datatype'>,
+  part: HeldPart,
+  stamp: ChunkStamp | undefined,
+  out: Uint8Array,
+): boolean {
+  return stamp !== undefined && copyPart(stage, part.coord, part.stamp, stamp, part.samples, out);
+}
+
+/** Copies a part computed from the chunk stored as `from` into `out` when the chunk is still stored so (`now`). */
+function copyPart(
+  stage: Pick<PartStage, 'chunk' | 'halveZ' | 'datatype'>,
+  coord: ChunkCoord,
+  from: ChunkStamp,
+  now: ChunkStamp,
+  samples: Uint8Array,
+  out: Uint8Array,
+): boolean {
   const { chunk, halveZ, datatype } = stage;
   const box = partBox(partIndex(coord, halveZ), chunk, halveZ);
   const bytes = BYTES_PER_VOXEL[datatype];
-  if (file.length !== HEADER + boxVoxels(box) * bytes) return false;
-  const head = new DataView(file.buffer, file.byteOffset, HEADER);
-  const same =
-    head.getBigUint64(0, true) === stamp.ino &&
-    head.getBigUint64(8, true) === stamp.ctimeNs &&
-    head.getBigUint64(16, true) === stamp.size;
-  if (!same) return false;
-  copyBox(file.subarray(HEADER), box, out, chunkLocal(chunk), bytes);
+  if (samples.length !== boxVoxels(box) * bytes) return false;
+  if (from.ino !== now.ino || from.ctimeNs !== now.ctimeNs || from.size !== now.size) return false;
+  copyBox(samples, box, out, chunkLocal(chunk), bytes);
   return true;
 }
 

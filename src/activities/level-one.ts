@@ -1,0 +1,119 @@
+/**
+ * The level-1 chunks an ingest batch builds itself (see levelOneWithin): each once every chunk
+ * under it that the batch writes is written, on the pyramid's threads, while the batch's other
+ * rows go on. Their parts are held in memory (PartStage.hold) and handed over with the task,
+ * never staged as files, and dropped once the chunk is built, so a batch holds the parts of a
+ * couple of rows at a time. Best effort: a chunk not built here is built by its level's batch.
+ */
+import { log } from '@temporalio/activity';
+import { chunkBox, chunkIndex, type ChunkCoord, type Grid } from '../extent/grid.js';
+import type { JobSpec } from '../job/types.js';
+import { coordAbove, inputsOf, levelGrid, levelOneWithin, type PyramidJob } from '../pyramid/job.js';
+import { halvesZ } from '../pyramid/levels.js';
+import { pyramidPool } from '../pyramid/pool.js';
+import type { HeldPart } from '../pyramid/staging.js';
+
+interface Pending {
+  index: number;
+  /** The chunk is built once chunks [first, need) of the ingest's grid are written. */
+  need: number;
+  parts: HeldPart[];
+}
+
+export class LevelOneBuilds {
+  /** By index in level 1's grid. */
+  private readonly pending = new Map<number, Pending>();
+  /** Ready, waiting for a thread: at most one build a thread runs, so a cancel stops the rest. */
+  private readonly ready: Pending[] = [];
+  private running = 0;
+  private idle: (() => void) | undefined;
+  private readonly halveZ: boolean;
+
+  /**
+   * `hold`: whether the rows hold the parts in memory. A z-slab's task writes a whole section's
+   * chunks before it returns any, so a slab's parts are staged.
+   */
+  constructor(
+    private readonly job: PyramidJob,
+    written: Grid,
+    first: number,
+    end: number,
+    private readonly hold: boolean,
+    private readonly signal: AbortSignal,
+  ) {
+    this.halveZ = halvesZ(job.multiscale.downsample);
+    // Without a staging folder (odd chunk sizes) a chunk built here cannot be marked, and its
+    // level's batch would build it again.
+    if (!job.staging) return;
+    for (const index of levelOneWithin(job, written, first, end)) {
+      const coord = chunkBox(levelGrid(job, 1), index).coord;
+      let need = first;
+      for (const input of inputsOf(job, 1, coord)) {
+        const at = input && chunkIndex(written, input);
+        if (at !== undefined) need = Math.max(need, at + 1);
+      }
+      this.pending.set(index, { index, need, parts: [] });
+    }
+  }
+
+  /** The job the rows write with: holding the parts of the chunks built here. */
+  rowsJob(job: JobSpec): JobSpec {
+    const d = job.destination;
+    if (!this.hold || this.pending.size === 0 || d.name !== 'zarr' || !d.staging) return job;
+    const hold: ChunkCoord[] = [...this.pending.values()].map(
+      (p) => chunkBox(levelGrid(this.job, 1), p.index).coord,
+    );
+    return { ...job, destination: { ...d, staging: { ...d.staging, hold } } };
+  }
+
+  /** A row's held parts, for their chunks above. */
+  add(parts: readonly HeldPart[] = []): void {
+    for (const part of parts) {
+      const index = chunkIndex(levelGrid(this.job, 1), coordAbove(part.coord, this.halveZ));
+      if (index !== undefined) this.pending.get(index)?.parts.push(part);
+    }
+  }
+
+  /** Chunks [first, done) are written: builds the chunks that need no more. */
+  written(done: number): void {
+    for (const [index, p] of this.pending)
+      if (p.need <= done) {
+        this.pending.delete(index);
+        this.ready.push(p);
+      }
+    this.next();
+  }
+
+  /** Builds what is left (its rows done, some may have failed) unless cancelled, and waits for every build. */
+  async finish(): Promise<void> {
+    this.written(Number.POSITIVE_INFINITY);
+    if (this.running > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+  }
+
+  private next(): void {
+    while (this.running < pyramidPool().maxThreads && this.ready.length > 0 && !this.signal.aborted) {
+      const p = this.ready.shift()!;
+      this.running++;
+      void this.build(p).finally(() => {
+        this.running--;
+        this.next();
+        if (this.running === 0) this.idle?.();
+      });
+    }
+  }
+
+  private async build(p: Pending): Promise<void> {
+    const outcome = await pyramidPool().run({
+      job: this.job,
+      level: 1,
+      index: p.index,
+      early: true,
+      held: p.parts,
+    });
+    if ('error' in outcome)
+      log.warn('level-1 chunk not built early; its level builds it', {
+        chunk: p.index,
+        reason: outcome.error.message,
+      });
+  }
+}
