@@ -12,7 +12,7 @@ import { Worker } from '@temporalio/worker';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Range } from '../src/config/types.js';
-import type { JobResult } from '../src/job/types.js';
+import type { BatchResult, JobResult } from '../src/job/types.js';
 import { cancelCommand } from '../src/cli/commands.js';
 import { WORKFLOWS_PATH } from '../src/worker/bundle.js';
 import { volumetricConfig, writeConfig as writeConfigIn } from './harness/config.js';
@@ -181,6 +181,34 @@ describe('multiscale pyramids built by the workers', function () {
       { level: 3, done: 4, total: 4 },
     ]);
     await assertPyramid(path.join(dir, 'mean-aniso.ome.zarr'), EXTENT, {
+      method: 'mean',
+      isotropic: false,
+      top: 3,
+    });
+  });
+
+  it('chunks the ingest batches built are not built again by a batch of their level, exactly', async () => {
+    // One ingest batch writes every level-0 chunk: it builds level 1, and the levels above in turn.
+    const file = config('one-batch', 'img', EXTENT, {});
+    const cfg = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    cfg.engine = { chunks_per_batch: 80 };
+    writeFileSync(file, JSON.stringify(cfg));
+    const { jobId, stdout } = await run(['run', file]);
+    assert.match(stdout, /completed: 80\/80 chunks .*pyramid level 1 24\/24, level 2 8\/8, level 3 4\/4/);
+    const events = await activityEvents(server.address, jobId);
+    const built = new Set<string>();
+    for (const e of events)
+      if (e.event === 'completed' && e.activity === 'ingestBatch')
+        for (const r of (e.data as BatchResult).built ?? [])
+          for (let i = r.first; i < r.end; i++) built.add(`${r.level}.${i}`);
+    assert.equal(built.size, 24 + 8 + 4, 'the ingest batch built every chunk of the pyramid');
+    const levelBatches = events.filter((e) => e.event === 'scheduled' && e.activity === 'pyramidBatch');
+    assert.deepEqual(
+      levelBatches.map((e) => e.data),
+      [],
+      'no batch of a level ran',
+    );
+    await assertPyramid(path.join(dir, 'one-batch.ome.zarr'), EXTENT, {
       method: 'mean',
       isotropic: false,
       top: 3,

@@ -142,7 +142,8 @@ export async function chunkBatch(input: BatchInput, rowTask?: string): Promise<B
     if (queue.failure !== undefined) throw queue.failure;
     await levelOne?.finish();
     if (ctx.cancellationSignal.aborted) return stoppedBatch(ctx, committer);
-    const result = committer.checkpoint().result;
+    const built = levelOne?.built() ?? [];
+    const result = { ...committer.checkpoint().result, ...(built.length > 0 ? { built } : {}) };
     log.info('batch finished', {
       first: input.first,
       end: input.end,

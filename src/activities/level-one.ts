@@ -7,7 +7,7 @@
  */
 import { log } from '@temporalio/activity';
 import { chunkBox, chunkIndex, type ChunkCoord, type Grid } from '../extent/grid.js';
-import type { JobSpec } from '../job/types.js';
+import type { JobSpec, LevelRange } from '../job/types.js';
 import { coordAbove, inputsOf, levelGrid, levelOneWithin, type PyramidJob } from '../pyramid/job.js';
 import { halvesZ } from '../pyramid/levels.js';
 import { pyramidPool } from '../pyramid/pool.js';
@@ -26,6 +26,8 @@ export class LevelOneBuilds {
   /** Ready, waiting for a thread: at most one build a thread runs, so a cancel stops the rest. */
   private readonly ready: Pending[] = [];
   private running = 0;
+  /** Chunks built, as (level, index). */
+  private readonly done: [number, number][] = [];
   private idle: (() => void) | undefined;
   private readonly halveZ: boolean;
 
@@ -90,6 +92,19 @@ export class LevelOneBuilds {
     if (this.running > 0) await new Promise<void>((resolve) => (this.idle = resolve));
   }
 
+  /** The chunks built, as runs of each level's grid. */
+  built(): LevelRange[] {
+    const ranges: LevelRange[] = [];
+    const sorted = [...this.done].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    for (const [level, index] of sorted) {
+      const last = ranges[ranges.length - 1];
+      if (last && last.level === level && last.end === index) last.end++;
+      else if (!last || last.level !== level || last.end < index)
+        ranges.push({ level, first: index, end: index + 1 });
+    }
+    return ranges;
+  }
+
   private next(): void {
     while (this.running < pyramidPool().maxThreads && this.ready.length > 0 && !this.signal.aborted) {
       const p = this.ready.shift()!;
@@ -110,7 +125,8 @@ export class LevelOneBuilds {
       early: true,
       held: p.parts,
     });
-    if ('error' in outcome)
+    if ('ok' in outcome) this.done.push(...(outcome.built ?? []));
+    else
       log.warn('level-1 chunk not built early; its level builds it', {
         chunk: p.index,
         reason: outcome.error.message,

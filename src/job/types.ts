@@ -60,6 +60,15 @@ export interface BatchResult {
   failures: ChunkFailure[];
   /** The batch stopped early because the job was cancelled; the counts cover what it wrote. */
   cancelled?: boolean;
+  /** Pyramid chunks the batch built as it went (see levelOneWithin, buildEarly): their levels' batches need not run. */
+  built?: LevelRange[];
+}
+
+/** Chunks [first, end) of pyramid level `level`'s grid. */
+export interface LevelRange {
+  level: number;
+  first: number;
+  end: number;
 }
 
 /** `downsampling`: every chunk is written and the Boss or the workers are building the lower resolutions. */

@@ -160,28 +160,32 @@ export async function buildPyramidChunk(
  * while every chunk under that one the job rebuilds is built early and current, and so on up: of
  * the batches that wrote a chunk's inputs, the last to finish builds it, so the pyramid keeps pace
  * with level 0. Two batches finishing at once may both build a chunk, which comes out the same.
- * `held`: parts of the first chunk's inputs that the batch held in memory.
+ * `held`: parts of the first chunk's inputs that the batch held in memory. Returns the chunks
+ * built, as (level, index).
  */
 export async function buildEarly(
   job: PyramidJob,
   level: number,
   index: number,
   held: readonly HeldPart[] = [],
-): Promise<void> {
+): Promise<[level: number, index: number][]> {
   const halveZ = halvesZ(job.multiscale.downsample);
   const dir = job.staging?.dir;
+  const built: [number, number][] = [];
   for (let at = level, i: number | undefined = index; i !== undefined; at++) {
     await buildPyramidChunk(job, at, i, true, at === level ? held : []);
-    if (!dir || at >= topOf(job)) return;
+    built.push([at, i]);
+    if (!dir || at >= topOf(job)) break;
     const above = coordAbove(chunkBox(levelGrid(job, at), i).coord, halveZ);
     i = chunkIndex(levelGrid(job, at + 1), above);
-    if (i === undefined) return;
+    if (i === undefined) break;
     for (const input of inputsOf(job, at + 1, above)) {
       // Chunks outside the region the job rebuilds keep what they hold.
       if (!input || chunkIndex(levelGrid(job, at), input) === undefined) continue;
-      if (!(await builtFrom(dir, at, input, () => inputStamps(job, at, input)))) return;
+      if (!(await builtFrom(dir, at, input, () => inputStamps(job, at, input)))) return built;
     }
   }
+  return built;
 }
 
 /** Every level in turn, chunk by chunk, on this thread: for the CLI's small volumes and tests. */

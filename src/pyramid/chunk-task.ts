@@ -23,13 +23,17 @@ export interface PyramidChunkTask {
 }
 
 /** `failure`: a checked chunk that differs or cannot be read. */
-export type PyramidChunkOutcome = { ok: true; failure?: ChunkFailure } | ReturnType<typeof threadError>;
+/** `built`: an early build's chunks, as (level, index). */
+export type PyramidChunkOutcome =
+  | { ok: true; failure?: ChunkFailure; built?: [level: number, index: number][] }
+  | ReturnType<typeof threadError>;
 
 export default async function runPyramidChunk(task: PyramidChunkTask): Promise<PyramidChunkOutcome> {
   try {
     if (!task.check) {
-      if (task.early) await buildEarly(task.job, task.level, task.index, task.held);
-      else await buildPyramidChunk(task.job, task.level, task.index);
+      if (task.early)
+        return { ok: true, built: await buildEarly(task.job, task.level, task.index, task.held) };
+      await buildPyramidChunk(task.job, task.level, task.index);
       return { ok: true };
     }
     const failure = await checkPyramidChunk(task.job, task.level, task.index);

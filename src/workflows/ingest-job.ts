@@ -16,7 +16,7 @@ import {
   refreshRates,
   toResult,
 } from '../job/progress.js';
-import type { ChunkFailure, JobPlan, JobResult, Progress } from '../job/types.js';
+import type { ChunkFailure, JobPlan, JobResult, LevelRange, Progress } from '../job/types.js';
 import { cancelSignal, progressQuery } from './messages.js';
 import { BATCH_OPTIONS, BatchWindow, DonePrefix, rootMessage, type BatchRange } from './window.js';
 import { downsampleChannel, wantsDownsample } from './downsample.js';
@@ -27,6 +27,8 @@ export { cancelSignal, progressQuery };
 
 /** The patch under which ingest batches build level 1 as they go (see LevelZero.early). */
 const EARLY_LEVEL_ONE = 'level-one-in-ingest-batches';
+/** The patch under which the levels' batches whose chunks the ingest's batches built are not run. */
+const SKIP_BUILT = 'skip-level-batches-built-early';
 
 /** The plan activity (prepareJob) of every kind of job. */
 export const planActivities = wf.proxyActivities<typeof activities>({
@@ -100,6 +102,8 @@ interface RunState {
   written: DonePrefix;
   /** The job's pyramid once its arrays are open, when its batches build level 1 (LevelZero.early). */
   pyramid?: PyramidJob;
+  /** The pyramid chunks this run's batches built (LevelZero.early.built). */
+  built: LevelRange[];
 }
 
 export function ingestJob(...[config, carry]: IngestJobInput): Promise<JobResult> {
@@ -116,6 +120,7 @@ export async function runJob(kind: JobKind, config: JobConfig, carry?: JobCarry)
     next: carry?.next ?? 0,
     // The previous run drained its batches before it continued as new.
     written: new DonePrefix(carry?.next ?? 0),
+    built: [],
   };
   // The one cancel path: the cancel signal cancels this scope; Temporal's cancel (UI, CLI) cancels
   // the workflow's root scope, and with it this one. Either way the work stops in `stopped`.
@@ -147,7 +152,9 @@ export async function runJob(kind: JobKind, config: JobConfig, carry?: JobCarry)
     grid: plan.job.grid,
     done: () => state.written.prefix,
     pausing: () => pausing,
-    ...(early ? { early: { opened: (job: PyramidJob) => void (state.pyramid = job) } } : {}),
+    ...(early
+      ? { early: { opened: (job: PyramidJob) => void (state.pyramid = job), built: () => state.built } }
+      : {}),
   };
   const levels = concurrent
     ? work.run(() => {
@@ -319,6 +326,7 @@ async function runBatch(
     const { pyramid } = state;
     const input = { job: plan.job, ...range, ...(pyramid ? { pyramid } : {}) };
     const result = await kind.batch.executeWithOptions({ summary }, [input]);
+    if (result.built && wf.patched(SKIP_BUILT)) state.built.push(...result.built);
     state.written.add(range);
     if (window.onResult(range, result, new Date())) {
       wf.log.warn('the job stops: its chunks keep failing', { ...range, reason: window.fatal });

@@ -13,7 +13,7 @@ import type { ZarrVolume } from '../destinations/zarr.js';
 import { FAILURE } from '../errors.js';
 import type { Extent } from '../extent/grid.js';
 import { finalState, listFailure } from '../job/progress.js';
-import type { ChunkFailure, JobSpec, Progress } from '../job/types.js';
+import type { ChunkFailure, JobSpec, LevelRange, Progress } from '../job/types.js';
 import { levelGrid, readyUpTo, type PyramidJob } from '../pyramid/job.js';
 import type { Grid } from '../extent/grid.js';
 import { failed } from './downsample.js';
@@ -66,7 +66,19 @@ export interface LevelZero {
    * The ingest's batches build the level-1 chunks only their own chunks feed (see
    * levelOneWithin): they wait for the pyramid's arrays, and `opened` hands them the pyramid.
    */
-  early?: { opened(job: PyramidJob): void };
+  early?: {
+    opened(job: PyramidJob): void;
+    /** The chunks of levels 1.. that the ingest's batches built (each batch's result says). */
+    built(): readonly LevelRange[];
+  };
+}
+
+/** Whether `ranges` cover chunks [first, end) of level `level`. */
+function covered(ranges: readonly LevelRange[], level: number, first: number, end: number): boolean {
+  const mine = ranges.filter((r) => r.level === level).sort((a, b) => a.first - b.first);
+  let at = first;
+  for (const r of mine) if (r.first <= at && r.end > at) at = r.end;
+  return at >= end;
 }
 
 /** The job's zarr volume when it asks for a pyramid. */
@@ -201,14 +213,24 @@ async function runLevels(
         if (launched >= settings.batchesPerRun || wf.workflowInfo().continueAsNewSuggested || zero?.pausing())
           return await pause();
         const end = Math.min(at.next + settings.chunksPerBatch, total);
+        // Chunks the ingest's batches built need no batch of their level.
+        const built = () => zero?.early !== undefined && covered(zero.early.built(), at.level, at.next, end);
         await wf.condition(
           () =>
             (inFlight < settings.window && readyEnd(at.level) >= end) ||
+            built() ||
             failure !== undefined ||
             (zero?.pausing() ?? false),
         );
         if (failure !== undefined) break;
         if (zero?.pausing()) continue;
+        if (built()) {
+          levels[at.level - 1]!.done += end - at.next;
+          done[at.level - 1]!.add({ first: at.next, end });
+          at.next = end;
+          publish();
+          continue;
+        }
         void launch(at.level, at.next, end);
         launched++;
         at.next = end;

@@ -233,25 +233,47 @@ export async function batchAttempts(address: string, jobId: string): Promise<Bat
   return out;
 }
 
-/** The job's activities scheduled and completed, in the order its history records them, across runs. */
-export async function activityEvents(
-  address: string,
-  jobId: string,
-): Promise<{ run: number; event: 'scheduled' | 'completed'; activity: string }[]> {
-  const out: { run: number; event: 'scheduled' | 'completed'; activity: string }[] = [];
+/**
+ * The job's activities scheduled (with their input) and completed (with their result), in the
+ * order its history records them, across runs.
+ */
+export async function activityEvents(address: string, jobId: string): Promise<ActivityEvent[]> {
+  const out: ActivityEvent[] = [];
+  const decode = (payloads: { payloads?: unknown[] | null } | null | undefined): unknown => {
+    const first = payloads?.payloads?.[0];
+    return first
+      ? defaultPayloadConverter.fromPayload(
+          first as Parameters<typeof defaultPayloadConverter.fromPayload>[0],
+        )
+      : undefined;
+  };
   for (const [run, history] of (await runHistories(address, jobId)).entries()) {
     const names = new Map<string, string>();
     for (const e of history.events ?? []) {
       const a = e.activityTaskScheduledEventAttributes;
       if (a) {
         names.set(String(e.eventId), a.activityType?.name ?? '');
-        out.push({ run, event: 'scheduled', activity: a.activityType?.name ?? '' });
+        out.push({ run, event: 'scheduled', activity: a.activityType?.name ?? '', data: decode(a.input) });
       }
       const c = e.activityTaskCompletedEventAttributes;
-      if (c) out.push({ run, event: 'completed', activity: names.get(String(c.scheduledEventId)) ?? '' });
+      if (c)
+        out.push({
+          run,
+          event: 'completed',
+          activity: names.get(String(c.scheduledEventId)) ?? '',
+          data: decode(c.result),
+        });
     }
   }
   return out;
+}
+
+export interface ActivityEvent {
+  run: number;
+  event: 'scheduled' | 'completed';
+  activity: string;
+  /** A scheduled activity's input, a completed one's result. */
+  data: unknown;
 }
 
 /** The Temporal identity of a worker process started by the tests (the SDK default). */
