@@ -183,7 +183,12 @@ export function downsampleChunk(task: DownsampleTask, into?: Uint8Array): Uint8A
   }
   const out = into ? view(into, datatype) : allocate(datatype, voxels);
   if (tx.lo === tx.hi || ty.lo === ty.hi || tz.lo === tz.hi) return asBytes(out);
-  if (out instanceof Uint8Array && task.method === 'mean' && interior && meanWhole8(task, out, rowStart))
+  if (
+    out instanceof Uint8Array &&
+    task.method === 'mean' &&
+    interior &&
+    meanWhole8(task, out, rowStart, into !== undefined && part !== undefined)
+  )
     return out;
   const rows = new RowSources(
     task.inputs.map((bytes) => (bytes ? view(bytes, datatype) : undefined)),
@@ -217,45 +222,46 @@ function whole(t: Taps, factor: number): boolean {
 /**
  * The uint8 mean of a chunk whose every block lies inside level k's extent, with every input
  * chunk it uses present: the chunks of a level's interior, nearly all of a pyramid's voxels. Runs
- * the wasm SIMD kernels (mean-kernel.ts) on one input chunk at a time, in their memory: the input
- * at 0, the output chunk (or part) after it, laid out as `out`. The row kernel (mean) took about
- * 20 ms for a 16x512x512 chunk and a JavaScript loop over 32-bit words about 3-6; this takes
- * under 1, copies included. Declines (false) what it does not cover, which the row kernel then
- * does with the same result.
+ * the wasm SIMD kernels (mean-kernel.ts) in their memory: the input planes of one output plane at
+ * a time at 0 (they stay in the core's cache for the kernel), the output chunk (or part) after
+ * them, laid out as `out`. The row kernel (mean) took about 20 ms for a 16x512x512 chunk and a
+ * JavaScript loop over 32-bit words about 3-6; this takes under 1, copies included. `keep`: the
+ * voxels of `out` that the inputs used do not give keep their values. Declines (false) what it
+ * does not cover, which the row kernel then does with the same result.
  */
-function meanWhole8(task: DownsampleTask, out: Uint8Array, rowStart: RowStart): boolean {
+function meanWhole8(task: DownsampleTask, out: Uint8Array, rowStart: RowStart, keep: boolean): boolean {
   const { chunk, halveZ, part } = task;
   const X = chunk.x;
   const Y = chunk.y;
   const Z = chunk.z;
-  const size = X * Y * Z;
   if ((X / 2) % MEAN_STEP !== 0 || Y % 2 !== 0 || (halveZ && Z % 2 !== 0)) return false;
   const used: [number, Uint8Array][] = [];
   for (const [index, bytes] of task.inputs.slice(0, halveZ ? 8 : 4).entries()) {
     if (part && index !== (part.z * 2 + part.y) * 2 + part.x) continue;
-    if (!bytes || bytes.byteLength !== size) return false;
+    if (!bytes || bytes.byteLength !== X * Y * Z) return false;
     used.push([index, bytes]);
   }
-  const kernels = meanKernels(size + out.byteLength);
+  const depth = halveZ ? 2 : 1;
+  const input = depth * X * Y;
+  const kernels = meanKernels(input + out.byteLength);
   const heap = new Uint8Array(kernels.memory.buffer);
-  const target = heap.subarray(size, size + out.byteLength);
-  // The voxels of `out` that no input used here covers keep their values.
-  target.set(out);
+  const target = heap.subarray(input, input + out.byteLength);
+  if (keep) target.set(out);
   const rowsOut = Y / 2;
-  const planesOut = halveZ ? Z / 2 : Z;
+  const planesOut = Z / depth;
   for (const [index, bytes] of used) {
     const dx = index & 1;
     const dy = (index >> 1) & 1;
     const dz = index >> 2;
-    heap.set(bytes, 0);
     const y = dy * rowsOut;
-    for (let zIn = 0; zIn < planesOut; zIn++) {
-      const z = halveZ ? dz * planesOut + zIn : zIn;
+    for (let plane = 0; plane < planesOut; plane++) {
+      heap.set(bytes.subarray(plane * input, (plane + 1) * input), 0);
+      const z = halveZ ? dz * planesOut + plane : plane;
       const first = rowStart(z, y);
-      const dst = size + first + (dx * X) / 2;
+      const dst = input + first + (dx * X) / 2;
       const dstStride = rowStart(z, y + 1) - first;
-      if (halveZ) kernels.mean2x2x2(2 * zIn * X * Y, X, X * Y, dst, dstStride, X / 2, rowsOut);
-      else kernels.mean2x2(zIn * X * Y, X, dst, dstStride, X / 2, rowsOut);
+      if (halveZ) kernels.mean2x2x2(0, X, X * Y, dst, dstStride, X / 2, rowsOut);
+      else kernels.mean2x2(0, X, dst, dstStride, X / 2, rowsOut);
     }
   }
   out.set(target);
