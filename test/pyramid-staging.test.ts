@@ -3,7 +3,14 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { readZarrChunk, writeZarrChunk, zarrDestination, type ZarrVolume } from '../src/destinations/zarr.js';
+import { chunkBytes } from '../src/chunks/row-memory.js';
+import {
+  chunkFile,
+  readZarrChunk,
+  writeZarrChunk,
+  zarrDestination,
+  type ZarrVolume,
+} from '../src/destinations/zarr.js';
 import { chunkBox, chunkCount, chunkIndex, type ChunkShape, type Extent } from '../src/extent/grid.js';
 import { buildEarly, buildPyramidChunk, computePyramidChunk } from '../src/pyramid/build.js';
 import { coordAbove, inputsOf, levelGrid, levelOneWithin, planPyramid, topOf } from '../src/pyramid/job.js';
@@ -133,47 +140,55 @@ describe('a pyramid built from the parts its level-0 writes staged', function ()
     assert.ok(!existsSync(volume.staging.dir));
   });
 
-  it('parts held in memory for the level-1 chunks a batch builds: no files, used while their chunks are as stored, ignored after a rewrite', async () => {
+  it('parts written into the held samples of the level-1 chunks a batch builds: no files, used while their chunks are as stored, recomputed after a rewrite', async () => {
     const base = await zarrDestination.prepare(volumeSpec(dir, 'held.ome.zarr'), EXTENT);
     const grid = { extent: EXTENT, chunk: CHUNK };
     const job = planPyramid(base, EXTENT, base.multiscale!);
     const above = chunkIndex(levelGrid(job, 1), coordAbove(chunkBox(grid, 5).coord, false))!;
-    const aboveCoord = chunkBox(levelGrid(job, 1), above).coord;
-    const volume = { ...base, staging: { ...base.staging!, hold: [aboveCoord] } };
-    const held: HeldPart[] = [];
+    const coord = chunkBox(levelGrid(job, 1), above).coord;
+    const samples = new Uint8Array(new SharedArrayBuffer(chunkBytes(CHUNK, 'uint8')));
+    const volume = { ...base, staging: { ...base.staging!, hold: [{ coord, samples }] } };
+    const parts: HeldPart[] = [];
     for (let i = 0; i < chunkCount(grid); i++) {
       const outcome = await zarrDestination.write(volume, chunkBox(grid, i), samplesOf(i, 0));
-      if ('written' in outcome && outcome.part) held.push(outcome.part);
+      if ('written' in outcome && outcome.part) parts.push(outcome.part);
     }
-    const under = inputsOf(job, 1, aboveCoord).filter((c) => c !== undefined);
-    assert.equal(held.length, under.length, 'a part held for each chunk under the held level-1 chunk');
-    assert.ok(
-      held.every((p) => p.samples.buffer instanceof SharedArrayBuffer),
-      'in memory the threads share',
+    const under = inputsOf(job, 1, coord).filter((c) => c !== undefined);
+    assert.equal(parts.length, under.length, 'a part for each chunk under the held level-1 chunk');
+    assert.equal(
+      readdirSync(volume.staging.dir).length,
+      chunkCount(grid) - parts.length,
+      'the others staged',
     );
-    assert.equal(readdirSync(volume.staging.dir).length, chunkCount(grid) - held.length, 'the others staged');
+    const asWritten = samples.slice();
 
     const definition = (await computePyramidChunk(job, 1, above)).samples;
-    await buildEarly(job, 1, above, held);
-    assert.deepEqual(await readZarrChunk(volume, aboveCoord, 1), definition);
-    // The held parts are what it is built from: one altered shows in the chunk...
-    const altered = held[0]!;
-    altered.samples.fill(77);
-    await buildPyramidChunk(job, 1, above, true, held);
-    const built = (await readZarrChunk(volume, aboveCoord, 1))!;
-    assert.notDeepEqual(built, definition, 'the altered held part is used');
-    assert.ok(
-      built.some((v, i) => v === 77 && definition[i] !== 77),
-      'its voxels are 77',
-    );
-    // ...until its chunk is rewritten: then the chunk as stored is read instead.
-    const index = chunkIndex(grid, altered.coord)!;
+    await buildEarly(job, 1, above, { samples, parts });
+    assert.deepEqual(await readZarrChunk(volume, coord, 1), definition);
+    // A chunk under it rewritten since: its part is computed again from the chunk as stored.
+    const index = chunkIndex(grid, parts[0]!.coord)!;
     await writeZarrChunk({ ...volume, staging: undefined }, chunkBox(grid, index), samplesOf(index, 1));
-    await buildPyramidChunk(job, 1, above, true, held);
-    assert.deepEqual(
-      await readZarrChunk(volume, aboveCoord, 1),
-      (await computePyramidChunk(job, 1, above)).samples,
+    const rewritten = (await computePyramidChunk(job, 1, above)).samples;
+    assert.notDeepEqual(rewritten, definition);
+    samples.set(asWritten);
+    await buildPyramidChunk(job, 1, above, true, { samples, parts });
+    assert.deepEqual(await readZarrChunk(volume, coord, 1), rewritten);
+    // The parts still current are taken as the samples hold them, not computed again.
+    samples.fill(77);
+    await buildPyramidChunk(job, 1, above, true, { samples, parts });
+    const built = (await readZarrChunk(volume, coord, 1))!;
+    assert.ok(
+      built.some((v, i) => v === 77 && rewritten[i] !== 77),
+      'the held samples are used',
     );
+    // A chunk under it that is not stored (any more) gives zeros, whatever its part of the samples
+    // holds (here its part as first written).
+    const gone = parts[1]!.coord;
+    rmSync(chunkFile(volume, gone), { force: true });
+    samples.set(asWritten);
+    await buildPyramidChunk(job, 1, above, true, { samples, parts });
+    const zeros = (await computePyramidChunk(job, 1, above)).samples;
+    assert.deepEqual(await readZarrChunk(volume, coord, 1), zeros);
     await dropStaging(volume.staging.dir);
   });
 });

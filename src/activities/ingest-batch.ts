@@ -133,7 +133,7 @@ export async function chunkBatch(input: BatchInput, rowTask?: string): Promise<B
   try {
     const queue = new RowQueue(rows.length, ctx.cancellationSignal);
     const threads = Math.min(rowPool().maxThreads, rows.length);
-    const rowsInput = { ...input, job: levelOne?.rowsJob(input.job) ?? input.job, slab };
+    const rowsInput = { ...input, slab };
     await Promise.all(
       Array.from({ length: threads }, () =>
         runRows(rowsInput, rowTask, rows, queue, committer, ctx, levelOne),
@@ -168,10 +168,8 @@ async function runRows(
 ): Promise<void> {
   for (let i = queue.take(); i !== undefined; i = queue.take()) {
     const [first, end] = rows[i]!;
-    const outcome = await rowPool().run(
-      { job: input.job, first, end, slab: input.slab },
-      { filename: rowTask ?? null },
-    );
+    const job = levelOne?.rowJob(input.job, first, end) ?? input.job;
+    const outcome = await rowPool().run({ job, first, end, slab: input.slab }, { filename: rowTask ?? null });
     if ('error' in outcome) return queue.fail(outcome);
     const { parts, ...row } = outcome.ok;
     for (const f of row.failures)

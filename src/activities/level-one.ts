@@ -1,23 +1,44 @@
 /**
  * The level-1 chunks an ingest batch builds itself (see levelOneWithin): each once every chunk
  * under it that the batch writes is written, on the pyramid's threads, while the batch's other
- * rows go on. Their parts are held in memory (PartStage.hold) and handed over with the task,
- * never staged as files, and dropped once the chunk is built, so a batch holds the parts of a
- * couple of rows at a time. Best effort: a chunk not built here is built by its level's batch.
+ * rows go on. Their samples are held in memory the threads share, which the rows write their
+ * parts straight into (PartStage.hold), never staging them as files: the build then joins
+ * nothing. A chunk's samples are taken when the first row under it starts and given back once it
+ * is built, so a batch holds those of a couple of rows at a time. Best effort: a chunk not built
+ * here is built by its level's batch.
  */
 import { log } from '@temporalio/activity';
-import { chunkBox, chunkIndex, type ChunkCoord, type Grid } from '../extent/grid.js';
+import { chunkBytes } from '../chunks/row-memory.js';
+import { boxOfChunk, chunkBox, chunkCoord, chunkIndex, coversChunk, type Grid } from '../extent/grid.js';
 import type { JobSpec, LevelRange } from '../job/types.js';
 import { coordAbove, inputsOf, levelGrid, levelOneWithin, type PyramidJob } from '../pyramid/job.js';
 import { halvesZ } from '../pyramid/levels.js';
 import { pyramidPool } from '../pyramid/pool.js';
-import type { HeldPart } from '../pyramid/staging.js';
+import type { HeldChunk, HeldPart } from '../pyramid/staging.js';
 
 interface Pending {
   index: number;
   /** The chunk is built once chunks [first, need) of the ingest's grid are written. */
   need: number;
+  /** Its samples, once a row under it has started. */
+  samples?: Uint8Array;
   parts: HeldPart[];
+}
+
+/**
+ * Samples of chunks built, taken again as they are by the next chunk of the size inside the
+ * level's extent, so a worker neither allocates (and faults in) 4 MiB per chunk nor collects it.
+ * What they still hold does not show there: a build writes every voxel of such a chunk (from the
+ * parts, parts computed again, or zeros for a chunk under it never written; see
+ * computePyramidChunk). A chunk at the extent's edge takes fresh zeros, which its voxels outside
+ * the extent must be when it is first stored.
+ */
+const spare: Uint8Array[] = [];
+const MAX_SPARE = 8;
+
+function takeSamples(bytes: number, reuse: boolean): Uint8Array {
+  const i = reuse ? spare.findIndex((s) => s.byteLength === bytes) : -1;
+  return i >= 0 ? spare.splice(i, 1)[0]! : new Uint8Array(new SharedArrayBuffer(bytes));
 }
 
 export class LevelOneBuilds {
@@ -32,12 +53,12 @@ export class LevelOneBuilds {
   private readonly halveZ: boolean;
 
   /**
-   * `hold`: whether the rows hold the parts in memory. A z-slab's task writes a whole section's
-   * chunks before it returns any, so a slab's parts are staged.
+   * `hold`: whether the rows write the parts into held samples. A z-slab's task writes a whole
+   * section's chunks before it returns any, so a slab's parts are staged.
    */
   constructor(
     private readonly job: PyramidJob,
-    written: Grid,
+    private readonly grid: Grid,
     first: number,
     end: number,
     private readonly hold: boolean,
@@ -47,25 +68,33 @@ export class LevelOneBuilds {
     // Without a staging folder (odd chunk sizes) a chunk built here cannot be marked, and its
     // level's batch would build it again.
     if (!job.staging) return;
-    for (const index of levelOneWithin(job, written, first, end)) {
+    for (const index of levelOneWithin(job, grid, first, end)) {
       const coord = chunkBox(levelGrid(job, 1), index).coord;
       let need = first;
       for (const input of inputsOf(job, 1, coord)) {
-        const at = input && chunkIndex(written, input);
+        const at = input && chunkIndex(grid, input);
         if (at !== undefined) need = Math.max(need, at + 1);
       }
       this.pending.set(index, { index, need, parts: [] });
     }
   }
 
-  /** The job the rows write with: holding the parts of the chunks built here. */
-  rowsJob(job: JobSpec): JobSpec {
+  /** The job chunks [first, end) (a row) are written with: their parts go into the held samples of the chunks above. */
+  rowJob(job: JobSpec, first: number, end: number): JobSpec {
     const d = job.destination;
     if (!this.hold || this.pending.size === 0 || d.name !== 'zarr' || !d.staging) return job;
-    const hold: ChunkCoord[] = [...this.pending.values()].map(
-      (p) => chunkBox(levelGrid(this.job, 1), p.index).coord,
-    );
-    return { ...job, destination: { ...d, staging: { ...d.staging, hold } } };
+    const hold: HeldChunk[] = [];
+    const level1 = levelGrid(this.job, 1);
+    for (let i = first; i < end; i++) {
+      const coord = coordAbove(chunkCoord(this.grid, i), this.halveZ);
+      const p = this.pending.get(chunkIndex(level1, coord) ?? -1);
+      if (!p || hold.some((h) => h.samples === p.samples)) continue;
+      const { chunk, datatype } = this.job.volume;
+      const inside = coversChunk(boxOfChunk({ extent: this.job.extents[1]!, chunk }, coord), chunk);
+      p.samples ??= takeSamples(chunkBytes(chunk, datatype), inside);
+      hold.push({ coord, samples: p.samples });
+    }
+    return hold.length > 0 ? { ...job, destination: { ...d, staging: { ...d.staging, hold } } } : job;
   }
 
   /** A row's held parts, for their chunks above. */
@@ -118,13 +147,15 @@ export class LevelOneBuilds {
   }
 
   private async build(p: Pending): Promise<void> {
+    const held = p.samples && { samples: p.samples, parts: p.parts };
     const outcome = await pyramidPool().run({
       job: this.job,
       level: 1,
       index: p.index,
       early: true,
-      held: p.parts,
+      ...(held ? { held } : {}),
     });
+    if (held && 'ok' in outcome && spare.length < MAX_SPARE) spare.push(held.samples);
     if ('ok' in outcome) this.done.push(...(outcome.built ?? []));
     else
       log.warn('level-1 chunk not built early; its level builds it', {

@@ -98,21 +98,15 @@ export interface OpenDestination {
   read(box: ChunkBox): Promise<Uint8Array | undefined>;
 }
 
-/** Open destinations of this thread, by spec: a thread serves rows of a few jobs at a time. */
-const open = new Map<string, Promise<OpenDestination>>();
-
-export function openDestination(spec: DestinationSpec): Promise<OpenDestination> {
-  const key = JSON.stringify(spec);
-  let opened = open.get(key);
-  if (!opened) {
-    if (open.size >= 4) open.delete(open.keys().next().value!);
-    opened = destinationOf(spec.name).then((d) => ({
-      spec,
-      write: (box, samples) => d.write(spec, box, samples),
-      read: (box) => d.read(spec, box),
-    }));
-    open.set(key, opened);
-    opened.catch(() => open.delete(key));
-  }
-  return opened;
+/**
+ * The destination of the spec, bound to it. Not cached by spec: a row's spec may carry the
+ * pyramid samples its parts go into (PartStage.hold), which a key made of the spec would copy.
+ */
+export async function openDestination(spec: DestinationSpec): Promise<OpenDestination> {
+  const d = await destinationOf(spec.name);
+  return {
+    spec,
+    write: (box, samples) => d.write(spec, box, samples),
+    read: (box) => d.read(spec, box),
+  };
 }

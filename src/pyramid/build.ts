@@ -28,11 +28,12 @@ import {
   chunkStamp,
   downsamplePart,
   dropPart,
-  joinHeldPart,
+  clearPart,
   joinPart,
   markBuilt,
   partStage,
-  type HeldPart,
+  sameStamp,
+  type HeldParts,
   type PartStage,
 } from './staging.js';
 
@@ -61,15 +62,16 @@ interface Computed {
 /**
  * Chunk `index` of level `level` (1..top) as the pyramid's definition gives it from level
  * `level - 1` as stored: the whole chunk's samples, and the part of it inside the level's extent.
- * With `useParts`, each input's part is taken from `held` or the staged parts where one matches
- * the input as stored, and computed from the input read back otherwise.
+ * With `useParts`, each input's part is taken from the staged parts where one matches the input
+ * as stored, and computed from the input read back otherwise. With `held`, the samples are the
+ * held chunk's, its parts already in place where they match the inputs as stored.
  */
 export async function computePyramidChunk(
   job: PyramidJob,
   level: number,
   index: number,
   useParts = false,
-  held: readonly HeldPart[] = [],
+  held?: HeldParts,
 ): Promise<Computed> {
   const { volume } = job;
   const { coord } = chunkBox(levelGrid(job, level), index);
@@ -91,19 +93,22 @@ export async function computePyramidChunk(
   const parts = useParts ? stageOf(job, level - 1, true) : undefined;
   // Shards are large: theirs are taken one at a time, each into its part of the output.
   const oneByOne = volume.innerChunk !== undefined && partsPossible(volume.chunk, halveZ);
-  if (!parts && !oneByOne && held.length === 0) {
+  if (!parts && !oneByOne && !held) {
     const samples = downsampleChunk({ ...task, inputs: await Promise.all(inputs.map(read)) });
     return { box, samples, joined: [] };
   }
   // Each voxel's block lies in one input: the chunk is the sum of its inputs' parts.
-  const samples = new Uint8Array(chunkBytes(volume.chunk, volume.datatype));
+  const samples = held?.samples ?? new Uint8Array(chunkBytes(volume.chunk, volume.datatype));
   const joined: ChunkCoord[] = [];
   const add = async (input: ChunkCoord | undefined) => {
     if (!input) return;
     const stamp = await chunkStamp(chunkFile(volume, input, level - 1));
-    if (!stamp) return; // never written: zeros, which the samples already are
-    const inMemory = held.find((part) => sameCoord(part.coord, input));
-    if (inMemory && joinHeldPart(task, inMemory, stamp, samples)) return;
+    if (held?.parts.some((part) => sameCoord(part.coord, input) && sameStamp(part.stamp, stamp))) return;
+    if (!stamp) {
+      // Never written: zeros, which fresh samples are; held ones may hold another chunk's.
+      if (held) clearPart(task, input, samples);
+      return;
+    }
     if (parts && (await joinPart(parts, input, stamp, samples))) {
       joined.push(input);
       return;
@@ -138,7 +143,7 @@ export async function buildPyramidChunk(
   level: number,
   index: number,
   early = false,
-  held: readonly HeldPart[] = [],
+  held?: HeldParts,
 ): Promise<boolean> {
   const dir = job.staging?.dir;
   const { coord } = chunkBox(levelGrid(job, level), index);
@@ -160,20 +165,20 @@ export async function buildPyramidChunk(
  * while every chunk under that one the job rebuilds is built early and current, and so on up: of
  * the batches that wrote a chunk's inputs, the last to finish builds it, so the pyramid keeps pace
  * with level 0. Two batches finishing at once may both build a chunk, which comes out the same.
- * `held`: parts of the first chunk's inputs that the batch held in memory. Returns the chunks
+ * `held`: the first chunk's samples as the batch wrote its inputs' parts into them. Returns the chunks
  * built, as (level, index).
  */
 export async function buildEarly(
   job: PyramidJob,
   level: number,
   index: number,
-  held: readonly HeldPart[] = [],
+  held?: HeldParts,
 ): Promise<[level: number, index: number][]> {
   const halveZ = halvesZ(job.multiscale.downsample);
   const dir = job.staging?.dir;
   const built: [number, number][] = [];
   for (let at = level, i: number | undefined = index; i !== undefined; at++) {
-    await buildPyramidChunk(job, at, i, true, at === level ? held : []);
+    await buildPyramidChunk(job, at, i, true, at === level ? held : undefined);
     built.push([at, i]);
     if (!dir || at >= topOf(job)) break;
     const above = coordAbove(chunkBox(levelGrid(job, at), i).coord, halveZ);

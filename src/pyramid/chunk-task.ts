@@ -7,7 +7,7 @@ import type { ChunkFailure } from '../job/types.js';
 import { buildEarly, buildPyramidChunk } from './build.js';
 import type { PyramidJob } from './job.js';
 import { checkPyramidChunk } from './check.js';
-import type { HeldPart } from './staging.js';
+import type { HeldParts } from './staging.js';
 
 export interface PyramidChunkTask {
   job: PyramidJob;
@@ -18,8 +18,8 @@ export interface PyramidChunkTask {
   check?: boolean;
   /** Built by the ingest batch that wrote every chunk under it, and the levels above as they can be (see buildEarly). */
   early?: boolean;
-  /** Early: parts of its inputs the batch held in memory (see PartStage.hold). */
-  held?: HeldPart[];
+  /** Early: the chunk's samples as the batch wrote its inputs' parts into them (see PartStage.hold). */
+  held?: HeldParts;
 }
 
 /** `failure`: a checked chunk that differs or cannot be read. */

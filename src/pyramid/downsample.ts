@@ -225,9 +225,10 @@ function whole(t: Taps, factor: number): boolean {
  * the wasm SIMD kernels (mean-kernel.ts) in their memory: the input planes of one output plane at
  * a time at 0 (they stay in the core's cache for the kernel), the output chunk (or part) after
  * them, laid out as `out`. The row kernel (mean) took about 20 ms for a 16x512x512 chunk and a
- * JavaScript loop over 32-bit words about 3-6; this takes under 1, copies included. `keep`: the
- * voxels of `out` that the inputs used do not give keep their values. Declines (false) what it
- * does not cover, which the row kernel then does with the same result.
+ * JavaScript loop over 32-bit words about 3-6; this takes under 1, copies included. `keep`: only
+ * the voxels the inputs used give are written to `out`, row by row (the rest may be another
+ * thread's to write, see staging.ts's HeldChunk); otherwise `out` is written whole. Declines
+ * (false) what it does not cover, which the row kernel then does with the same result.
  */
 function meanWhole8(task: DownsampleTask, out: Uint8Array, rowStart: RowStart, keep: boolean): boolean {
   const { chunk, halveZ, part } = task;
@@ -246,7 +247,7 @@ function meanWhole8(task: DownsampleTask, out: Uint8Array, rowStart: RowStart, k
   const kernels = meanKernels(input + out.byteLength);
   const heap = new Uint8Array(kernels.memory.buffer);
   const target = heap.subarray(input, input + out.byteLength);
-  if (keep) target.set(out);
+  const half = X / 2;
   const rowsOut = Y / 2;
   const planesOut = Z / depth;
   for (const [index, bytes] of used) {
@@ -257,14 +258,16 @@ function meanWhole8(task: DownsampleTask, out: Uint8Array, rowStart: RowStart, k
     for (let plane = 0; plane < planesOut; plane++) {
       heap.set(bytes.subarray(plane * input, (plane + 1) * input), 0);
       const z = halveZ ? dz * planesOut + plane : plane;
-      const first = rowStart(z, y);
-      const dst = input + first + (dx * X) / 2;
-      const dstStride = rowStart(z, y + 1) - first;
-      if (halveZ) kernels.mean2x2x2(0, X, X * Y, dst, dstStride, X / 2, rowsOut);
-      else kernels.mean2x2(0, X, dst, dstStride, X / 2, rowsOut);
+      const first = rowStart(z, y) + dx * half;
+      const dstStride = rowStart(z, y + 1) - rowStart(z, y);
+      if (halveZ) kernels.mean2x2x2(0, X, X * Y, input + first, dstStride, half, rowsOut);
+      else kernels.mean2x2(0, X, input + first, dstStride, half, rowsOut);
+      if (keep)
+        for (let row = 0, at = first; row < rowsOut; row++, at += dstStride)
+          out.set(target.subarray(at, at + half), at);
     }
   }
-  out.set(target);
+  if (!keep) out.set(target);
   return true;
 }
 

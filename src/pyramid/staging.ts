@@ -29,8 +29,8 @@ export const STAGING_DIR = '.boss-ingest-pyramid';
 export interface PyramidStaging {
   dir: string;
   extent: Extent;
-  /** Set per batch: the level-1 chunks whose parts its writes hold in memory (see PartStage.hold). */
-  hold?: ChunkCoord[];
+  /** Set per row of a batch: the level-1 chunks its writes put their parts into (see PartStage.hold). */
+  hold?: HeldChunk[];
 }
 
 export function newStaging(volumePath: string, extent: Extent): PyramidStaging {
@@ -49,23 +49,34 @@ export interface PartStage {
   datatype: Datatype;
   chunk: ChunkShape;
   /**
-   * The chunks above whose parts are held in memory instead of staged: the batch writing every
-   * chunk under them builds them as soon as those are written, so a file would be written, read
-   * back and removed within the batch.
+   * Chunks above whose parts are written straight into their samples in memory instead of
+   * staged: the batch writing every chunk under them builds them as soon as those are written,
+   * so a file would be written, read back and removed within the batch, and the parts copied
+   * into the chunk once more.
    */
-  hold?: readonly ChunkCoord[];
+  hold?: readonly HeldChunk[];
+}
+
+/** A chunk of level k+1 whose samples, in memory the threads share, the parts of the chunks under it are written into. */
+export interface HeldChunk {
+  coord: ChunkCoord;
+  samples: Uint8Array;
 }
 
 /**
- * A part held in memory for the chunk above (see PartStage.hold): like a staged part, it records
- * the stored chunk it was computed from, and is used only while the chunk is stored as it was.
+ * A part written into its held chunk (see PartStage.hold): like a staged part, it records the
+ * stored chunk it was computed from, and is used only while that chunk is stored as it was.
  */
 export interface HeldPart {
   /** The chunk it was computed from (level k). */
   coord: ChunkCoord;
   stamp: ChunkStamp;
-  /** The part's voxels over its box (partBox), in memory the threads share, so passing it copies nothing. */
+}
+
+/** A held chunk's samples and the parts written into them, as the chunk's build takes them. */
+export interface HeldParts {
   samples: Uint8Array;
+  parts: HeldPart[];
 }
 
 /** The stage of level `level`'s chunks, over that level's extent `below`, by the pyramid's rules. */
@@ -155,9 +166,9 @@ function partFile(stage: Pick<PartStage, 'dir' | 'level'>, coord: ChunkCoord): s
 
 /**
  * Computes the part of the level-(k+1) chunk that the level-k chunk at `coord` feeds, from its
- * whole chunk's samples as stored (`stamp`), and stages it, or returns it when the stage holds
- * that chunk's parts in memory. Best effort: a part that cannot be written is only a cache
- * missed, so errors are not the write's.
+ * whole chunk's samples as stored (`stamp`), and stages it; when the stage holds the chunk above,
+ * writes it into that chunk's samples instead and returns what it was computed from. Best
+ * effort: a part that cannot be written is only a cache missed, so errors are not the write's.
  */
 export async function stagePart(
   stage: PartStage,
@@ -165,13 +176,13 @@ export async function stagePart(
   samples: Uint8Array,
   stamp: ChunkStamp,
 ): Promise<HeldPart | undefined> {
-  const samplesOfPart = downsamplePart(stage, coord, samples);
   const above = coordAbove(coord, stage.halveZ);
-  if (stage.hold?.some((c) => sameCoord(c, above))) {
-    const shared = new Uint8Array(new SharedArrayBuffer(samplesOfPart.byteLength));
-    shared.set(samplesOfPart);
-    return { coord, stamp, samples: shared };
+  const held = stage.hold?.find((c) => sameCoord(c.coord, above));
+  if (held) {
+    downsamplePart(stage, coord, samples, held.samples);
+    return { coord, stamp };
   }
+  const samplesOfPart = downsamplePart(stage, coord, samples);
   const head = new Uint8Array(HEADER);
   const fields = new DataView(head.buffer);
   fields.setBigUint64(0, stamp.ino, true);
@@ -203,41 +214,40 @@ export async function joinPart(
   } catch {
     return false;
   }
+  const { chunk, halveZ, datatype } = stage;
+  const box = partBox(partIndex(coord, halveZ), chunk, halveZ);
+  const bytes = BYTES_PER_VOXEL[datatype];
+  if (file.length !== HEADER + boxVoxels(box) * bytes) return false;
   const head = new DataView(file.buffer, file.byteOffset, HEADER);
   const from = {
     ino: head.getBigUint64(0, true),
     ctimeNs: head.getBigUint64(8, true),
     size: head.getBigUint64(16, true),
   };
-  return copyPart(stage, coord, from, stamp, file.subarray(HEADER), out);
+  if (!sameStamp(from, stamp)) return false;
+  copyBox(file.subarray(HEADER), box, out, chunkLocal(chunk), bytes);
+  return true;
 }
 
-/** As joinPart, from a part held in memory: false when it is not the chunk's as stored now. */
-export function joinHeldPart(
-  stage: Pick<PartStage, 'chunk' | 'halveZ' | 'datatype'>,
-  part: HeldPart,
-  stamp: ChunkStamp | undefined,
-  out: Uint8Array,
-): boolean {
-  return stamp !== undefined && copyPart(stage, part.coord, part.stamp, stamp, part.samples, out);
+export function sameStamp(a: ChunkStamp, b: ChunkStamp | undefined): boolean {
+  return b !== undefined && a.ino === b.ino && a.ctimeNs === b.ctimeNs && a.size === b.size;
 }
 
-/** Copies a part computed from the chunk stored as `from` into `out` when the chunk is still stored so (`now`). */
-function copyPart(
+/** Sets the voxels of the part the level-k chunk at `coord` gives its chunk above (`out`) to 0. */
+export function clearPart(
   stage: Pick<PartStage, 'chunk' | 'halveZ' | 'datatype'>,
   coord: ChunkCoord,
-  from: ChunkStamp,
-  now: ChunkStamp,
-  samples: Uint8Array,
   out: Uint8Array,
-): boolean {
+): void {
   const { chunk, halveZ, datatype } = stage;
   const box = partBox(partIndex(coord, halveZ), chunk, halveZ);
   const bytes = BYTES_PER_VOXEL[datatype];
-  if (samples.length !== boxVoxels(box) * bytes) return false;
-  if (from.ino !== now.ino || from.ctimeNs !== now.ctimeNs || from.size !== now.size) return false;
-  copyBox(samples, box, out, chunkLocal(chunk), bytes);
-  return true;
+  const width = (box.x[1] - box.x[0]) * bytes;
+  for (let z = box.z[0]; z < box.z[1]; z++)
+    for (let y = box.y[0]; y < box.y[1]; y++) {
+      const at = ((z * chunk.y + y) * chunk.x + box.x[0]) * bytes;
+      out.fill(0, at, at + width);
+    }
 }
 
 /** Removes a part once the chunk above is built from it. */
