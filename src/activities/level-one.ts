@@ -13,6 +13,7 @@ import { boxOfChunk, chunkBox, chunkCoord, chunkIndex, coversChunk, type Grid } 
 import type { JobSpec, LevelRange } from '../job/types.js';
 import { coordAbove, inputsOf, levelGrid, levelOneWithin, type PyramidJob } from '../pyramid/job.js';
 import { halvesZ } from '../pyramid/levels.js';
+import type { PyramidChunkOutcome } from '../pyramid/chunk-task.js';
 import { pyramidPool } from '../pyramid/pool.js';
 import type { HeldChunk, HeldPart } from '../pyramid/staging.js';
 
@@ -148,13 +149,14 @@ export class LevelOneBuilds {
 
   private async build(p: Pending): Promise<void> {
     const held = p.samples && { samples: p.samples, parts: p.parts };
-    const outcome = await pyramidPool().run({
-      job: this.job,
-      level: 1,
-      index: p.index,
-      early: true,
-      ...(held ? { held } : {}),
-    });
+    const task = { job: this.job, level: 1, index: p.index, early: true, ...(held ? { held } : {}) };
+    let outcome: PyramidChunkOutcome;
+    try {
+      outcome = await pyramidPool().run(task);
+    } catch (err) {
+      // The thread itself failed (it is replaced): the same as a chunk that could not be built.
+      outcome = { error: { kind: 'retry', message: (err as Error).message ?? String(err) } };
+    }
     if (held && 'ok' in outcome && spare.length < MAX_SPARE) spare.push(held.samples);
     if ('ok' in outcome) this.done.push(...(outcome.built ?? []));
     else
