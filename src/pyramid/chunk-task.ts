@@ -22,8 +22,7 @@ export interface PyramidChunkTask {
   held?: HeldParts;
 }
 
-/** `failure`: a checked chunk that differs or cannot be read. */
-/** `built`: an early build's chunks, as (level, index). */
+/** `failure`: a checked chunk that differs or cannot be read; `built`: an early build's chunks, as (level, index). */
 export type PyramidChunkOutcome =
   | { ok: true; failure?: ChunkFailure; built?: [level: number, index: number][] }
   | ReturnType<typeof threadError>;
