@@ -4,7 +4,9 @@
  * its part of the level-(k+1) chunk above needs: it computes that part (a quarter, an eighth when
  * z is halved too) and stages it beside the volume. Building the level-(k+1) chunk then joins its
  * parts instead of reading and decoding the whole chunks under it again: the ingest's samples feed
- * level 1 directly, level 1's feed level 2, and so on.
+ * level 1 directly, level 1's feed level 2, and so on. A level-1 chunk that the batch writing
+ * every chunk under it builds itself is held in memory instead (HeldChunk): the parts are written
+ * straight into its samples, and nothing is staged for it.
  *
  * A part is only a cache: it records the stored chunk it was computed from (inode, change time,
  * size), and a chunk rewritten since (by a retry, another job) does not match, so its part is
