@@ -25,7 +25,7 @@ export interface RowResult {
   /** Voxels of the chunks written (skipped ones not included). */
   voxels: number;
   failures: ChunkFailure[];
-  /** Pyramid parts the destination held in memory for the batch (see PartStage.hold). */
+  /** Pyramid parts the destination wrote into held level-1 samples (see PartStage.hold). */
   parts?: HeldPart[];
 }
 

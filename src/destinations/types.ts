@@ -34,10 +34,10 @@ export interface Resolved<S> {
   checks: string[];
 }
 
-/** What a destination did with a chunk: `skipped` when it chose not to store it (all zeros). */
 /**
- * A chunk stored (with, when the spec asks it to hold them, the part of the pyramid level above
- * it computed: see PartStage.hold) or skipped.
+ * What a destination did with a chunk: `skipped` when it chose not to store it (all zeros);
+ * `part` when it wrote the chunk's part of the pyramid level above into that chunk's held samples
+ * (see PartStage.hold): what the part was computed from.
  */
 export type WriteOutcome = { written: true; part?: HeldPart } | { skipped: true };
 
