@@ -1,7 +1,8 @@
 // Whole-file writes (src/destinations/atomic-write.ts): several buffers, larger than one write
-// call hands the kernel, land in order; a failed write leaves neither the file nor a temporary one.
+// call hands the kernel, land in order; a failed write leaves neither the file nor a temporary one;
+// missing folders are made.
 import { strict as assert } from 'node:assert';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeAtomically } from '../src/destinations/atomic-write.js';
 import { tempDir } from './harness/env.js';
@@ -22,10 +23,22 @@ describe('files written whole', function () {
     assert.deepEqual(readdirSync(dir), ['chunk'], 'no temporary file left');
   });
 
-  it('a write that fails leaves no temporary file, and the file as it was', async () => {
-    const file = path.join(dir, 'missing-folder', 'chunk');
-    await assert.rejects(writeAtomically(file, [new Uint8Array(10)]), /ENOENT/);
-    assert.ok(!existsSync(path.dirname(file)));
-    assert.deepEqual(readdirSync(dir), ['chunk']);
+  it('a write that fails leaves no temporary file, and what was there as it was', async () => {
+    // A rename onto a folder fails once the temporary file is written whole.
+    const taken = path.join(dir, 'taken');
+    mkdirSync(path.join(taken, 'inside'), { recursive: true });
+    await assert.rejects(writeAtomically(taken, [new Uint8Array(10)]), /EISDIR|ENOTEMPTY|EEXIST/);
+    assert.deepEqual(readdirSync(dir).sort(), ['chunk', 'taken']);
+    assert.deepEqual(readdirSync(taken), ['inside']);
+  });
+
+  it("creates the file's missing folders", async () => {
+    const file = path.join(dir, 'new', 'folder', 'chunk');
+    await writeAtomically(file, [Uint8Array.from([7, 8])]);
+    await writeAtomically(path.join(dir, 'new', 'text'), 'a string');
+    assert.deepEqual(new Uint8Array(readFileSync(file)), Uint8Array.from([7, 8]));
+    assert.equal(readFileSync(path.join(dir, 'new', 'text'), 'utf8'), 'a string');
+    assert.deepEqual(readdirSync(path.dirname(file)), ['chunk'], 'no temporary file left');
+    rmSync(path.join(dir, 'new'), { recursive: true });
   });
 });

@@ -318,7 +318,6 @@ export async function writeZarrChunk(
   stage?: PartStage,
 ): Promise<HeldPart | undefined> {
   const file = chunkFile(volume, box.coord, level);
-  await mkdir(path.dirname(file), { recursive: true });
   const whole = coversChunk(box, volume.chunk);
   const encoded = whole ? await encodeChunkParts(volume.compressor, samples) : undefined;
   let stored = samples;
@@ -461,7 +460,6 @@ export async function writeZarrShard(
     if (boxVoxels(shared) < boxVoxels(cell)) partial.push(index);
     else updates.set(index, await encode(innerSamples(cell)));
   }
-  await mkdir(path.dirname(file), { recursive: true });
   await withLock(lockFile(volume, path.relative(volume.path, file)), async (lease) => {
     const existing = coversChunk(box, volume.chunk) ? undefined : await readIfExists(file);
     const stored = existing && innerChunksOf(volume, inner, file, existing);
