@@ -33,6 +33,7 @@ import {
   markBuilt,
   partStage,
   sameStamp,
+  type ChunkStamp,
   type HeldParts,
   type PartStage,
 } from './staging.js';
@@ -64,7 +65,8 @@ interface Computed {
  * `level - 1` as stored: the whole chunk's samples, and the part of it inside the level's extent.
  * With `useParts`, each input's part is taken from the staged parts where one matches the input
  * as stored, and computed from the input read back otherwise. With `held`, the samples are the
- * held chunk's, its parts already in place where they match the inputs as stored.
+ * held chunk's, its parts already in place where they match the inputs as stored. `stamps`: the
+ * inputs' stamps when the caller has taken them (see inputStamps), so they are not taken twice.
  */
 export async function computePyramidChunk(
   job: PyramidJob,
@@ -72,6 +74,7 @@ export async function computePyramidChunk(
   index: number,
   useParts = false,
   held?: HeldParts,
+  stamps?: Promise<InputStamps>,
 ): Promise<Computed> {
   const { volume } = job;
   const { coord } = chunkBox(levelGrid(job, level), index);
@@ -100,9 +103,9 @@ export async function computePyramidChunk(
   // Each voxel's block lies in one input: the chunk is the sum of its inputs' parts.
   const samples = held?.samples ?? new Uint8Array(chunkBytes(volume.chunk, volume.datatype));
   const joined: ChunkCoord[] = [];
-  const add = async (input: ChunkCoord | undefined) => {
+  const add = async (input: ChunkCoord | undefined, at: number) => {
     if (!input) return;
-    const stamp = await chunkStamp(chunkFile(volume, input, level - 1));
+    const stamp = stamps ? (await stamps)[at] : await chunkStamp(chunkFile(volume, input, level - 1));
     if (held?.parts.some((part) => sameCoord(part.coord, input) && sameStamp(part.stamp, stamp))) return;
     if (!stamp) {
       // Never written: zeros, which fresh samples are; held ones may hold another chunk's.
@@ -116,19 +119,30 @@ export async function computePyramidChunk(
     const stored = await read(input);
     if (stored) downsamplePart(task, input, stored, samples);
   };
-  if (oneByOne) for (const input of inputs) await add(input);
+  if (oneByOne) for (const [at, input] of inputs.entries()) await add(input, at);
   else await Promise.all(inputs.map(add));
   return { box, samples, joined };
 }
 
-/** The chunks under a level's chunk as stored now (inode, change time, size of each), as text. */
-async function inputStamps(job: PyramidJob, level: number, coord: ChunkCoord): Promise<string> {
-  const stamps = await Promise.all(
+/** The chunks under a level's chunk as stored now, in inputsOf's order (undefined: none there, or never written). */
+type InputStamps = (ChunkStamp | undefined)[];
+
+function inputStamps(job: PyramidJob, level: number, coord: ChunkCoord): Promise<InputStamps> {
+  return Promise.all(
     inputsOf(job, level, coord).map((input) =>
       input ? chunkStamp(chunkFile(job.volume, input, level - 1)) : undefined,
     ),
   );
+}
+
+/** Stamps as a mark records them (see markBuilt): inode, change time, size of each, as text. */
+function stampsText(stamps: InputStamps): string {
   return JSON.stringify(stamps.map((s) => (s ? [s.ino, s.ctimeNs, s.size].map(String) : null)));
+}
+
+/** Whether chunk `coord` of `level` was built early from its inputs as stored now (see markBuilt). */
+function builtEarly(dir: string, job: PyramidJob, level: number, coord: ChunkCoord): Promise<boolean> {
+  return builtFrom(dir, level, coord, async () => stampsText(await inputStamps(job, level, coord)));
 }
 
 /**
@@ -147,16 +161,21 @@ export async function buildPyramidChunk(
 ): Promise<boolean> {
   const dir = job.staging?.dir;
   const { coord } = chunkBox(levelGrid(job, level), index);
-  const stamps = () => inputStamps(job, level, coord);
-  if (dir && !early && (await builtFrom(dir, level, coord, stamps))) return false;
-  const before = dir && early ? await stamps() : undefined;
-  const { box, samples, joined } = await computePyramidChunk(job, level, index, true, held);
+  if (dir && !early && (await builtEarly(dir, job, level, coord))) return false;
+  // An early build's mark records the stamps its parts were matched against: an input rewritten
+  // since makes the mark stale, and the level's batch builds the chunk again.
+  const stamps = dir && early ? inputStamps(job, level, coord) : undefined;
+  // Awaited below, unless computing fails first: that failure is the one to report.
+  stamps?.catch(() => undefined);
+  const { box, samples, joined } = await computePyramidChunk(job, level, index, true, held, stamps);
   // The volume merges a chunk the level's extent covers in part into what it holds, under its lock.
   const write = job.volume.innerChunk ? writeZarrShard : writeZarrChunk;
   await write(job.volume, box, samples, level, stageOf(job, level));
   const used = stageOf(job, level - 1);
-  if (used) await Promise.all(joined.map((input) => dropPart(used, input)));
-  if (dir && before) await markBuilt(dir, level, coord, before);
+  await Promise.all([
+    ...(used ? joined.map((input) => dropPart(used, input)) : []),
+    dir && stamps ? stamps.then((s) => markBuilt(dir, level, coord, stampsText(s))) : undefined,
+  ]);
   return true;
 }
 
@@ -184,11 +203,14 @@ export async function buildEarly(
     const above = coordAbove(chunkBox(levelGrid(job, at), i).coord, halveZ);
     i = chunkIndex(levelGrid(job, at + 1), above);
     if (i === undefined) break;
-    for (const input of inputsOf(job, at + 1, above)) {
-      // Chunks outside the region the job rebuilds keep what they hold.
-      if (!input || chunkIndex(levelGrid(job, at), input) === undefined) continue;
-      if (!(await builtFrom(dir, at, input, () => inputStamps(job, at, input)))) return built;
-    }
+    // Chunks outside the region the job rebuilds keep what they hold. The inputs are asked at
+    // once: this runs after a batch's last rows, while its threads wait for it.
+    const rebuilt = inputsOf(job, at + 1, above).filter(
+      (input): input is ChunkCoord =>
+        input !== undefined && chunkIndex(levelGrid(job, at), input) !== undefined,
+    );
+    const current = await Promise.all(rebuilt.map((input) => builtEarly(dir, job, at, input)));
+    if (!current.every(Boolean)) return built;
   }
   return built;
 }
