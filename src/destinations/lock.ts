@@ -14,7 +14,8 @@
  * O_EXCL create, rename and link are atomic on local filesystems and on NFSv3 and later.
  */
 import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { readFileSync, unlinkSync } from 'node:fs';
+import { link, open, rename, stat, unlink, utimes } from 'node:fs/promises';
 import os from 'node:os';
 
 export interface LockOptions {
@@ -48,9 +49,13 @@ interface Holder {
   host: string;
 }
 
+/**
+ * Read on the calling thread: a lock file is a few dozen bytes, and a chunk write reads it twice
+ * (see objects/local-file.ts for what a read through libuv's threads costs).
+ */
 async function readHolder(file: string): Promise<Holder | undefined> {
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as Holder;
+    return JSON.parse(readFileSync(file, 'utf8')) as Holder;
   } catch {
     // Missing, or caught between create and write: treated as "someone holds it" by the caller.
     return undefined;
@@ -140,6 +145,12 @@ export async function withLock<T>(
     return await fn(lease);
   } finally {
     clearInterval(renew);
-    if ((await readHolder(file))?.token === me.token) await unlink(file).catch(() => undefined);
+    if ((await readHolder(file))?.token === me.token) {
+      try {
+        unlinkSync(file);
+      } catch {
+        // Already gone (stolen and released): nothing to release.
+      }
+    }
   }
 }

@@ -6,11 +6,11 @@
  * explicitly and anything that is not plain grey is refused, unless the config says how to make it
  * grey: pick one channel, or convert colour to grey.
  */
-import { readFile } from 'node:fs/promises';
 import sharp, { type Sharp } from 'sharp';
 import { refuseColour, refuseMissingChannel, type GreyOptions } from './grey.js';
 import { decodeGreyJpeg, isJpeg } from './jpeg.js';
 import { decodePng, isPng } from './png.js';
+import { readLocalFile } from '../objects/local-file.js';
 import { isTransient, TileError, unreadable, type Tile } from './tile.js';
 
 export type { GreyOptions } from './grey.js';
@@ -28,7 +28,7 @@ export async function decodeGreyImage(
 ): Promise<Tile> {
   let bytes: Buffer;
   try {
-    bytes = given ?? (await readFile(file));
+    bytes = given ?? (await readLocalFile(file));
   } catch (err) {
     throw unreadable(file, err);
   }
