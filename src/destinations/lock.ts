@@ -14,9 +14,10 @@
  * O_EXCL create, rename and link are atomic on local filesystems and on NFSv3 and later.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, unlinkSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import { link, open, rename, stat, unlink, utimes } from 'node:fs/promises';
 import os from 'node:os';
+import { readLocalFile } from '../objects/local-file.js';
 
 export interface LockOptions {
   /** A lock untouched for this long (by the waiter's clock) is abandoned. */
@@ -49,13 +50,10 @@ interface Holder {
   host: string;
 }
 
-/**
- * Read on the calling thread: a lock file is a few dozen bytes, and a chunk write reads it twice
- * (see objects/local-file.ts for what a read through libuv's threads costs).
- */
+/** A chunk write reads its lock twice: on the calling thread while that is fast (see objects/local-file.ts). */
 async function readHolder(file: string): Promise<Holder | undefined> {
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Holder;
+    return JSON.parse((await readLocalFile(file)).toString('utf8')) as Holder;
   } catch {
     // Missing, or caught between create and write: treated as "someone holds it" by the caller.
     return undefined;

@@ -4,6 +4,7 @@
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { readLocalFile } from '../objects/local-file.js';
 import type { Compressor } from '../config/types.js';
 import { boxVoxels, copyBox, intersect, type Box } from '../extent/box.js';
 import { chunkBytes, ROW_BYTES } from '../chunks/row-memory.js';
@@ -371,7 +372,7 @@ export async function readZarrChunk(
 
 async function readIfExists(file: string): Promise<Uint8Array | undefined> {
   try {
-    return await readFile(file);
+    return await readLocalFile(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;

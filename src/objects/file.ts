@@ -1,6 +1,7 @@
 /** Objects as files under a local directory. */
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
+import { readLocalFile, readLocalRange } from './local-file.js';
 import { StoreError, type ByteRange, type ObjectStore } from './store.js';
 
 function absent(err: unknown): boolean {
@@ -30,7 +31,7 @@ export class FileStore implements ObjectStore {
   async get(key: string): Promise<Uint8Array | undefined> {
     const file = this.where(key);
     try {
-      return new Uint8Array(await readFile(file));
+      return new Uint8Array(await readLocalFile(file));
     } catch (err) {
       if (absent(err)) return undefined;
       throw failure(file, err);
@@ -57,7 +58,7 @@ export class FileStore implements ObjectStore {
         ({ offset, length } = range);
       }
       const out = new Uint8Array(length);
-      const { bytesRead } = await handle.read(out, 0, length, offset);
+      const bytesRead = await readLocalRange(handle, out, length, offset);
       if (bytesRead !== length) {
         throw new StoreError(
           `${file}: wanted bytes ${offset}..${offset + length}, the file ends first`,

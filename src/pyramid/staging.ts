@@ -13,13 +13,14 @@
  * ignored and the chunk is read as stored. A missing or unreadable part is read the same way.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Datatype } from '../config/types.js';
 import { boxVoxels, copyBox, type Box } from '../extent/box.js';
 import { sameCoord, type ChunkCoord, type ChunkShape, type Extent } from '../extent/grid.js';
 import { writeAtomically } from '../destinations/atomic-write.js';
+import { readLocalFile, statLocal } from '../objects/local-file.js';
 import { BYTES_PER_VOXEL } from '../destinations/datatype.js';
 import { downsampleChunk, type DownsampleTask, type PartIndex } from './downsample.js';
 import { halvesZ, type DownsampleMethod, type MultiscaleConfig } from './levels.js';
@@ -110,13 +111,11 @@ export interface ChunkStamp {
 }
 
 /**
- * The stamp of a chunk as stored, undefined when it was never written. Staging's calls ask the
- * file system directly, on the calling (chunk or pyramid) thread: a stat through libuv's threads
- * cost about 110 us of CPU on this project's machines, a synchronous one 13, and a pyramid build
- * makes dozens (see objects/local-file.ts).
+ * The stamp of a chunk as stored, undefined when it was never written. A pyramid build asks for
+ * dozens, on the calling thread while the volume answers fast (see objects/local-file.ts).
  */
 export async function chunkStamp(file: string): Promise<ChunkStamp | undefined> {
-  const s = statSync(file, { bigint: true, throwIfNoEntry: false });
+  const s = await statLocal(file);
   return s && { ino: s.ino, ctimeNs: s.ctimeNs, size: s.size };
 }
 
@@ -213,7 +212,7 @@ export async function joinPart(
   if (!stamp) return false;
   let file: Uint8Array;
   try {
-    file = readFileSync(partFile(stage, coord));
+    file = await readLocalFile(partFile(stage, coord));
   } catch {
     return false;
   }
@@ -286,7 +285,7 @@ export async function builtFrom(
 ): Promise<boolean> {
   let mark: string;
   try {
-    mark = readFileSync(builtFile(dir, level, coord), 'utf8');
+    mark = (await readLocalFile(builtFile(dir, level, coord))).toString('utf8');
   } catch {
     return false;
   }

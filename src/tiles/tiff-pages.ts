@@ -6,11 +6,12 @@
  * parsed IFD), so the next page of a file costs one IFD, not a walk of the file from page 0, and
  * memory stays flat however many pages a file has.
  */
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { GeoTIFF, GeoTIFFImage } from 'geotiff';
 import type { Range } from '../config/types.js';
 import { copyBox, imageBox } from '../extent/box.js';
+import { readLocalRange, statLocal } from '../objects/local-file.js';
 import { isTransient, TileError, unreadable, type Tile } from './tile.js';
 
 /** Files kept open per thread: a row of chunks reads one file per z slice of a chunk (16). */
@@ -72,7 +73,7 @@ function fileSource(handle: Promise<FileHandle>, file: string) {
       return Promise.all(
         slices.map(async ({ offset, length }) => {
           const buffer = new Uint8Array(length);
-          const { bytesRead } = await fh.read(buffer, 0, length, offset);
+          const bytesRead = await readLocalRange(fh, buffer, length, offset);
           tiffStats.bytesRead += bytesRead;
           if (bytesRead < length && length !== 1024 && length !== 4048) {
             throw new TileError(file, `is truncated: ${length} bytes at offset ${offset} are not all there`);
@@ -96,15 +97,15 @@ function retire(file: string, entry: OpenTiff): void {
 }
 
 async function acquire(file: string): Promise<OpenTiff> {
-  let version: string;
-  let size: number;
+  let st;
   try {
-    const st = await stat(file);
-    version = `${st.size}:${st.mtimeMs}`;
-    size = st.size;
+    st = await statLocal(file);
   } catch (err) {
     throw unreadable(file, err);
   }
+  if (!st) throw new TileError(file, 'file not found');
+  const version = `${st.size}:${st.mtimeNs}`;
+  const size = Number(st.size);
   let entry = files.get(file);
   if (entry && entry.index.version !== version) {
     retire(file, entry);
@@ -189,7 +190,7 @@ function walkTo(file: string, entry: OpenTiff, tiff: GeoTIFF, page: number): Pro
     const fh = await entry.handle;
     const head = new DataView(new ArrayBuffer(8));
     const read = async (offset: number, bytes: 2 | 4 | 8, ifd: number): Promise<number> => {
-      const { bytesRead } = await fh.read(new Uint8Array(head.buffer), 0, bytes, offset);
+      const bytesRead = await readLocalRange(fh, new Uint8Array(head.buffer), bytes, offset);
       tiffStats.bytesRead += bytesRead;
       if (bytesRead < bytes)
         throw new TileError(file, `is truncated: the IFD of page ${ifd} runs past the end`);
@@ -299,7 +300,7 @@ async function readStrips(
     const length = (last - first) * rowBytes;
     // Whole rows go straight to their place in the tile; parts of rows through a buffer.
     const into = whole ? outBytes.subarray((first - y0) * rowBytes) : new Uint8Array(length);
-    const { bytesRead } = await fh.read(into, 0, length, position);
+    const bytesRead = await readLocalRange(fh, into, length, position);
     tiffStats.bytesRead += bytesRead;
     if (bytesRead < length) throw new TileError(file, `is truncated: ${label} runs past the end of the file`);
     if (!whole) {

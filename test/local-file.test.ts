@@ -1,0 +1,36 @@
+// Local reads (src/objects/local-file.ts) give the same bytes, stats and errors on the calling
+// thread as through libuv's threads, which a thread uses for a while after a slow call.
+import { strict as assert } from 'node:assert';
+import { rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { readLocalFile, readLocalRange, slowStorageSeen, statLocal } from '../src/objects/local-file.js';
+import { tempDir } from './harness/env.js';
+
+describe('local files read on the calling thread or through libuv', function () {
+  let dir: string;
+  before(() => (dir = tempDir('local-file')));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const slow of [false, true]) {
+    it(`${slow ? 'after a slow call' : 'while calls are fast'}: whole files, ranges, stats and missing files`, async () => {
+      const bytes = new Uint8Array(300_000).map((_, i) => (i * 13 + 1) & 0xff);
+      const file = path.join(dir, `f${slow}`);
+      writeFileSync(file, bytes);
+      if (slow) slowStorageSeen();
+      assert.deepEqual(new Uint8Array(await readLocalFile(file)), bytes);
+      const handle = await open(file, 'r');
+      try {
+        const into = new Uint8Array(1000);
+        assert.equal(await readLocalRange(handle, into, 1000, 299_500), 500, 'the file ends first');
+        assert.deepEqual(into.subarray(0, 500), bytes.subarray(299_500));
+      } finally {
+        await handle.close();
+      }
+      const st = await statLocal(file);
+      assert.equal(st?.size, 300_000n);
+      assert.equal(await statLocal(path.join(dir, 'missing')), undefined);
+      await assert.rejects(readLocalFile(path.join(dir, 'missing')), { code: 'ENOENT' });
+    });
+  }
+});
