@@ -5,6 +5,7 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeAtomically } from '../src/destinations/atomic-write.js';
+import { slowStorageSeen } from '../src/objects/local-file.js';
 import { tempDir } from './harness/env.js';
 
 describe('files written whole', function () {
@@ -40,5 +41,15 @@ describe('files written whole', function () {
     assert.equal(readFileSync(path.join(dir, 'new', 'text'), 'utf8'), 'a string');
     assert.deepEqual(readdirSync(path.dirname(file)), ['chunk'], 'no temporary file left');
     rmSync(path.join(dir, 'new'), { recursive: true });
+  });
+
+  it('through libuv after slow storage: the same bytes, the same clean failure', async () => {
+    slowStorageSeen();
+    const file = path.join(dir, 'slow');
+    const body = new Uint8Array(1024 * 1024 + 3).map((_, i) => (i * 7) & 0xff);
+    await writeAtomically(file, [body, Uint8Array.from([9])]);
+    assert.deepEqual(new Uint8Array(readFileSync(file)), Uint8Array.from([...body, 9]));
+    await assert.rejects(writeAtomically(path.join(dir, 'taken'), 'text'), /EISDIR|ENOTEMPTY|EEXIST/);
+    assert.deepEqual(readdirSync(dir).sort(), ['chunk', 'slow', 'taken']);
   });
 });
