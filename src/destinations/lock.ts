@@ -14,10 +14,10 @@
  * O_EXCL create, rename and link are atomic on local filesystems and on NFSv3 and later.
  */
 import { randomBytes } from 'node:crypto';
-import { unlinkSync } from 'node:fs';
-import { link, open, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { unlinkSync, writeFileSync } from 'node:fs';
+import { link, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { readLocalFile } from '../objects/local-file.js';
+import { localCall, readLocalFile } from '../objects/local-file.js';
 
 export interface LockOptions {
   /** A lock untouched for this long (by the waiter's clock) is abandoned. */
@@ -63,13 +63,12 @@ async function readHolder(file: string): Promise<Holder | undefined> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function tryCreate(file: string, holder: Holder): Promise<boolean> {
+  const text = JSON.stringify(holder);
   try {
-    const fd = await open(file, 'wx');
-    try {
-      await fd.writeFile(JSON.stringify(holder));
-    } finally {
-      await fd.close();
-    }
+    await localCall(
+      () => writeFileSync(file, text, { flag: 'wx' }),
+      () => writeFile(file, text, { flag: 'wx' }),
+    );
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -143,12 +142,10 @@ export async function withLock<T>(
     return await fn(lease);
   } finally {
     clearInterval(renew);
-    if ((await readHolder(file))?.token === me.token) {
-      try {
-        unlinkSync(file);
-      } catch {
-        // Already gone (stolen and released): nothing to release.
-      }
-    }
+    if ((await readHolder(file))?.token === me.token)
+      await localCall(
+        () => unlinkSync(file),
+        () => unlink(file),
+      ).catch(() => undefined);
   }
 }
