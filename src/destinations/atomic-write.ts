@@ -72,5 +72,6 @@ function writeTemporary(tmp: string, buffers: Uint8Array[]): Promise<void> {
         await handle.close();
       }
     },
+    buffers.reduce((sum, b) => sum + b.length, 0),
   );
 }

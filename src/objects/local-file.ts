@@ -11,32 +11,49 @@
 import { readFileSync, readSync, statSync, type BigIntStats } from 'node:fs';
 import { readFile, stat, type FileHandle } from 'node:fs/promises';
 
-/** A call slower than this is the storage's latency, not a copy from the page cache. */
+/**
+ * A call slower than this, plus the time its bytes take at SLOW_RATE, is the storage's latency,
+ * not a copy from the page cache. A call can also be slow because the thread lost its core to
+ * another (the bench's 2-core machines run four busy threads): one slow call alone is no sign.
+ */
 const SLOW_MS = 4;
-/** Calls made through libuv after a slow one, before the calling thread is tried again. */
+const SLOW_RATE = 100 * 2 ** 20;
+/** Slow calls in a row that send the thread's calls through libuv. */
+const SLOW_CALLS = 2;
+/** Calls made through libuv then, before the calling thread is tried again. */
 const PATIENCE = 64;
 
 let patience = 0;
+let slowInARow = 0;
 
 /** The storage answered slowly: the calling thread's next calls go through libuv. */
 export function slowStorageSeen(): void {
   patience = PATIENCE;
+  slowInARow = 0;
 }
 
 /**
- * One call to the local file system: `direct` on the calling thread, unless a recent call was
- * slow, then `viaLibuv`. Both must do the same thing.
+ * One call to the local file system moving `bytes` (given, or told by the result): `direct` on
+ * the calling thread, unless recent calls were slow, then `viaLibuv`. Both must do the same thing.
  */
-export async function localCall<T>(direct: () => T, viaLibuv: () => Promise<T>): Promise<T> {
+export async function localCall<T>(
+  direct: () => T,
+  viaLibuv: () => Promise<T>,
+  bytes: number | ((result: T) => number) = 0,
+): Promise<T> {
   if (patience > 0) {
     patience--;
     return viaLibuv();
   }
   const started = performance.now();
+  let result: T | undefined;
   try {
-    return direct();
+    return (result = direct());
   } finally {
-    if (performance.now() - started > SLOW_MS) slowStorageSeen();
+    const moved = typeof bytes === 'number' ? bytes : result === undefined ? 0 : bytes(result);
+    const slow = performance.now() - started > SLOW_MS + (1000 * moved) / SLOW_RATE;
+    slowInARow = slow ? slowInARow + 1 : 0;
+    if (slowInARow >= SLOW_CALLS) slowStorageSeen();
   }
 }
 
@@ -44,6 +61,7 @@ export function readLocalFile(file: string): Promise<Buffer> {
   return localCall(
     () => readFileSync(file),
     () => readFile(file),
+    (read) => read.length,
   );
 }
 
@@ -57,6 +75,7 @@ export function readLocalRange(
   return localCall(
     () => readSync(handle.fd, into, 0, length, position),
     async () => (await handle.read(into, 0, length, position)).bytesRead,
+    length,
   );
 }
 
