@@ -115,12 +115,20 @@ async function ingestWarm(
 }
 
 /**
+ * Pairs of the multiscale figure, at least: on this project's 2-core machines one plain job
+ * differs from the next by up to 0.2 s of 1.4, about as much as the pyramid adds. Even medians
+ * of 8 interleaved pairs gave +17% in one run and +29% in another on the same build.
+ */
+const MULTISCALE_PAIRS = 8;
+
+/**
  * The same stack ingested plain and with `--multiscale` (levels auto, mean), interleaved, the
  * worker warm: the pyramid's cost is the difference (issue 12 asks for at most 25%). A worker
  * starts its pyramid threads on its first pyramid job, as it starts its chunk threads on its
  * first job: one pyramid job runs unmeasured first, so both sides are steady state.
  */
 async function multiscaleFigure(server: BenchServer, s: Stack, reps: number): Promise<MultiscaleFigure> {
+  reps = Math.max(reps, MULTISCALE_PAIRS);
   const pyramid = {
     ...s.config,
     client: { ...s.config.client, backend: { ...s.config.client.backend, multiscale: {} } },
