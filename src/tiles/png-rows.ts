@@ -12,6 +12,7 @@ import { refuseColour, refuseMissingChannel, type GreyOptions } from './grey.js'
 import { isPng, PNG_CHANNELS } from './png.js';
 import type { RowStream, Samples } from './rows.js';
 import { isTransient, TileError, unreadable, type TileDatatype } from './tile.js';
+import { readLocalRange } from '../objects/local-file.js';
 
 const IDAT = 0x49444154;
 const IHDR = 0x49484452;
@@ -60,9 +61,8 @@ export async function openPngRows(file: string, options: GreyOptions): Promise<R
 }
 
 async function readAt(handle: FileHandle, offset: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.alloc(length);
-  const { bytesRead } = await handle.read(buffer, 0, length, offset);
-  return buffer.subarray(0, bytesRead);
+  const buffer = Buffer.allocUnsafe(length);
+  return buffer.subarray(0, await readLocalRange(handle, buffer, length, offset));
 }
 
 /** The header, and where the image data starts; undefined for images this path does not stream. */
