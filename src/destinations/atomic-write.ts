@@ -16,10 +16,9 @@ const PIECE = 512 * 1024;
  * several buffers are written one after the other without joining them first. A failed write
  * leaves no temporary file behind. The file's folder is created when it is missing (the first
  * write into it finds out), rather than asked for before every write: a mkdir cost about 150 us
- * of CPU on this project's machines, a fifth of a small file's whole write. The temporary file is
- * written and renamed on the calling thread while the volume answers fast (see
- * objects/local-file.ts): a 4 MiB chunk then cost about 2.1 ms of CPU here, against 3.1 through
- * libuv's threads (11 hops).
+ * of CPU on this project's machines, a fifth of a small file's whole write. A small file is
+ * written, and any file renamed, on the calling thread while the volume answers fast (see
+ * objects/local-file.ts and DIRECT_BYTES).
  */
 export async function writeAtomically(file: string, data: Uint8Array | string | Uint8Array[]): Promise<void> {
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
@@ -42,9 +41,36 @@ export async function writeAtomically(file: string, data: Uint8Array | string | 
   }
 }
 
+/**
+ * Files up to this size (marks, locks, metadata, a compressed chunk) are written on the calling
+ * thread while the volume answers fast; larger ones (a chunk or shard stored as is) through
+ * libuv's threads. There the kernel may hold a writer back while the disk catches up with dirty
+ * pages (the bench writes 12 GiB a round on its 16k stack alone), and the thread's other task
+ * keeps decoding meanwhile. With every file written on the calling thread, the bench's full run
+ * gave sharded / plain ingest times of 1.53, 0.85, 0.92, 1.17 and 1.54; the next run, with this
+ * bound, 1.05, 0.98, 0.98, 0.92 and 1.39. Six warm pairs apart, every file on the calling thread,
+ * gave 1.02 on the 8-bit stack: what the full run adds is, most likely, the disk catching up.
+ */
+const DIRECT_BYTES = 1024 * 1024;
+
 function writeTemporary(tmp: string, buffers: Uint8Array[]): Promise<void> {
   const short = (length: number, written: number) =>
     new Error(`${tmp}: ${written} of ${length} bytes written`);
+  const bytes = buffers.reduce((sum, b) => sum + b.length, 0);
+  const viaLibuv = async () => {
+    const handle = await open(tmp, 'wx');
+    try {
+      for (const buffer of buffers)
+        for (let at = 0; at < buffer.length; at += PIECE) {
+          const length = Math.min(PIECE, buffer.length - at);
+          const { bytesWritten } = await handle.write(buffer, at, length);
+          if (bytesWritten !== length) throw short(length, bytesWritten);
+        }
+    } finally {
+      await handle.close();
+    }
+  };
+  if (bytes > DIRECT_BYTES) return viaLibuv();
   return localCall(
     () => {
       const fd = openSync(tmp, 'wx');
@@ -59,19 +85,7 @@ function writeTemporary(tmp: string, buffers: Uint8Array[]): Promise<void> {
         closeSync(fd);
       }
     },
-    async () => {
-      const handle = await open(tmp, 'wx');
-      try {
-        for (const buffer of buffers)
-          for (let at = 0; at < buffer.length; at += PIECE) {
-            const length = Math.min(PIECE, buffer.length - at);
-            const { bytesWritten } = await handle.write(buffer, at, length);
-            if (bytesWritten !== length) throw short(length, bytesWritten);
-          }
-      } finally {
-        await handle.close();
-      }
-    },
-    buffers.reduce((sum, b) => sum + b.length, 0),
+    viaLibuv,
+    bytes,
   );
 }

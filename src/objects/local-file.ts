@@ -79,7 +79,7 @@ export function readLocalRange(
   );
 }
 
-/** The file's stats (times in ns), undefined when it does not exist. */
+/** The file's stats (times in ns), undefined when it does not exist (or a folder on its path is a file). */
 export function statLocal(file: string): Promise<BigIntStats | undefined> {
   return localCall(
     () => statSync(file, { bigint: true, throwIfNoEntry: false }),
@@ -87,7 +87,9 @@ export function statLocal(file: string): Promise<BigIntStats | undefined> {
       try {
         return await stat(file, { bigint: true });
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        // As statSync's throwIfNoEntry: false answers.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
         throw err;
       }
     },
