@@ -30,7 +30,7 @@ describe('local files read on the calling thread or through libuv', function () 
       const st = await statLocal(file);
       assert.equal(st?.size, 300_000n);
       assert.equal(await statLocal(path.join(dir, 'missing')), undefined);
-      assert.equal(await statLocal(path.join(file, 'below')), undefined, 'a file on the path');
+      await assert.rejects(statLocal(path.join(file, 'below')), { code: 'ENOTDIR' }, 'a file on the path');
       await assert.rejects(readLocalFile(path.join(dir, 'missing')), { code: 'ENOENT' });
     });
   }

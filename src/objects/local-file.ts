@@ -79,7 +79,7 @@ export function readLocalRange(
   );
 }
 
-/** The file's stats (times in ns), undefined when it does not exist (or a folder on its path is a file). */
+/** The file's stats (times in ns), undefined when it does not exist. */
 export function statLocal(file: string): Promise<BigIntStats | undefined> {
   return localCall(
     () => statSync(file, { bigint: true, throwIfNoEntry: false }),
@@ -87,9 +87,8 @@ export function statLocal(file: string): Promise<BigIntStats | undefined> {
       try {
         return await stat(file, { bigint: true });
       } catch (err) {
-        // As statSync's throwIfNoEntry: false answers.
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+        // As statSync's throwIfNoEntry: false answers (a file on the path, ENOTDIR, throws).
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw err;
       }
     },
