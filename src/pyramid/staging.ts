@@ -20,7 +20,7 @@ import type { Datatype } from '../config/types.js';
 import { boxVoxels, copyBox, type Box } from '../extent/box.js';
 import { sameCoord, type ChunkCoord, type ChunkShape, type Extent } from '../extent/grid.js';
 import { writeAtomically } from '../destinations/atomic-write.js';
-import { readLocalFile, statLocal } from '../objects/local-file.js';
+import { localCall, readLocalFile, statLocal } from '../objects/local-file.js';
 import { BYTES_PER_VOXEL } from '../destinations/datatype.js';
 import { downsampleChunk, type DownsampleTask, type PartIndex } from './downsample.js';
 import { halvesZ, type DownsampleMethod, type MultiscaleConfig } from './levels.js';
@@ -254,7 +254,11 @@ export function clearPart(
 
 /** Removes a part once the chunk above is built from it. */
 export async function dropPart(stage: Pick<PartStage, 'dir' | 'level'>, coord: ChunkCoord): Promise<void> {
-  rmSync(partFile(stage, coord), { force: true });
+  const file = partFile(stage, coord);
+  await localCall(
+    () => rmSync(file, { force: true }),
+    () => rm(file, { force: true }),
+  );
 }
 
 /**
