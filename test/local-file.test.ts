@@ -4,13 +4,40 @@ import { strict as assert } from 'node:assert';
 import { rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { readLocalFile, readLocalRange, slowStorageSeen, statLocal } from '../src/objects/local-file.js';
+import {
+  localCall,
+  readLocalFile,
+  readLocalRange,
+  slowStorageSeen,
+  statLocal,
+} from '../src/objects/local-file.js';
 import { tempDir } from './harness/env.js';
 
 describe('local files read on the calling thread or through libuv', function () {
   let dir: string;
   before(() => (dir = tempDir('local-file')));
   after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('two slow calls in a row send the next calls through libuv; one alone does not', async () => {
+    const busy = (ms: number) => () => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+      return 'direct';
+    };
+    const via = async () => 'libuv';
+    // Whatever an earlier test left: calls through libuv until the calling thread is tried again.
+    while ((await localCall(busy(0), via)) === 'libuv');
+    assert.equal(await localCall(busy(6), via), 'direct');
+    assert.equal(await localCall(busy(0), via), 'direct', 'one slow call alone');
+    assert.equal(await localCall(busy(6), via), 'direct');
+    assert.equal(await localCall(busy(6), via), 'direct');
+    assert.equal(await localCall(busy(0), via), 'libuv', 'after two slow calls in a row');
+    // A call is allowed its bytes' time: 4 MiB in 6 ms is not slow.
+    while ((await localCall(busy(0), via)) === 'libuv');
+    assert.equal(await localCall(busy(6), via, 4 * 2 ** 20), 'direct');
+    assert.equal(await localCall(busy(6), via, 4 * 2 ** 20), 'direct');
+    assert.equal(await localCall(busy(0), via), 'direct');
+  });
 
   for (const slow of [false, true]) {
     it(`${slow ? 'after a slow call' : 'while calls are fast'}: whole files, ranges, stats and missing files`, async () => {
