@@ -13,6 +13,7 @@ import {
   CatmaidFileImageStackZoomLevelPathProcessor,
   CatmaidTileProcessor,
 } from '../src/plugins/catmaid.js';
+import { extentGaps } from '../src/plugins/coverage.js';
 import { createSource } from '../src/plugins/index.js';
 import { PluginParamError, type PathProcessor, type Source } from '../src/plugins/types.js';
 import { expandBaseFilename } from '../src/plugins/base-filename.js';
@@ -415,6 +416,38 @@ describe('z-index stacks', () => {
         }
       });
     }
+
+    it('the coverage check asks a slice only whether it is there: a missing slice is named, none is decoded', async () => {
+      const spec = zindexSpec(8);
+      await writeStack(spec);
+      const config = configOf(spec);
+      const deeper = {
+        ...config,
+        ingest_job: { ...config.ingest_job, extent: { ...config.ingest_job.extent, z: [0, 4] } },
+      };
+      const tiles = deeper.client.tile_processor!;
+      for (const graceful of [false, true]) {
+        const job = validateConfig({
+          ...deeper,
+          client: {
+            ...deeper.client,
+            tile_processor: { ...tiles, params: { ...tiles.params, fail_gracefully: graceful } },
+          },
+        });
+        const source = await createSource(job);
+        // Decoding a 16k slice takes a second on the main thread: the check must not.
+        source.tile.process = () => Promise.reject(new Error('a slice was decoded'));
+        const gaps = await extentGaps(source, job);
+        if (graceful) assert.deepEqual(gaps, [], 'with fail_gracefully an absent slice reads as zeros');
+        else {
+          assert.equal(gaps.length, 1);
+          assert.match(
+            gaps[0]!,
+            /^extent\.z: the source has data up to z 2 but the extent reaches z 4 .*file not found/,
+          );
+        }
+      }
+    });
 
     it('crops the same tiles whatever order they are asked for in, across slices', async () => {
       const spec = zindexSpec(8);

@@ -22,7 +22,8 @@ export async function extentGaps(source: Source, config: JobConfig): Promise<str
     let file = `tile (x ${at.x}, y ${at.y}, z ${at.z}, t ${at.t})`;
     try {
       file = source.path.process(at.x, at.y, at.z, at.t);
-      await source.tile.process(file, at.x, at.y, at.z, at.t);
+      if (source.tile.probe) await source.tile.probe(file, at.x, at.y, at.z, at.t);
+      else await source.tile.process(file, at.x, at.y, at.z, at.t);
       return undefined;
     } catch (err) {
       if (classify(err) !== 'chunk') throw err;

@@ -31,6 +31,13 @@ export interface PathProcessor {
 export interface TileProcessor {
   setup(params: PluginParams): void | Promise<void>;
   process(file: string, x: number, y: number, z: number, t: number): Promise<Tile>;
+  /**
+   * Optional: throws what `process` would when the tile's file is absent (a TileError saying
+   * "file not found"), without decoding it. The extent's coverage check (coverage.ts) asks only
+   * that; without this it decodes the tile, which for a whole z slice of 16k x 16k pixels costs
+   * about a second on the main thread.
+   */
+  probe?(file: string, x: number, y: number, z: number, t: number): Promise<void>;
 }
 
 export interface Source {
