@@ -8,9 +8,10 @@ let pool: Piscina<RowTask, RowOutcome> | undefined;
 
 /**
  * Row tasks a chunk thread runs at once. A row waits on its files (tile reads, the chunk's lock,
- * write and rename) and on sharp's JPEG decode, which runs on libuv's threads; a second row
- * decodes meanwhile. Measured interleaved, warm worker, best of 4 (3): 8-bit PNG 2.55 -> 2.42 s,
- * JPEG 4.01 -> 3.64 s, 16-bit PNG and z-index 4k unchanged. A thread then holds up to two rows.
+ * write and rename) and on sharp's decodes (TIFF, colour), which run on libuv's threads; a second
+ * row decodes meanwhile. Measured interleaved, warm worker, best of 4 (3): 8-bit PNG 2.55 -> 2.42 s,
+ * JPEG 4.01 -> 3.64 s (grey JPEGs were decoded by sharp then), 16-bit PNG and z-index 4k
+ * unchanged. A thread then holds up to two rows.
  */
 const TASKS_PER_THREAD = 2;
 
