@@ -9,6 +9,11 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 
+# A C compiler and libjpeg-turbo's headers for the native JPEG decoder (scripts/build-native.mjs).
+RUN apt-get update -qq \
+ && apt-get install -y -qq --no-install-recommends gcc libc6-dev libjpeg62-turbo-dev \
+ && rm -rf /var/lib/apt/lists/*
+
 # Install dependencies first so this layer is cached while only sources change.
 COPY package.json package-lock.json ./
 # --ignore-scripts: the `prepare` build needs src/, which is copied below.
@@ -18,8 +23,8 @@ RUN npm ci --ignore-scripts
 # layout is still dist/src/... because tsconfig's rootDir is ".".
 COPY tsconfig.json ./
 COPY src ./src
-COPY scripts/build-wasm.mjs ./scripts/
-RUN npm run build \
+COPY scripts/build-wasm.mjs scripts/build-native.mjs ./scripts/
+RUN BOSS_INGEST_REQUIRE_NATIVE=1 npm run build \
  && chmod +x dist/src/cli/main.js \
  && npm prune --omit=dev
 
@@ -27,6 +32,11 @@ RUN npm run build \
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
+
+# The library the native JPEG decoder links.
+RUN apt-get update -qq \
+ && apt-get install -y -qq --no-install-recommends libjpeg62-turbo \
+ && rm -rf /var/lib/apt/lists/*
 
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules

@@ -281,6 +281,26 @@ describe('Dockerfile (static checks)', function () {
     );
   });
 
+  it('the build stage copies every script npm run build runs, and can compile the native decoder', function () {
+    const scripts = (JSON.parse(readRepoFile('package.json')) as { scripts: Record<string, string> }).scripts;
+    const used = [...scripts.build!.matchAll(/node (scripts\/[\w.-]+)/g)].map((m) => m[1]!);
+    assert.ok(used.length > 0, `no script in npm run build: ${scripts.build}`);
+    const build = dockerfileStages(readRepoFile('Dockerfile'))[0]!.instructions;
+    const copies = build.filter((i) => /^COPY\s/i.test(i)).join('\n');
+    for (const script of used)
+      assert.ok(
+        copies.includes(script) || /\bCOPY\s+scripts\/?\s/.test(copies),
+        `the build stage runs npm run build, which runs ${script}, but does not COPY it`,
+      );
+    const body = build.join('\n');
+    for (const pkgName of ['gcc', 'libjpeg62-turbo-dev'])
+      assert.match(
+        body,
+        new RegExp(`apt-get install[^\n]*\\b${pkgName}\\b`),
+        `the build stage does not install ${pkgName}`,
+      );
+  });
+
   it('the CLI entry point has a node shebang (needed for the symlink and for npm bin)', () => {
     const main = path.join(ROOT, 'src', 'cli', 'main.ts');
     assert.ok(existsSync(main), 'src/cli/main.ts exists');
