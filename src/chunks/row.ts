@@ -6,7 +6,7 @@ import type { JobConfig } from '../config/types.js';
 import { BYTES_PER_VOXEL } from '../destinations/datatype.js';
 import { checkTile } from '../tiles/check.js';
 import { openDestination, type OpenDestination } from '../destinations/index.js';
-import { boxVoxels, copyBox, intersect } from '../extent/box.js';
+import { boxVoxels, copyBox, intersect, type Box } from '../extent/box.js';
 import { chunkBox, wholeChunk, type ChunkBox } from '../extent/grid.js';
 import { indices, tileBox, tileRange } from '../extent/tiles.js';
 import { createSource } from '../plugins/index.js';
@@ -54,34 +54,52 @@ export function sourceFor(config: JobConfig): Promise<Source> {
   return source;
 }
 
-/** Copies the part of a tile at (xi, yi, z) that falls inside a chunk's box into the chunk's samples. */
-function copyTile(
-  tile: Tile,
-  at: { xi: number; yi: number; z: number },
-  job: JobSpec,
-  chunk: RowChunk,
-): void {
-  const size = job.config.ingest_job.tile_size!;
-  const datatype = job.destination.datatype;
-  copyBox(
-    sampleBytes(tile.data),
-    tileBox(at.xi, at.yi, at.z, chunk.box.t, size, tile.width, tile.height),
-    chunk.samples,
-    wholeChunk(job.grid.chunk, chunk.box.coord),
-    BYTES_PER_VOXEL[datatype],
-    { within: chunk.box, srcBytesPerVoxel: BYTES_PER_VOXEL[tile.datatype] },
-  );
+/** Where a tile at (xi, yi, z) lies beside a chunk, for copyBox and the like. */
+export interface TilePlacement {
+  tile: Uint8Array;
+  tileBox: Box;
+  chunkBox: Box;
+  /** The destination's bytes per voxel, and the tile's. */
+  bytesPerVoxel: number;
+  tileBytesPerVoxel: number;
 }
 
+export type TileAt = { xi: number; yi: number; z: number };
+
+export function tilePlacement(tile: Tile, at: TileAt, job: JobSpec, chunk: RowChunk): TilePlacement {
+  const size = job.config.ingest_job.tile_size!;
+  return {
+    tile: sampleBytes(tile.data),
+    tileBox: tileBox(at.xi, at.yi, at.z, chunk.box.t, size, tile.width, tile.height),
+    chunkBox: wholeChunk(job.grid.chunk, chunk.box.coord),
+    bytesPerVoxel: BYTES_PER_VOXEL[job.destination.datatype],
+    tileBytesPerVoxel: BYTES_PER_VOXEL[tile.datatype],
+  };
+}
+
+/** Copies the part of a tile at (xi, yi, z) that falls inside a chunk's box into the chunk's samples. */
+function copyTile(tile: Tile, at: TileAt, job: JobSpec, chunk: RowChunk): void {
+  const p = tilePlacement(tile, at, job, chunk);
+  copyBox(p.tile, p.tileBox, chunk.samples, p.chunkBox, p.bytesPerVoxel, {
+    within: chunk.box,
+    srcBytesPerVoxel: p.tileBytesPerVoxel,
+  });
+}
+
+/** What is done with a tile for each chunk it overlaps: copied into it, or compared with it. */
+export type PlaceTile = (tile: Tile, at: TileAt, job: JobSpec, chunk: RowChunk) => void;
+
 /**
- * Reads every tile the row's chunks need, each once, and copies it into the chunks it overlaps.
- * A bad tile fails the chunks it belongs to (recorded in `failed`); other errors end the row.
+ * Reads every tile the row's chunks need, each once, and copies it into the chunks it overlaps
+ * (or does `place` with it). A bad tile fails the chunks it belongs to (recorded in `failed`);
+ * other errors end the row.
  */
-async function fillFromTiles(
+export async function fillFromTiles(
   job: JobSpec,
   source: Source,
   chunks: RowChunk[],
   failed: Failures,
+  place: PlaceTile = copyTile,
 ): Promise<void> {
   const { config, destination } = job;
   const size = config.ingest_job.tile_size!;
@@ -107,7 +125,7 @@ async function fillFromTiles(
             count('boss_ingest_tiles_decoded_total');
             count('boss_ingest_source_bytes_read_total', tile.data.byteLength);
             checkTile(tile, file, config.ingest_job, destination.datatype, xi, yi);
-            for (const c of targets) copyTile(tile, { xi, yi, z }, job, c);
+            for (const c of targets) place(tile, { xi, yi, z }, job, c);
           } catch (err) {
             if (classify(err) !== 'chunk') throw err;
             const reason = chunkReason(err);
