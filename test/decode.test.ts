@@ -2,7 +2,7 @@
 // image decodes to the very samples Pillow gives a user's Python script for the same file.
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { decodeGreyImage } from '../src/tiles/decode.js';
@@ -70,6 +70,11 @@ async function difference(
   return `${c.name}: ${differing} voxels differ, first (x ${x}, y ${y}) ${tile.data[first]} vs Pillow ${samples[first]}`;
 }
 
+/** A path as a regular expression's literal text. */
+function escaped(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 function decodeWhole(c: Case): Promise<Tile> {
   return decodeGreyImage(c.file, c.channel === undefined ? {} : { channel: c.channel });
 }
@@ -92,6 +97,14 @@ describe('tile decoders against Pillow', function () {
     cases = JSON.parse(stdout) as Case[];
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The first half of a case's file, as `name` in the test's folder. */
+  function truncatedCopy(c: Case, name: string): string {
+    const file = path.join(dir, name);
+    const bytes = readFileSync(c.file);
+    writeFileSync(file, bytes.subarray(0, bytes.length >> 1));
+    return file;
+  }
 
   const groups: [string, RegExp, number][] = [
     [
@@ -152,17 +165,14 @@ describe('tile decoders against Pillow', function () {
   }
 
   it('a truncated JPEG is an error that names the file, and no samples', async () => {
-    const whole = cases.find((c) => /^pillow-grey.*-jpg/.test(c.name))!;
-    const file = path.join(dir, 'truncated.jpg');
-    const bytes = readFileSync(whole.file);
-    await import('node:fs/promises').then((fs) => fs.writeFile(file, bytes.subarray(0, bytes.length >> 1)));
+    const file = truncatedCopy(
+      cases.find((c) => /^pillow-grey.*-jpg/.test(c.name))!,
+      'truncated.jpg',
+    );
     await assert.rejects(decodeGreyImage(file), (err: Error) => {
       assert.match(
         err.message,
-        new RegExp(
-          `^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot be decoded: .*(premature end|truncated)`,
-          'i',
-        ),
+        new RegExp(`^${escaped(file)}: cannot be decoded: .*(premature end|truncated)`, 'i'),
       );
       return true;
     });
@@ -187,20 +197,17 @@ describe('tile decoders against Pillow', function () {
   });
 
   it('a truncated PNG is an error that names the file', async () => {
-    const whole = cases.find((c) => c.name === 'png-grey8-512x512-mixed')!;
-    const file = path.join(dir, 'truncated.png');
-    const bytes = readFileSync(whole.file);
-    await import('node:fs/promises').then((fs) => fs.writeFile(file, bytes.subarray(0, bytes.length >> 1)));
+    const file = truncatedCopy(
+      cases.find((c) => c.name === 'png-grey8-512x512-mixed')!,
+      'truncated.png',
+    );
     await assert.rejects(decodeGreyImage(file), (err: Error) => {
-      assert.match(
-        err.message,
-        new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot be decoded`),
-      );
+      assert.match(err.message, new RegExp(`^${escaped(file)}: cannot be decoded`));
       return true;
     });
     // Streamed, the rows before the cut are handed over, then the error names the file.
     await assert.rejects(streamed(file), (err: Error) => {
-      assert.match(err.message, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: is truncated`));
+      assert.match(err.message, new RegExp(`^${escaped(file)}: is truncated`));
       return true;
     });
   });

@@ -30,8 +30,9 @@ export async function verifyRow(job: JobSpec, first: number, end: number): Promi
   const destination = await openDestination(job.destination);
   const failed: Failures = new Map();
   const result: RowResult = { written: 0, skipped: 0, voxels: 0, failures: [] };
-  // Chunks to assemble whole from the source and compare as such.
+  // Chunks to assemble whole from the source and compare as such, and those already read.
   const whole = new Set<number>();
+  const read = new Map<number, Uint8Array | undefined>();
   if (job.config.ingest_job.ingest_type === 'volumetric') {
     for (const index of indices([first, end])) whole.add(index);
   } else {
@@ -41,9 +42,13 @@ export async function verifyRow(job: JobSpec, first: number, end: number): Promi
     await Promise.all(
       indices([first, end]).map(async (index) => {
         const box = chunkBox(job.grid, index);
-        const read = await readStored(destination, { index, box });
-        if ('failure' in read) failed.set(index, read.failure);
-        else if (read.samples) stored.push({ index, box, samples: read.samples });
+        const got = await readStored(destination, { index, box });
+        if ('failure' in got) {
+          failed.set(index, got.failure);
+          return;
+        }
+        read.set(index, got.samples);
+        if (got.samples) stored.push({ index, box, samples: got.samples });
         else whole.add(index); // never stored: the source decides whether zeros are right
       }),
     );
@@ -68,12 +73,12 @@ export async function verifyRow(job: JobSpec, first: number, end: number): Promi
       result.voxels += boxVoxels(c.box);
     }
   }
-  for (const index of whole) {
-    if (failed.has(index)) continue;
-    const { chunks, failed: failedHere } = await assembleRow(job, index, index + 1);
+  // Consecutive chunks are assembled together, so each tile or source block is read once.
+  for (const [from, to] of runsOf([...whole].filter((i) => !failed.has(i)).sort((a, b) => a - b))) {
+    const { chunks, failed: failedHere } = await assembleRow(job, from, to);
     for (const [i, f] of failedHere) failed.set(i, f);
     for (const c of chunks.filter((c) => !failedHere.has(c.index))) {
-      const failure = await verifyChunk(job, destination, c);
+      const failure = await verifyChunk(job, destination, c, read);
       if (failure) failed.set(c.index, failure);
       else {
         result.written++;
@@ -120,20 +125,37 @@ async function readStored(
   }
 }
 
-/** The chunk's difference or read failure, or undefined when it is stored as the source gives it. */
+/** [first, end) ranges of consecutive indices, ascending. */
+function runsOf(sorted: number[]): [number, number][] {
+  const runs: [number, number][] = [];
+  for (const i of sorted) {
+    const last = runs[runs.length - 1];
+    if (last && last[1] === i) last[1] = i + 1;
+    else runs.push([i, i + 1]);
+  }
+  return runs;
+}
+
+/**
+ * The chunk's difference or read failure, or undefined when it is stored as the source gives it;
+ * `read` holds the stored samples of chunks read already.
+ */
 async function verifyChunk(
   job: JobSpec,
   destination: OpenDestination,
   chunk: RowChunk,
+  read: Map<number, Uint8Array | undefined>,
 ): Promise<ChunkFailure | undefined> {
-  const read = await readStored(destination, chunk);
-  if ('failure' in read) return read.failure;
+  const got = read.has(chunk.index)
+    ? { samples: read.get(chunk.index) }
+    : await readStored(destination, chunk);
+  if ('failure' in got) return got.failure;
   const difference = firstDifference(
     chunk.box,
     job.grid.chunk,
     job.destination.datatype,
     chunk.samples,
-    read.samples,
+    got.samples,
   );
   if (!difference) return undefined;
   return {
