@@ -33,7 +33,16 @@ import { profileChunks, type ChunkProfile } from './profile.js';
 import { pythonPeer } from './python-peer.js';
 import { ensureStack, stackConfig, type BenchStack } from './stack.js';
 import { benchTimeSeries } from './timeseries.js';
-import { MAIN, median, MiB, startBenchServer, startWorker, timeJob, type BenchServer } from './workers.js';
+import {
+  MAIN,
+  median,
+  MiB,
+  startBenchServer,
+  startWorker,
+  timeJob,
+  type BenchServer,
+  type BenchWorker,
+} from './workers.js';
 
 const cores = os.availableParallelism();
 
@@ -154,7 +163,12 @@ const VARIANTS: Variant[] = ['plain', 'pyramid', 'sharded'];
  * its first pyramid job, as it starts its chunk threads on its first job: one pyramid job and one
  * sharded job run unmeasured first, so every variant is steady state.
  */
-async function costFigure(server: BenchServer, s: Stack, rounds: number): Promise<CostFigure> {
+async function costFigure(
+  server: BenchServer,
+  worker: BenchWorker,
+  s: Stack,
+  rounds: number,
+): Promise<CostFigure> {
   rounds = Math.max(rounds, COST_ROUNDS);
   const configs: Record<Variant, JobConfig> = {
     plain: s.config,
@@ -165,13 +179,18 @@ async function costFigure(server: BenchServer, s: Stack, rounds: number): Promis
     sharded: sharded(s.config),
   };
   const times: Record<Variant, number[]> = { plain: [], pyramid: [], sharded: [] };
+  const cpu: Record<Variant, number[]> = { plain: [], pyramid: [], sharded: [] };
   await ingestWarm(server, configs.pyramid, s.bytesPerVoxel);
   await ingestWarm(server, configs.sharded, s.bytesPerVoxel);
   for (let round = 0; round < rounds; round++) {
     for (const who of VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]!)) {
+      const cpu0 = worker.cpuSeconds();
       const f = await ingestWarm(server, configs[who], s.bytesPerVoxel);
       if (f.state !== 'completed') throw new Error(`the bench job ended ${f.state}`);
-      process.stdout.write(`  ${round + 1}/${rounds} ${s.label} ingest ${who}: ${f.seconds.toFixed(2)} s\n`);
+      cpu[who].push(worker.cpuSeconds() - cpu0);
+      process.stdout.write(
+        `  ${round + 1}/${rounds} ${s.label} ingest ${who}: ${f.seconds.toFixed(2)} s, worker CPU ${cpu[who].at(-1)!.toFixed(2)} s\n`,
+      );
       times[who].push(f.seconds);
     }
   }
@@ -180,11 +199,13 @@ async function costFigure(server: BenchServer, s: Stack, rounds: number): Promis
     median: median(times[who]),
     // A round's jobs ran one after the other: its ratio is free of the drift between rounds.
     paired: median(times[who].map((t, round) => t / times.plain[round]!)),
+    cpu: median(cpu[who]),
   });
   return { plain: figure('plain'), pyramid: figure('pyramid'), sharded: figure('sharded') };
 }
 
-type CostFigure = Record<Variant, { min: number; median: number; paired: number }>;
+/** Per variant: job time, best and median; the median of the rounds' ratios to plain; the worker's median CPU time per job. */
+type CostFigure = Record<Variant, { min: number; median: number; paired: number; cpu: number }>;
 
 function sayCost(say: (label: string, value: string) => void, label: string, f: CostFigure) {
   const more = (a: number, b: number) => `${a >= b ? '+' : ''}${((100 * (a - b)) / b).toFixed(0)}%`;
@@ -194,11 +215,11 @@ function sayCost(say: (label: string, value: string) => void, label: string, f: 
     `medians ${f[who].median.toFixed(2)} s and ${f.plain.median.toFixed(2)} s`;
   say(
     `${label} ingest with --multiscale (levels auto, mean)`,
-    `${beside('pyramid')}: ${more(f.pyramid.min, f.plain.min)} (target <= 25%); ${medians('pyramid')}: ${more(f.pyramid.median, f.plain.median)}; median of the rounds' ratios ${more(f.pyramid.paired, 1)}`,
+    `${beside('pyramid')}: ${more(f.pyramid.min, f.plain.min)} (target <= 25%); ${medians('pyramid')}: ${more(f.pyramid.median, f.plain.median)}; median of the rounds' ratios ${more(f.pyramid.paired, 1)}; worker CPU per job (medians) ${f.pyramid.cpu.toFixed(2)} s beside ${f.plain.cpu.toFixed(2)} s: ${more(f.pyramid.cpu, f.plain.cpu)}`,
   );
   say(
     `${label} ingest sharded ${SHARD_SIZE.z}x${SHARD_SIZE.y}x${SHARD_SIZE.x}`,
-    `${beside('sharded')}: sharded / plain ${(f.sharded.min / f.plain.min).toFixed(2)} (target 0.9 to 1.1); ${medians('sharded')}: ${(f.sharded.median / f.plain.median).toFixed(2)}; median of the rounds' ratios ${f.sharded.paired.toFixed(2)}`,
+    `${beside('sharded')}: sharded / plain ${(f.sharded.min / f.plain.min).toFixed(2)} (target 0.9 to 1.1); ${medians('sharded')}: ${(f.sharded.median / f.plain.median).toFixed(2)}; median of the rounds' ratios ${f.sharded.paired.toFixed(2)}; worker CPU per job (medians) ${f.sharded.cpu.toFixed(2)} s beside ${f.plain.cpu.toFixed(2)} s: ${(f.sharded.cpu / f.plain.cpu).toFixed(2)}`,
   );
 }
 
@@ -446,7 +467,7 @@ async function main(): Promise<void> {
       const worker = await startWorker(server, 1);
       try {
         await ingestWarm(server, stacks[0]!.config, stacks[0]!.bytesPerVoxel, 16); // warm-up
-        sayCost(say, stacks[0]!.label, await costFigure(server, stacks[0]!, reps));
+        sayCost(say, stacks[0]!.label, await costFigure(server, worker, stacks[0]!, reps));
       } finally {
         await worker.stop();
       }
@@ -475,7 +496,7 @@ async function main(): Promise<void> {
         }
       }
       console.log('');
-      sayCost(say, stacks[0]!.label, await costFigure(server, stacks[0]!, reps));
+      sayCost(say, stacks[0]!.label, await costFigure(server, worker, stacks[0]!, reps));
     } finally {
       await worker.stop();
     }

@@ -51,6 +51,8 @@ export interface BenchWorker {
   process: ChildProcess;
   /** Peak resident memory so far (the kernel's high-water mark) of the worker process. */
   peakRssMiB(): number;
+  /** CPU time (user and system, all threads) the worker process has used so far. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -85,6 +87,11 @@ export async function startWorker(
     peakRssMiB: () => {
       const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
       return m ? Number(m[1]) / 1024 : NaN;
+    },
+    cpuSeconds: () => {
+      // Fields 14 and 15 of /proc/PID/stat, after the command's closing parenthesis; clock ticks of 1/100 s.
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100;
     },
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');

@@ -1,5 +1,6 @@
-// The uint8 mean of a level's interior runs in wasm SIMD (src/pyramid/mean.wat) when the chunk's x is a
-// multiple of 32; here against the pyramid's definition, computed voxel by voxel from the whole level-k
+// The uint8 mean of a level's interior runs in our native kernel (src/pyramid/mean-native.c), or in wasm
+// SIMD (src/pyramid/mean.wat) where it could not be built, when the chunk's x is even (wasm: a multiple
+// of 32); here against the pyramid's definition, computed voxel by voxel from the whole level-k
 // volume, beside the row kernel it falls back to (other sizes, the extent's edges): whole chunks, parts alone,
 // and parts written into a chunk.
 import { strict as assert } from 'node:assert';
@@ -7,6 +8,7 @@ import type { Range } from '../src/config/types.js';
 import type { ChunkShape } from '../src/extent/grid.js';
 import { downsampleChunk, type DownsampleTask, type PartIndex } from '../src/pyramid/downsample.js';
 import { halveRange } from '../src/pyramid/levels.js';
+import { nativeMean, type MeanKernel } from '../src/pyramid/mean-kernel.js';
 
 interface Level {
   chunk: ChunkShape;
@@ -90,14 +92,37 @@ function assertBox(l: Level, out: Uint8Array, origin: PartIndex, size: ChunkShap
       }
 }
 
-const CASES: { name: string; chunk: ChunkShape }[] = [
-  { name: 'x a multiple of 32 (the wasm kernel)', chunk: { x: 64, y: 6, z: 4 } },
-  { name: 'x of 40 (the row kernel)', chunk: { x: 40, y: 6, z: 4 } },
+const CASES: { name: string; chunk: ChunkShape; kernel: MeanKernel }[] = [
+  {
+    name: 'the native kernel (the default, built by npm run build)',
+    chunk: { x: 64, y: 6, z: 4 },
+    kernel: 'native',
+  },
+  {
+    name: 'the native kernel, x of 42 (not whole SIMD steps)',
+    chunk: { x: 42, y: 6, z: 4 },
+    kernel: 'native',
+  },
+  {
+    name: 'the wasm kernel (where the native one was not built)',
+    chunk: { x: 64, y: 6, z: 4 },
+    kernel: 'wasm',
+  },
+  {
+    name: 'x of 40 (the wasm kernel declines: the row kernel)',
+    chunk: { x: 40, y: 6, z: 4 },
+    kernel: 'wasm',
+  },
 ];
 
 describe('the uint8 mean of a pyramid chunk', function () {
-  for (const { name, chunk } of CASES)
+  for (const { name, chunk, kernel } of CASES)
     for (const halveZ of [false, true]) {
+      const run = (t: DownsampleTask, into?: Uint8Array) => {
+        if (kernel === 'native')
+          assert.ok(nativeMean, 'src/pyramid/mean-native.c was not built: see npm run build');
+        return downsampleChunk(t, into, kernel);
+      };
       const mode = halveZ ? 'isotropic' : 'anisotropic';
       const whole = {
         x: [0, 2 * chunk.x] as Range,
@@ -108,14 +133,14 @@ describe('the uint8 mean of a pyramid chunk', function () {
       it(`${name}, ${mode}: a whole interior chunk, and one at the extent's odd edges`, () => {
         const interior = level(chunk, halveZ, whole, 88172645);
         const size = { ...chunk };
-        assertBox(interior, downsampleChunk(task(interior)), { x: 0, y: 0, z: 0 }, size, 'interior');
+        assertBox(interior, run(task(interior)), { x: 0, y: 0, z: 0 }, size, 'interior');
         const edges = {
           x: [3, 2 * chunk.x - 5] as Range,
           y: [1, 2 * chunk.y - 1] as Range,
           z: [0, 2 * chunk.z - 1] as Range,
         };
         const edge = level(chunk, halveZ, edges, 2463534242);
-        assertBox(edge, downsampleChunk(task(edge)), { x: 0, y: 0, z: 0 }, size, 'edges');
+        assertBox(edge, run(task(edge)), { x: 0, y: 0, z: 0 }, size, 'edges');
       });
 
       it(`${name}, ${mode}: each part alone and written into a chunk, keeping the chunk's other voxels`, () => {
@@ -127,9 +152,9 @@ describe('the uint8 mean of a pyramid chunk', function () {
             for (let px = 0; px < 2; px++) {
               const part = { x: px, y: py, z: pz };
               const origin = { x: px * half.x, y: py * half.y, z: pz * (halveZ ? half.z : 0) };
-              assertBox(l, downsampleChunk(task(l, part)), origin, half, `part ${px}${py}${pz}`);
+              assertBox(l, run(task(l, part)), origin, half, `part ${px}${py}${pz}`);
               const before = into.slice();
-              downsampleChunk(task(l, part), into);
+              run(task(l, part), into);
               for (let i = 0; i < into.length; i++) {
                 const x = i % chunk.x;
                 const y = Math.floor(i / chunk.x) % chunk.y;

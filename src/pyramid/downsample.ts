@@ -9,7 +9,7 @@
 import type { Datatype, Range } from '../config/types.js';
 import type { ChunkShape } from '../extent/grid.js';
 import { halveRange, type DownsampleMethod } from './levels.js';
-import { MEAN_STEP, meanKernels } from './mean-kernel.js';
+import { DEFAULT_MEAN, MEAN_STEP, meanKernels, nativeMean, type MeanKernel } from './mean-kernel.js';
 
 export interface DownsampleTask {
   datatype: Datatype;
@@ -160,9 +160,14 @@ type RowStart = (z: number, y: number) => number;
 /**
  * The output chunk's samples; with `into`, written into those zeroed (or, with a part, into that
  * part's voxels of it: the rest is left as it is) and returned. A part without `into` returns the
- * part's voxels only, (z, y, x) C-order over the part's box (see staging.ts's partBox).
+ * part's voxels only, (z, y, x) C-order over the part's box (see staging.ts's partBox). `meanKernel`:
+ * which kernel computes a uint8 mean (see meanWhole8).
  */
-export function downsampleChunk(task: DownsampleTask, into?: Uint8Array): Uint8Array {
+export function downsampleChunk(
+  task: DownsampleTask,
+  into?: Uint8Array,
+  meanKernel: MeanKernel = DEFAULT_MEAN,
+): Uint8Array {
   const { chunk, datatype, part } = task;
   const tx = taps(task.below.x, task.coord.x, chunk.x, true);
   const ty = taps(task.below.y, task.coord.y, chunk.y, true);
@@ -187,7 +192,7 @@ export function downsampleChunk(task: DownsampleTask, into?: Uint8Array): Uint8A
     out instanceof Uint8Array &&
     task.method === 'mean' &&
     interior &&
-    meanWhole8(task, out, rowStart, into !== undefined && part !== undefined)
+    meanWhole8(task, out, rowStart, meanKernel)
   )
     return out;
   const rows = new RowSources(
@@ -221,21 +226,26 @@ function whole(t: Taps, factor: number): boolean {
 
 /**
  * The uint8 mean of a chunk whose every block lies inside level k's extent, with every input
- * chunk it uses present: the chunks of a level's interior, nearly all of a pyramid's voxels. Runs
- * the wasm SIMD kernels (mean-kernel.ts) in their memory: the input planes of one output plane at
- * a time at 0 (they stay in the core's cache for the kernel), the output chunk (or part) after
- * them, laid out as `out`. The row kernel (mean) took about 20 ms for a 16x512x512 chunk and a
- * JavaScript loop over 32-bit words about 3-6; this takes under 1, copies included. `keep`: only
- * the voxels the inputs used give are written to `out`, row by row (the rest may be another
- * thread's to write, see staging.ts's HeldChunk); otherwise `out` is written whole. Declines
- * (false) what it does not cover, which the row kernel then does with the same result.
+ * chunk it uses present: the chunks of a level's interior, nearly all of a pyramid's voxels.
+ * `native` (mean-native.c, the default where `npm run build` built it) reads each input and writes
+ * `out` where they lie, one call per input. `wasm` (mean.wat) works in its own memory: the input
+ * planes of one output plane at a time at 0 (they stay in the core's cache for the kernel), the
+ * output chunk (or part) after them, laid out as `out`, copied back. The row kernel (mean) took
+ * about 20 ms for a 16x512x512 chunk; wasm about 1 ms, copies included; native about 0.3 ms. Only
+ * the voxels the inputs used give are written to `out` (the rest may be another thread's to
+ * write, see staging.ts's HeldChunk). Declines (false) what it does not cover, which the row
+ * kernel then does with the same result.
  */
-function meanWhole8(task: DownsampleTask, out: Uint8Array, rowStart: RowStart, keep: boolean): boolean {
+function meanWhole8(task: DownsampleTask, out: Uint8Array, rowStart: RowStart, kernel: MeanKernel): boolean {
   const { chunk, halveZ, part } = task;
   const X = chunk.x;
   const Y = chunk.y;
   const Z = chunk.z;
-  if ((X / 2) % MEAN_STEP !== 0 || Y % 2 !== 0 || (halveZ && Z % 2 !== 0)) return false;
+  const step = kernel === 'native' ? 1 : MEAN_STEP;
+  if ((X / 2) % step !== 0 || Y % 2 !== 0 || (halveZ && Z % 2 !== 0)) return false;
+  const native = kernel === 'native' ? nativeMean : undefined;
+  if (kernel === 'native' && !native)
+    throw new Error('src/pyramid/mean-native.c was not built: see npm run build');
   const used: [number, Uint8Array][] = [];
   for (const [index, bytes] of task.inputs.slice(0, halveZ ? 8 : 4).entries()) {
     if (part && index !== (part.z * 2 + part.y) * 2 + part.x) continue;
@@ -244,30 +254,36 @@ function meanWhole8(task: DownsampleTask, out: Uint8Array, rowStart: RowStart, k
   }
   const depth = halveZ ? 2 : 1;
   const input = depth * X * Y;
-  const kernels = meanKernels(input + out.byteLength);
-  const heap = new Uint8Array(kernels.memory.buffer);
-  const target = heap.subarray(input, input + out.byteLength);
   const half = X / 2;
   const rowsOut = Y / 2;
   const planesOut = Z / depth;
+  // Where input `index`'s output rows go: its first voxel at output plane `plane`, the step between rows.
+  const placed = (index: number, plane: number) => {
+    const y = ((index >> 1) & 1) * rowsOut;
+    const z = halveZ ? (index >> 2) * planesOut + plane : plane;
+    return { first: rowStart(z, y) + (index & 1) * half, rowStride: rowStart(z, y + 1) - rowStart(z, y) };
+  };
+  if (native) {
+    for (const [index, bytes] of used) {
+      const { first, rowStride } = placed(index, 0);
+      const planeStep = planesOut > 1 ? placed(index, 1).first - first : 0;
+      native.mean(bytes, input, X, Y, depth, out, first, rowStride, planeStep, half, rowsOut, planesOut);
+    }
+    return true;
+  }
+  const kernels = meanKernels(input + out.byteLength);
+  const heap = new Uint8Array(kernels.memory.buffer);
+  const target = heap.subarray(input, input + out.byteLength);
   for (const [index, bytes] of used) {
-    const dx = index & 1;
-    const dy = (index >> 1) & 1;
-    const dz = index >> 2;
-    const y = dy * rowsOut;
     for (let plane = 0; plane < planesOut; plane++) {
       heap.set(bytes.subarray(plane * input, (plane + 1) * input), 0);
-      const z = halveZ ? dz * planesOut + plane : plane;
-      const first = rowStart(z, y) + dx * half;
-      const dstStride = rowStart(z, y + 1) - rowStart(z, y);
-      if (halveZ) kernels.mean2x2x2(0, X, X * Y, input + first, dstStride, half, rowsOut);
-      else kernels.mean2x2(0, X, input + first, dstStride, half, rowsOut);
-      if (keep)
-        for (let row = 0, at = first; row < rowsOut; row++, at += dstStride)
-          out.set(target.subarray(at, at + half), at);
+      const { first, rowStride } = placed(index, plane);
+      if (halveZ) kernels.mean2x2x2(0, X, X * Y, input + first, rowStride, half, rowsOut);
+      else kernels.mean2x2(0, X, input + first, rowStride, half, rowsOut);
+      for (let row = 0, at = first; row < rowsOut; row++, at += rowStride)
+        out.set(target.subarray(at, at + half), at);
     }
   }
-  if (!keep) out.set(target);
   return true;
 }
 

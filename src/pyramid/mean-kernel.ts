@@ -1,9 +1,11 @@
 /**
- * The wasm SIMD kernels of mean.wat, one instance per thread (instantiated on first use), and
- * the linear memory they work in: the input chunk is copied in, its output region computed
- * there, and copied back out. The copies cost about a tenth of what they save.
+ * The kernels of the uint8 mean (see downsample.ts's meanWhole8): the native one (mean-native.c),
+ * and where it could not be built the wasm SIMD kernels of mean.wat, one instance per thread
+ * (instantiated on first use), with the linear memory they work in: the input chunk is copied
+ * in, its output region computed there, and copied back out.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 /** The parts of the WebAssembly API used here (TypeScript declares it only with the DOM's lib). */
 interface WasmApi {
@@ -43,3 +45,33 @@ export function meanKernels(bytes: number): MeanExports {
   if (short > 0) instance.memory.grow(Math.ceil(short / PAGE));
   return instance;
 }
+
+/** The native kernel (mean-native.c): reads and writes the chunks where they lie, no copies. */
+interface NativeMean {
+  mean(
+    src: Uint8Array,
+    srcPlaneStep: number,
+    x: number,
+    y: number,
+    depth: number,
+    dst: Uint8Array,
+    dstStart: number,
+    dstRowStride: number,
+    dstPlaneStep: number,
+    width: number,
+    rows: number,
+    planes: number,
+  ): void;
+}
+
+/** The addon, or undefined where `npm run build` could not build it (it said why). */
+export const nativeMean: NativeMean | undefined = (() => {
+  try {
+    return createRequire(import.meta.url)('./mean-native.node') as NativeMean;
+  } catch {
+    return undefined;
+  }
+})();
+
+export type MeanKernel = 'native' | 'wasm';
+export const DEFAULT_MEAN: MeanKernel = nativeMean ? 'native' : 'wasm';
