@@ -17,7 +17,7 @@
  * matches; `--multiscale` measures only the 8-bit stack ingested plain, with a pyramid and sharded;
  * `--boss` only the 8-bit stack into OME-Zarr and into the Boss emulator; `--verify` only its verify.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -161,7 +161,8 @@ const VARIANTS: Variant[] = ['plain', 'pyramid', 'sharded'];
  * plain, with `--multiscale` (levels auto, mean) and sharded, interleaved round by round with the
  * worker warm, each round starting with another variant. A worker starts its pyramid threads on
  * its first pyramid job, as it starts its chunk threads on its first job: one pyramid job and one
- * sharded job run unmeasured first, so every variant is steady state.
+ * sharded job run unmeasured first, so every variant is steady state. The worker's CPU time per
+ * job is printed too: on these machines it moves less from job to job than the wall time.
  */
 async function costFigure(
   server: BenchServer,
@@ -184,6 +185,9 @@ async function costFigure(
   await ingestWarm(server, configs.sharded, s.bytesPerVoxel);
   for (let round = 0; round < rounds; round++) {
     for (const who of VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]!)) {
+      // The kernel writes back what earlier jobs left dirty (the 16k stack's rounds leave GiBs)
+      // before the job, not during it: otherwise whichever variant ran then paid for it.
+      execFileSync('sync');
       const cpu0 = worker.cpuSeconds();
       const f = await ingestWarm(server, configs[who], s.bytesPerVoxel);
       if (f.state !== 'completed') throw new Error(`the bench job ended ${f.state}`);

@@ -1,12 +1,13 @@
 // Local reads (src/objects/local-file.ts) give the same bytes, stats and errors on the calling
 // thread as through libuv's threads, which a thread uses for a while after a slow call.
 import { strict as assert } from 'node:assert';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import {
   localCall,
   readLocalFile,
+  readLocalFileLent,
   readLocalRange,
   slowStorageSeen,
   statLocal,
@@ -59,6 +60,29 @@ describe('local files read on the calling thread or through libuv', function () 
       assert.equal(await statLocal(path.join(dir, 'missing')), undefined);
       await assert.rejects(statLocal(path.join(file, 'below')), { code: 'ENOTDIR' }, 'a file on the path');
       await assert.rejects(readLocalFile(path.join(dir, 'missing')), { code: 'ENOENT' });
+    });
+
+    it(`${slow ? 'after a slow call' : 'while calls are fast'}: files read into lent buffers hold their own bytes, whatever was read into the buffer before`, async () => {
+      const sizes = [300_000, 1000, 0, 299_999, 5 * 2 ** 20];
+      const files = sizes.map((size, k) => {
+        const file = path.join(dir, `lent-${slow}-${k}`);
+        writeFileSync(
+          file,
+          new Uint8Array(size).map((_, i) => (i * 7 + k) & 0xff),
+        );
+        return file;
+      });
+      if (slow) slowStorageSeen();
+      const held = await readLocalFileLent(files[0]!);
+      for (const [k, file] of files.entries()) {
+        const lent = await readLocalFileLent(file);
+        assert.deepEqual(new Uint8Array(lent.bytes), new Uint8Array(readFileSync(file)), `file ${k}`);
+        lent.release();
+      }
+      // A buffer still lent is not lent again: the first file's bytes are as read.
+      assert.deepEqual(new Uint8Array(held.bytes), new Uint8Array(readFileSync(files[0]!)));
+      held.release();
+      await assert.rejects(readLocalFileLent(path.join(dir, 'missing')), { code: 'ENOENT' });
     });
   }
 });

@@ -10,7 +10,7 @@ import sharp, { type Sharp } from 'sharp';
 import { refuseColour, refuseMissingChannel, type GreyOptions } from './grey.js';
 import { decodeGreyJpeg, isJpeg } from './jpeg.js';
 import { decodePng, isPng } from './png.js';
-import { readLocalFile } from '../objects/local-file.js';
+import { readLocalFileLent, type LentBytes } from '../objects/local-file.js';
 import { isTransient, TileError, unreadable, type Tile } from './tile.js';
 
 export type { GreyOptions } from './grey.js';
@@ -26,12 +26,14 @@ export async function decodeGreyImage(
   options: GreyOptions = {},
   given?: Buffer,
 ): Promise<Tile> {
-  let bytes: Buffer;
+  let lent: LentBytes | undefined;
   try {
-    bytes = given ?? (await readLocalFile(file));
+    lent = given ? undefined : await readLocalFileLent(file);
   } catch (err) {
     throw unreadable(file, err);
   }
+  // Every decoder is done with the file's bytes when it returns: the samples are its own.
+  const bytes = given ?? lent!.bytes;
   try {
     const fast = isPng(bytes)
       ? decodePng(file, bytes, options)
@@ -42,6 +44,8 @@ export async function decodeGreyImage(
   } catch (err) {
     if (err instanceof TileError || isTransient(err)) throw err;
     throw new TileError(file, `cannot be decoded: ${(err as Error).message}`);
+  } finally {
+    lent?.release();
   }
 }
 
