@@ -9,9 +9,10 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 
-# A C compiler and libjpeg-turbo's headers for the native JPEG decoder (scripts/build-native.mjs).
+# A C compiler and the headers of libjpeg-turbo and libdeflate for the native JPEG and PNG decoders
+# (scripts/build-native.mjs).
 RUN apt-get update -qq \
- && apt-get install -y -qq --no-install-recommends gcc libc6-dev libjpeg62-turbo-dev \
+ && apt-get install -y -qq --no-install-recommends gcc libc6-dev libjpeg62-turbo-dev libdeflate-dev \
  && rm -rf /var/lib/apt/lists/*
 
 # Install dependencies first so this layer is cached while only sources change.
@@ -33,9 +34,9 @@ FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 
-# The library the native JPEG decoder links.
+# The libraries the native JPEG and PNG decoders link.
 RUN apt-get update -qq \
- && apt-get install -y -qq --no-install-recommends libjpeg62-turbo \
+ && apt-get install -y -qq --no-install-recommends libjpeg62-turbo libdeflate0 \
  && rm -rf /var/lib/apt/lists/*
 
 COPY --from=build /app/package.json ./package.json

@@ -1,7 +1,7 @@
-// Compiles the native decoders (src/**/*.c, Node-API addons) into dist beside the compiled modules
-// that load them: `npm run build` runs it after tsc. They link the system's libraries (libjpeg-turbo:
-// Debian's libjpeg62-turbo-dev) with the C compiler `CC` (default cc) and Node's own headers.
-// Without them the build goes on and the modules fall back to a slower decoder, saying so here;
+// Compiles the native decoders and kernels (src/**/*.c, Node-API addons) into dist beside the
+// compiled modules that load them: `npm run build` runs it after tsc. They link the system's
+// libraries (LIBRARIES below) with the C compiler `CC` (default cc) and Node's own headers.
+// Without them the build goes on and the modules fall back to a slower path, saying so here;
 // BOSS_INGEST_REQUIRE_NATIVE=1 (set by .ci/run) makes that an error instead.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
@@ -12,6 +12,7 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** The libraries each addon links, and where a user gets their headers. */
 const LIBRARIES = {
   'jpeg-grey.c': { link: ['-ljpeg'], from: 'libjpeg-turbo (Debian: libjpeg62-turbo-dev)' },
+  'png-grey.c': { link: ['-ldeflate'], from: 'libdeflate (Debian: libdeflate-dev)' },
 };
 const headers = path.join(path.dirname(process.execPath), '..', 'include', 'node');
 const required = process.env.BOSS_INGEST_REQUIRE_NATIVE === '1';
@@ -43,7 +44,7 @@ for (const entry of readdirSync(path.join(root, 'src'), { recursive: true, withF
     rmSync(target, { force: true }); // not a stale one from an earlier build
     const why = (err.stderr?.toString() || err.message).trim().split('\n').slice(0, 3).join('\n  ');
     console.error(
-      `build-native: ${path.relative(root, source)} not built, its module falls back to a slower decoder ` +
+      `build-native: ${path.relative(root, source)} not built, its module falls back to a slower path ` +
         `(it needs a C compiler, Debian: gcc, and ${LIBRARIES[entry.name]?.from ?? 'nothing else'}):\n  ${why}`,
     );
   }

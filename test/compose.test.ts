@@ -293,7 +293,7 @@ describe('Dockerfile (static checks)', function () {
         `the build stage runs npm run build, which runs ${script}, but does not COPY it`,
       );
     const body = build.join('\n');
-    for (const pkgName of ['gcc', 'libjpeg62-turbo-dev'])
+    for (const pkgName of ['gcc', 'libjpeg62-turbo-dev', 'libdeflate-dev'])
       assert.match(
         body,
         new RegExp(`apt-get install[^\n]*\\b${pkgName}\\b`),

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { decodeGreyImage } from '../src/tiles/decode.js';
 import { decodeGreyJpeg, nativeJpeg, type JpegDecoder } from '../src/tiles/jpeg.js';
+import { decodePng, nativePng, type PngDecoder } from '../src/tiles/png.js';
 import { openPngRows } from '../src/tiles/png-rows.js';
 import type { Tile } from '../src/tiles/tile.js';
 import { REPO, tempDir, venvPython } from './harness/env.js';
@@ -163,6 +164,30 @@ describe('tile decoders against Pillow', function () {
       assert.deepEqual(differences, []);
     });
   }
+
+  for (const decoder of ['native', 'napi'] as PngDecoder[]) {
+    it(`grey PNGs, 8 and 16-bit, every filter type, interlaced, Pillow's own, through ${decoder === 'native' ? 'our libdeflate addon (the default, built by npm run build)' : '@napi-rs/image (where the addon could not be built)'}`, async () => {
+      if (decoder === 'native') assert.ok(nativePng, 'src/tiles/png-grey.c was not built: see npm run build');
+      const group = cases.filter((c) => /^png-grey(8|16)-|^pillow-grey(8|16)-png/.test(c.name));
+      assert.equal(group.length, 30, group.map((c) => c.name).join(', '));
+      const decode = async (c: Case) => decodePng(c.file, readFileSync(c.file), {}, decoder);
+      const differences = (await Promise.all(group.map((c) => difference(c, decode)))).filter(Boolean);
+      assert.deepEqual(differences, []);
+    });
+  }
+
+  it("a PNG whose image data was damaged (one byte flipped) is an error that names the file and the chunk's CRC", async () => {
+    const c = cases.find((k) => k.name === 'png-grey8-512x512-mixed')!;
+    const bytes = readFileSync(c.file);
+    const idat = bytes.indexOf('IDAT');
+    bytes[idat + 100] ^= 0x10;
+    const file = path.join(dir, 'damaged.png');
+    writeFileSync(file, bytes);
+    await assert.rejects(decodeGreyImage(file), (err: Error) => {
+      assert.match(err.message, new RegExp(`^${escaped(file)}: cannot be decoded: .*CRC`, 'i'));
+      return true;
+    });
+  });
 
   it('a truncated JPEG is an error that names the file, and no samples', async () => {
     const file = truncatedCopy(

@@ -10,6 +10,7 @@
  * does by default, so a damaged tile is never ingested with made-up samples.
  */
 #include <node_api.h>
+#include "addon.h"
 #include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,11 +31,6 @@ static void on_error(j_common_ptr cinfo) {
 /* Level -1 is a warning about the data (corrupt or premature end): fail on it. */
 static void on_message(j_common_ptr cinfo, int level) {
   if (level < 0) on_error(cinfo);
-}
-
-static napi_value fail(napi_env env, const char *message) {
-  napi_throw_error(env, NULL, message);
-  return NULL;
 }
 
 static napi_value decode_grey(napi_env env, napi_callback_info info) {
@@ -86,19 +82,7 @@ static napi_value decode_grey(napi_env env, napi_callback_info info) {
   jpeg_finish_decompress(&cinfo);
   jpeg_destroy_decompress(&cinfo);
 
-  napi_value result, w, h;
-  napi_create_object(env, &result);
-  napi_create_uint32(env, (uint32_t)width, &w);
-  napi_create_uint32(env, (uint32_t)height, &h);
-  napi_set_named_property(env, result, "width", w);
-  napi_set_named_property(env, result, "height", h);
-  napi_set_named_property(env, result, "data", buffer);
-  return result;
+  return decoded_tile(env, (uint32_t)width, (uint32_t)height, 8, buffer);
 }
 
-NAPI_MODULE_INIT() {
-  napi_value fn;
-  napi_create_function(env, "decodeGrey", NAPI_AUTO_LENGTH, decode_grey, NULL, &fn);
-  napi_set_named_property(env, exports, "decodeGrey", fn);
-  return exports;
-}
+EXPORT_ONE("decodeGrey", decode_grey)

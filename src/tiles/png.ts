@@ -1,9 +1,13 @@
 /**
- * PNG tiles of 8 or 16-bit samples, decoded by @napi-rs/image (Rust's png crate): lossless, so
- * exact, and several times faster here than libvips through sharp. The header is read first so
- * that one decode gives the samples as stored; what this path does not cover (palettes, 1-4 bit
- * samples, transparency chunks, converting colour to grey) is left to sharp.
+ * PNG tiles of 8 or 16-bit samples. Grey ones, not interlaced, are decoded by our libdeflate
+ * addon (png-grey.c), the rest (colour to pick a channel from, interlaced) by @napi-rs/image
+ * (Rust's png crate), as grey ones are where the addon could not be built: both lossless, so
+ * exact. On the bench's 512x512 tiles, one thread: 290 MiB/s of samples through the addon, 224
+ * through @napi-rs/image, both several times libvips through sharp. The header is read first so
+ * that one decode gives the samples as stored; what neither covers (palettes, 1-4 bit samples,
+ * transparency chunks, converting colour to grey) is left to sharp.
  */
+import { createRequire } from 'node:module';
 import { Transformer } from '@napi-rs/image';
 import { TileError, type Tile } from './tile.js';
 import { refuseColour, refuseMissingChannel, type GreyOptions } from './grey.js';
@@ -46,8 +50,29 @@ export function pngHeader(bytes: Uint8Array): PngHeader | undefined {
   return header;
 }
 
+interface PngAddon {
+  /** Null for a PNG it does not cover; throws the reason for a damaged one. */
+  decodeGrey(bytes: Uint8Array): { width: number; height: number; bitDepth: number; data: Buffer } | null;
+}
+
+/** The addon, or undefined where `npm run build` could not build it (it said why). */
+export const nativePng: PngAddon | undefined = (() => {
+  try {
+    return createRequire(import.meta.url)('./png-grey.node') as PngAddon;
+  } catch {
+    return undefined;
+  }
+})();
+
+export type PngDecoder = 'native' | 'napi';
+
 /** The fast path's tile, or undefined when the image is one for sharp. */
-export function decodePng(file: string, bytes: Uint8Array, options: GreyOptions): Tile | undefined {
+export function decodePng(
+  file: string,
+  bytes: Uint8Array,
+  options: GreyOptions,
+  decoder: PngDecoder = nativePng ? 'native' : 'napi',
+): Tile | undefined {
   const header = pngHeader(bytes);
   if (!header) throw new TileError(file, 'cannot be decoded: the PNG has no IHDR header');
   const channels = PNG_CHANNELS[header.colourType];
@@ -61,7 +86,8 @@ export function decodePng(file: string, bytes: Uint8Array, options: GreyOptions)
   if (options.channel !== undefined && options.channel >= channels)
     refuseMissingChannel(file, channels, options.channel);
 
-  const raw = new Transformer(bytes).rawPixelsSync();
+  const grey = decoder === 'native' && channels === 1 ? nativePng!.decodeGrey(bytes) : null;
+  const raw = grey ? grey.data : new Transformer(bytes).rawPixelsSync();
   const { width, height } = header;
   const bytesPerSample = sixteen ? 2 : 1;
   if (raw.length !== width * height * channels * bytesPerSample) {
