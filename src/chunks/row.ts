@@ -86,6 +86,34 @@ function copyTile(tile: Tile, at: TileAt, job: JobSpec, chunk: RowChunk): void {
   });
 }
 
+/**
+ * Where a tile's samples lie in the one chunk it falls in, when they lie there end to end: the tile
+ * as wide as the chunk and inside the chunk's voxels in the extent, so its rows are the chunk's.
+ * A decoder can write them there (see TileProcessor.process); undefined otherwise.
+ */
+function placeInChunk(cell: Box, job: JobSpec, chunk: RowChunk): Uint8Array | undefined {
+  const whole = wholeChunk(job.grid.chunk, chunk.box.coord);
+  const inside = (r: [number, number], within: [number, number]) => r[0] >= within[0] && r[1] <= within[1];
+  if (cell.x[0] !== whole.x[0] || cell.x[1] !== whole.x[1]) return undefined;
+  if (!inside(cell.x, chunk.box.x) || !inside(cell.y, chunk.box.y) || !inside(cell.z, chunk.box.z))
+    return undefined;
+  const bytes = BYTES_PER_VOXEL[job.destination.datatype];
+  const { x, y } = job.grid.chunk;
+  const start = ((cell.z[0] - whole.z[0]) * y + (cell.y[0] - whole.y[0])) * x * bytes;
+  return chunk.samples.subarray(start, start + boxVoxels(cell) * bytes);
+}
+
+/** Whether the tile's samples are `into` itself: a decoder wrote them in place. */
+function decodedInPlace(tile: Tile, into: Uint8Array | undefined): boolean {
+  const data = sampleBytes(tile.data);
+  return (
+    into !== undefined &&
+    data.buffer === into.buffer &&
+    data.byteOffset === into.byteOffset &&
+    data.byteLength === into.byteLength
+  );
+}
+
 /** What is done with a tile for each chunk it overlaps: copied into it, or compared with it. */
 export type PlaceTile = (tile: Tile, at: TileAt, job: JobSpec, chunk: RowChunk) => void;
 
@@ -113,19 +141,23 @@ export async function fillFromTiles(
       const reads = indices(tiles.x)
         .map((xi) => {
           const cell = tileBox(xi, yi, z, row.t, size);
-          return { xi, targets: chunks.filter((c) => !failed.has(c.index) && intersect(cell, c.box)) };
+          const targets = chunks.filter((c) => !failed.has(c.index) && intersect(cell, c.box));
+          // Only a copy can go straight where it belongs: a comparison must not write the chunk.
+          const into =
+            place === copyTile && targets.length === 1 ? placeInChunk(cell, job, targets[0]!) : undefined;
+          return { xi, targets, into };
         })
         .filter((read) => read.targets.length > 0);
       await Promise.all(
-        reads.map(async ({ xi, targets }) => {
+        reads.map(async ({ xi, targets, into }) => {
           let file = `tile (x ${xi}, y ${yi}, z ${z}, t ${row.t})`;
           try {
             file = source.path.process(xi, yi, z, row.t);
-            const tile = await source.tile.process(file, xi, yi, z, row.t);
+            const tile = await source.tile.process(file, xi, yi, z, row.t, into);
             count('boss_ingest_tiles_decoded_total');
             count('boss_ingest_source_bytes_read_total', tile.data.byteLength);
             checkTile(tile, file, config.ingest_job, destination.datatype, xi, yi);
-            for (const c of targets) place(tile, { xi, yi, z }, job, c);
+            if (!decodedInPlace(tile, into)) for (const c of targets) place(tile, { xi, yi, z }, job, c);
           } catch (err) {
             if (classify(err) !== 'chunk') throw err;
             const reason = chunkReason(err);

@@ -66,7 +66,7 @@ export class CatmaidTileProcessor implements TileProcessor {
     this.grey = greyOptions(params, 'client.tile_processor');
   }
 
-  process(file: string): Promise<Tile> {
-    return decodeGreyImage(file, this.grey);
+  process(file: string, _x: number, _y: number, _z: number, _t: number, into?: Uint8Array): Promise<Tile> {
+    return decodeGreyImage(file, this.grey, undefined, into);
   }
 }

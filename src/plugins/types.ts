@@ -30,7 +30,13 @@ export interface PathProcessor {
  */
 export interface TileProcessor {
   setup(params: PluginParams): void | Promise<void>;
-  process(file: string, x: number, y: number, z: number, t: number): Promise<Tile>;
+  /**
+   * `into`, when given, is where the tile's samples go in the chunk being assembled (a tile as wide
+   * as its chunk, inside it, of the destination's datatype): a processor that can decode straight
+   * into it returns the tile with `data` viewing exactly `into`, and the copy is spared. Ignoring
+   * it is always right.
+   */
+  process(file: string, x: number, y: number, z: number, t: number, into?: Uint8Array): Promise<Tile>;
   /**
    * Optional: throws what `process` would when the tile's file is absent (a TileError saying
    * "file not found"), without decoding it. The extent's coverage check (coverage.ts) asks only

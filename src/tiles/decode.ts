@@ -20,11 +20,16 @@ export const IMAGE_FILETYPES = ['png', 'tif', 'tiff', 'jpg', 'jpeg'] as const;
 /** Colour spaces whose channels are the samples as stored, so a channel can be picked exactly. */
 const PICKABLE = new Set(['b-w', 'grey16', 'srgb', 'rgb16']);
 
-/** Decodes the image in `file`, or in `bytes` when given (fetched from a URL; `file` names it). */
+/**
+ * Decodes the image in `file`, or in `bytes` when given (fetched from a URL; `file` names it);
+ * grey PNGs and JPEGs straight into `into` when it is exactly their samples' size (see
+ * TileProcessor.process).
+ */
 export async function decodeGreyImage(
   file: string,
   options: GreyOptions = {},
   given?: Buffer,
+  into?: Uint8Array,
 ): Promise<Tile> {
   let lent: LentBytes | undefined;
   try {
@@ -36,9 +41,9 @@ export async function decodeGreyImage(
   const bytes = given ?? lent!.bytes;
   try {
     const fast = isPng(bytes)
-      ? decodePng(file, bytes, options)
+      ? decodePng(file, bytes, options, undefined, into)
       : isJpeg(bytes)
-        ? await decodeGreyJpeg(bytes, options)
+        ? await decodeGreyJpeg(bytes, options, undefined, into)
         : undefined;
     return fast ?? (await decodeWithSharp(file, bytes, options));
   } catch (err) {

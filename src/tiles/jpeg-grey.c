@@ -5,7 +5,8 @@
  * such tiles take 2-3x libjpeg's own time. Built by scripts/build-native.mjs; jpeg.ts
  * falls back to sharp where it could not be built.
  *
- * decodeGrey(bytes: Uint8Array): { width, height, data: Buffer } for an 8-bit one-component JPEG;
+ * decodeGrey(bytes: Uint8Array, into?: Uint8Array): { width, height, bitDepth, data } for an 8-bit
+ * one-component JPEG, data being `into` when it is exactly the samples' size, else a new Buffer;
  * throws with libjpeg's message on an error or on any warning (corrupt or truncated data), as sharp
  * does by default, so a damaged tile is never ingested with made-up samples.
  */
@@ -34,8 +35,8 @@ static void on_message(j_common_ptr cinfo, int level) {
 }
 
 static napi_value decode_grey(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1)
     return fail(env, "decodeGrey takes the JPEG's bytes");
   napi_typedarray_type type;
@@ -47,7 +48,6 @@ static napi_value decode_grey(napi_env env, napi_callback_info info) {
 
   struct jpeg_decompress_struct cinfo;
   struct failure failure;
-  void *data = NULL;
   cinfo.err = jpeg_std_error(&failure.mgr);
   failure.mgr.error_exit = on_error;
   failure.mgr.emit_message = on_message;
@@ -67,7 +67,8 @@ static napi_value decode_grey(napi_env env, napi_callback_info info) {
   jpeg_start_decompress(&cinfo);
   size_t width = cinfo.output_width, height = cinfo.output_height;
   napi_value buffer;
-  if (napi_create_buffer(env, width * height, &data, &buffer) != napi_ok) {
+  uint8_t *out;
+  if (!samples_out(env, argc, argv, 1, width * height, &out, &buffer)) {
     jpeg_destroy_decompress(&cinfo);
     return fail(env, "no memory for the decoded image");
   }
@@ -76,7 +77,7 @@ static napi_value decode_grey(napi_env env, napi_callback_info info) {
     unsigned n = cinfo.output_height - cinfo.output_scanline;
     if (n > 16) n = 16;
     for (unsigned i = 0; i < n; i++)
-      rows[i] = (JSAMPROW)data + (size_t)(cinfo.output_scanline + i) * width;
+      rows[i] = (JSAMPROW)out + (size_t)(cinfo.output_scanline + i) * width;
     jpeg_read_scanlines(&cinfo, rows, n);
   }
   jpeg_finish_decompress(&cinfo);

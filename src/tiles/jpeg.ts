@@ -44,8 +44,11 @@ export function jpegFrame(bytes: Uint8Array): { precision: number; components: n
 }
 
 interface JpegAddon {
-  /** Throws libjpeg's message on an error and on any warning (corrupt or truncated data). */
-  decodeGrey(bytes: Uint8Array): { width: number; height: number; data: Buffer };
+  /**
+   * Throws libjpeg's message on an error and on any warning (corrupt or truncated data). Decodes
+   * into `into` when it is exactly the samples' size.
+   */
+  decodeGrey(bytes: Uint8Array, into?: Uint8Array): { width: number; height: number; data: Uint8Array };
 }
 
 /** The addon, or undefined where `npm run build` could not build it (it said why). */
@@ -64,12 +67,13 @@ export async function decodeGreyJpeg(
   bytes: Uint8Array,
   options: GreyOptions,
   decoder: JpegDecoder = nativeJpeg ? 'native' : 'sharp',
+  into?: Uint8Array,
 ): Promise<Tile | undefined> {
   const frame = jpegFrame(bytes);
   if (frame?.precision !== 8 || frame.components !== 1) return undefined;
   if (options.channel !== undefined && options.channel !== 0) return undefined;
   if (decoder === 'native') {
-    const { width, height, data } = nativeJpeg!.decodeGrey(bytes);
+    const { width, height, data } = nativeJpeg!.decodeGrey(bytes, into);
     return {
       width,
       height,

@@ -7,7 +7,7 @@
  * back to @napi-rs/image for what this does not cover and where it could not be built.
  *
  * decodeGrey(bytes: Uint8Array, into?: Uint8Array): { width, height, bitDepth, data } where data
- * is `into` (when given and large enough) or a new Buffer, holding the samples from its start;
+ * is `into` (when given and exactly the samples' size: a place in a chunk) or a new Buffer;
  * null for a PNG this path does not cover (colour, palette, other depths, interlaced); throws
  * with the reason for a damaged one.
  */
@@ -145,32 +145,13 @@ static napi_value decode_grey(napi_env env, napi_callback_info info) {
     return fail(env, error);
   }
 
-  /* The samples: into the caller's buffer when it is large enough, else a new one. */
+  /* The samples: into the caller's buffer when it is exactly their size, else a new one. */
   const size_t bytes = stride * height;
-  uint8_t *out = NULL;
-  napi_value data = NULL;
-  if (argc >= 2) {
-    napi_typedarray_type into_type;
-    size_t into_length, into_offset;
-    void *into_raw;
-    napi_value into_buffer;
-    bool into_typed = false;
-    napi_is_typedarray(env, argv[1], &into_typed);
-    if (into_typed &&
-        napi_get_typedarray_info(env, argv[1], &into_type, &into_length, &into_raw, &into_buffer, &into_offset) ==
-            napi_ok &&
-        into_type == napi_uint8_array && into_length >= bytes) {
-      out = into_raw;
-      data = argv[1];
-    }
-  }
-  if (!out) {
-    void *fresh;
-    if (napi_create_buffer(env, bytes, &fresh, &data) != napi_ok) {
-      free(filtered);
-      return fail(env, "out of memory");
-    }
-    out = fresh;
+  uint8_t *out;
+  napi_value data;
+  if (!samples_out(env, argc, argv, 1, bytes, &out, &data)) {
+    free(filtered);
+    return fail(env, "out of memory");
   }
   /* Each row is unfiltered where it lies in `filtered` (after its filter byte), against the row above. */
   for (uint32_t y = 0; y < height; y++) {

@@ -52,7 +52,10 @@ export function pngHeader(bytes: Uint8Array): PngHeader | undefined {
 
 interface PngAddon {
   /** Null for a PNG it does not cover; throws the reason for a damaged one. */
-  decodeGrey(bytes: Uint8Array): { width: number; height: number; bitDepth: number; data: Buffer } | null;
+  decodeGrey(
+    bytes: Uint8Array,
+    into?: Uint8Array,
+  ): { width: number; height: number; bitDepth: number; data: Uint8Array } | null;
 }
 
 /** The addon, or undefined where `npm run build` could not build it (it said why). */
@@ -66,12 +69,16 @@ export const nativePng: PngAddon | undefined = (() => {
 
 export type PngDecoder = 'native' | 'napi';
 
-/** The fast path's tile, or undefined when the image is one for sharp. */
+/**
+ * The fast path's tile, or undefined when the image is one for sharp. The addon decodes into
+ * `into` when it is exactly the samples' size (see TileProcessor.process).
+ */
 export function decodePng(
   file: string,
   bytes: Uint8Array,
   options: GreyOptions,
   decoder: PngDecoder = nativePng ? 'native' : 'napi',
+  into?: Uint8Array,
 ): Tile | undefined {
   const header = pngHeader(bytes);
   if (!header) throw new TileError(file, 'cannot be decoded: the PNG has no IHDR header');
@@ -86,7 +93,7 @@ export function decodePng(
   if (options.channel !== undefined && options.channel >= channels)
     refuseMissingChannel(file, channels, options.channel);
 
-  const grey = decoder === 'native' && channels === 1 ? nativePng!.decodeGrey(bytes) : null;
+  const grey = decoder === 'native' && channels === 1 ? nativePng!.decodeGrey(bytes, into) : null;
   const raw = grey ? grey.data : new Transformer(bytes).rawPixelsSync();
   const { width, height } = header;
   const bytesPerSample = sixteen ? 2 : 1;
