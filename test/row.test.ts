@@ -5,11 +5,12 @@
 import { strict as assert } from 'node:assert';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { assembleRow } from '../src/chunks/row.js';
+import { assembleRow, ingestRow, type RowChunk } from '../src/chunks/row.js';
 import type { Datatype, JobConfig } from '../src/config/types.js';
 import { validateConfig } from '../src/config/validate.js';
 import { BYTES_PER_VOXEL } from '../src/destinations/datatype.js';
-import { chunkCount, wholeChunk, type Grid } from '../src/extent/grid.js';
+import { openZarrVolume, readZarrChunk, type ZarrVolume } from '../src/destinations/zarr.js';
+import { chunkBox, chunkCount, wholeChunk, type Grid } from '../src/extent/grid.js';
 import type { JobSpec } from '../src/job/types.js';
 import { decodeGreyImage } from '../src/tiles/decode.js';
 import { stackConfig, tileFile, voxel, writeStack, type Filetype, type StackSpec } from './fixtures/stack.js';
@@ -66,6 +67,28 @@ const CASES: Case[] = [
   },
 ];
 
+/** Every voxel of the chunk inside its box is `expected`'s, every other one 0. */
+async function assertChunk(
+  chunk: RowChunk,
+  datatype: Datatype,
+  expected: (x: number, y: number, z: number) => Promise<number> | number,
+): Promise<void> {
+  const whole = wholeChunk(CHUNK, chunk.box.coord);
+  const samples =
+    BYTES_PER_VOXEL[datatype] === 2
+      ? new Uint16Array(chunk.samples.buffer, chunk.samples.byteOffset, chunk.samples.length / 2)
+      : chunk.samples;
+  for (let z = whole.z[0]; z < whole.z[1]; z++)
+    for (let y = whole.y[0]; y < whole.y[1]; y++)
+      for (let x = whole.x[0]; x < whole.x[1]; x++) {
+        const inside = y < chunk.box.y[1] && z < chunk.box.z[1];
+        const want = inside ? await expected(x, y, z) : 0;
+        const at = ((z - whole.z[0]) * CHUNK.y + (y - whole.y[0])) * CHUNK.x + (x - whole.x[0]);
+        if (samples[at] !== want)
+          assert.fail(`chunk ${chunk.index}: voxel (${x}, ${y}, ${z}) is ${samples[at]}, not ${want}`);
+      }
+}
+
 describe('a row of chunks assembled from tiles', function () {
   this.timeout(60_000);
   let root: string;
@@ -104,29 +127,47 @@ describe('a row of chunks assembled from tiles', function () {
         return data[(y - yi * c.tile.y) * width + (x - xi * c.tile.x)]!;
       };
       const perRow = SIZE.width / CHUNK.x;
-      const bytes = BYTES_PER_VOXEL[c.datatype];
       for (let first = 0; first < chunkCount(grid); first += perRow) {
         const { chunks, failed } = await assembleRow(job, first, first + perRow);
         assert.deepEqual([...failed.values()], []);
-        for (const chunk of chunks) {
-          const whole = wholeChunk(CHUNK, chunk.box.coord);
-          const samples =
-            bytes === 2
-              ? new Uint16Array(chunk.samples.buffer, chunk.samples.byteOffset, chunk.samples.length / 2)
-              : chunk.samples;
-          for (let z = whole.z[0]; z < whole.z[1]; z++)
-            for (let y = whole.y[0]; y < whole.y[1]; y++)
-              for (let x = whole.x[0]; x < whole.x[1]; x++) {
-                const inside = y < chunk.box.y[1] && z < chunk.box.z[1];
-                const want = inside ? await expected(x, y, z) : 0;
-                const at = ((z - whole.z[0]) * CHUNK.y + (y - whole.y[0])) * CHUNK.x + (x - whole.x[0]);
-                if (samples[at] !== want)
-                  assert.fail(
-                    `chunk ${chunk.index}: voxel (${x}, ${y}, ${z}) is ${samples[at]}, not ${want}`,
-                  );
-              }
-        }
+        for (const chunk of chunks) await assertChunk(chunk, c.datatype, expected);
       }
     });
   }
+
+  it('rows written one after another (a thread takes the chunk samples of the rows before): every chunk stored exactly', async () => {
+    const spec: StackSpec = {
+      root: path.join(root, 'written'),
+      layout: 'catmaid5',
+      ...SIZE,
+      tile: { x: 64, y: 32 },
+      bits: 8,
+    };
+    await writeStack(spec);
+    const config = validateConfig(stackConfig(spec)) as JobConfig;
+    const e = config.ingest_job.extent;
+    const grid: Grid = { extent: { x: e.x, y: e.y, z: e.z, t: e.t! }, chunk: CHUNK };
+    const volume: ZarrVolume = {
+      name: 'zarr',
+      path: path.join(root, 'written.ome.zarr'),
+      datatype: 'uint8',
+      compressor: 'blosc',
+      chunk: CHUNK,
+      timeAxis: false,
+    };
+    await openZarrVolume(volume, grid.extent);
+    const job: JobSpec = { config, grid, destination: volume };
+    const perRow = SIZE.width / CHUNK.x;
+    // Interior chunks first, then the ones the extent cuts: their voxels outside it must be 0 again.
+    for (let first = 0; first < chunkCount(grid); first += perRow) {
+      const result = await ingestRow(job, first, first + perRow);
+      assert.deepEqual(result.failures, []);
+    }
+    for (let index = 0; index < chunkCount(grid); index++) {
+      const box = chunkBox(grid, index);
+      const samples = await readZarrChunk(volume, box.coord);
+      assert.ok(samples, `chunk ${index} stored`);
+      await assertChunk({ index, box, samples }, 'uint8', (x, y, z) => voxel(spec, x, y, z));
+    }
+  });
 });
