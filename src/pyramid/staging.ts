@@ -20,7 +20,13 @@ import type { Datatype } from '../config/types.js';
 import { boxVoxels, copyBox, type Box } from '../extent/box.js';
 import { sameCoord, type ChunkCoord, type ChunkShape, type Extent } from '../extent/grid.js';
 import { writeAtomically } from '../destinations/atomic-write.js';
-import { localCall, readLocalFile, statLocal } from '../objects/local-file.js';
+import {
+  localCall,
+  readLocalFile,
+  readLocalFileLent,
+  statLocal,
+  type LentBytes,
+} from '../objects/local-file.js';
 import { BYTES_PER_VOXEL } from '../destinations/datatype.js';
 import { downsampleChunk, type DownsampleTask, type PartIndex } from './downsample.js';
 import { halvesZ, type DownsampleMethod, type MultiscaleConfig } from './levels.js';
@@ -210,25 +216,30 @@ export async function joinPart(
   out: Uint8Array,
 ): Promise<boolean> {
   if (!stamp) return false;
-  let file: Uint8Array;
+  let lent: LentBytes;
   try {
-    file = await readLocalFile(partFile(stage, coord));
+    lent = await readLocalFileLent(partFile(stage, coord));
   } catch {
     return false;
   }
-  const { chunk, halveZ, datatype } = stage;
-  const box = partBox(partIndex(coord, halveZ), chunk, halveZ);
-  const bytes = BYTES_PER_VOXEL[datatype];
-  if (file.length !== HEADER + boxVoxels(box) * bytes) return false;
-  const head = new DataView(file.buffer, file.byteOffset, HEADER);
-  const from = {
-    ino: head.getBigUint64(0, true),
-    ctimeNs: head.getBigUint64(8, true),
-    size: head.getBigUint64(16, true),
-  };
-  if (!sameStamp(from, stamp)) return false;
-  copyBox(file.subarray(HEADER), box, out, chunkLocal(chunk), bytes);
-  return true;
+  try {
+    const file = lent.bytes;
+    const { chunk, halveZ, datatype } = stage;
+    const box = partBox(partIndex(coord, halveZ), chunk, halveZ);
+    const bytes = BYTES_PER_VOXEL[datatype];
+    if (file.length !== HEADER + boxVoxels(box) * bytes) return false;
+    const head = new DataView(file.buffer, file.byteOffset, HEADER);
+    const from = {
+      ino: head.getBigUint64(0, true),
+      ctimeNs: head.getBigUint64(8, true),
+      size: head.getBigUint64(16, true),
+    };
+    if (!sameStamp(from, stamp)) return false;
+    copyBox(file.subarray(HEADER), box, out, chunkLocal(chunk), bytes);
+    return true;
+  } finally {
+    lent.release();
+  }
 }
 
 export function sameStamp(a: ChunkStamp, b: ChunkStamp | undefined): boolean {
