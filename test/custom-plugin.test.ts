@@ -27,6 +27,7 @@ export class Tiles {
     if (this.mode === 'short') return { width: 4, height: 4, datatype: 'uint8', data: new Uint8Array(15) };
     if (this.mode === 'wrong-array') return { width: 4, height: 4, datatype: 'uint16', data: new Uint8Array(16) };
     if (this.mode === 'nothing') return undefined;
+    if (this.mode === 'placed') return { width: 4, height: 4, datatype: 'uint8', data: new Uint8Array(16), placed: true };
     const data = new Uint16Array(16).map((_, i) => i + 100 * z + 1000 * t);
     return { width: 4, height: 4, datatype: 'uint16', data };
   }
@@ -158,6 +159,8 @@ describe('custom source plugins (MODULE#Export)', () => {
       ['short', /returned 15 samples for a 4x4 tile/],
       ['wrong-array', /returned datatype "uint16" with data Uint8Array/],
       ['nothing', /returned undefined, not a Tile/],
+      // Only boss-ingest's own decoders place a tile's samples in a chunk: a plugin's would be lost.
+      ['placed', /returned a tile with `placed` set/],
     ] as const) {
       it(`a tile that is not a Tile (${mode})`, async () => {
         const source = await createSource(config(own('Paths'), own('Tiles'), { mode }));

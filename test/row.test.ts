@@ -1,5 +1,5 @@
 // A row of chunks assembled from a CATMAID stack's tiles (src/chunks/row.ts): grey PNG and JPEG tiles
-// as wide as their chunk and inside it are decoded straight into the chunk's samples, the others
+// inside one chunk's part of the extent are decoded straight into the chunk's samples, the others
 // decoded apart and copied in. Either way every voxel of the chunk inside the extent is the stack's
 // and every other one 0, whatever the chunk's samples held before.
 import { strict as assert } from 'node:assert';
@@ -38,17 +38,17 @@ const CASES: Case[] = [
     datatype: 'uint8',
   },
   {
-    name: '16-bit PNG tiles as wide as a chunk (decoded in place)',
+    name: '16-bit PNG tiles half as wide as a chunk (decoded in place, rows a chunk apart)',
     filetype: 'png',
     bits: 16,
-    tile: { x: 64, y: 32 },
+    tile: { x: 32, y: 32 },
     datatype: 'uint16',
   },
   {
-    name: 'JPEG tiles as wide as a chunk (decoded in place)',
+    name: 'JPEG tiles half as wide as a chunk (decoded in place, rows a chunk apart)',
     filetype: 'jpg',
     bits: 8,
-    tile: { x: 64, y: 32 },
+    tile: { x: 32, y: 32 },
     datatype: 'uint8',
   },
   {
@@ -59,10 +59,10 @@ const CASES: Case[] = [
     datatype: 'uint16',
   },
   {
-    name: 'PNG tiles half as wide as a chunk (copied)',
+    name: 'PNG tiles 48 wide, some across two chunks (those copied into both)',
     filetype: 'png',
     bits: 8,
-    tile: { x: 32, y: 32 },
+    tile: { x: 48, y: 32 },
     datatype: 'uint8',
   },
 ];

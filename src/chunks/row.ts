@@ -15,7 +15,7 @@ import type { Source } from '../plugins/types.js';
 import type { ChunkFailure, JobSpec } from '../job/types.js';
 import { BossError, chunkReason, classify, TileError } from '../errors.js';
 import { count } from '../metrics/counters.js';
-import { sampleBytes, type Tile } from '../tiles/tile.js';
+import { sampleBytes, type Tile, type TilePlace } from '../tiles/tile.js';
 import type { HeldPart } from '../pyramid/staging.js';
 
 export interface RowResult {
@@ -87,31 +87,25 @@ function copyTile(tile: Tile, at: TileAt, job: JobSpec, chunk: RowChunk): void {
 }
 
 /**
- * Where a tile's samples lie in the one chunk it falls in, when they lie there end to end: the tile
- * as wide as the chunk and inside the chunk's voxels in the extent, so its rows are the chunk's.
- * A decoder can write them there (see TileProcessor.process); undefined otherwise.
+ * Where a tile's samples go in the one chunk it falls in, when it lies inside the chunk's part of
+ * the extent: a decoder can write them there (see TilePlace); undefined otherwise.
  */
-function placeInChunk(cell: Box, job: JobSpec, chunk: RowChunk): Uint8Array | undefined {
-  const whole = wholeChunk(job.grid.chunk, chunk.box.coord);
+function placeInChunk(cell: Box, job: JobSpec, chunk: RowChunk): TilePlace | undefined {
   const inside = (r: [number, number], within: [number, number]) => r[0] >= within[0] && r[1] <= within[1];
-  if (cell.x[0] !== whole.x[0] || cell.x[1] !== whole.x[1]) return undefined;
   if (!inside(cell.x, chunk.box.x) || !inside(cell.y, chunk.box.y) || !inside(cell.z, chunk.box.z))
     return undefined;
-  const bytes = BYTES_PER_VOXEL[job.destination.datatype];
+  const whole = wholeChunk(job.grid.chunk, chunk.box.coord);
+  const bytesPerSample = BYTES_PER_VOXEL[job.destination.datatype];
   const { x, y } = job.grid.chunk;
-  const start = ((cell.z[0] - whole.z[0]) * y + (cell.y[0] - whole.y[0])) * x * bytes;
-  return chunk.samples.subarray(start, start + boxVoxels(cell) * bytes);
-}
-
-/** Whether the tile's samples are `into` itself: a decoder wrote them in place. */
-function decodedInPlace(tile: Tile, into: Uint8Array | undefined): boolean {
-  const data = sampleBytes(tile.data);
-  return (
-    into !== undefined &&
-    data.buffer === into.buffer &&
-    data.byteOffset === into.byteOffset &&
-    data.byteLength === into.byteLength
-  );
+  const voxel = ((cell.z[0] - whole.z[0]) * y + (cell.y[0] - whole.y[0])) * x + (cell.x[0] - whole.x[0]);
+  return {
+    samples: chunk.samples,
+    start: voxel * bytesPerSample,
+    rowBytes: x * bytesPerSample,
+    width: cell.x[1] - cell.x[0],
+    height: cell.y[1] - cell.y[0],
+    bytesPerSample,
+  };
 }
 
 /** What is done with a tile for each chunk it overlaps: copied into it, or compared with it. */
@@ -143,21 +137,24 @@ export async function fillFromTiles(
           const cell = tileBox(xi, yi, z, row.t, size);
           const targets = chunks.filter((c) => !failed.has(c.index) && intersect(cell, c.box));
           // Only a copy can go straight where it belongs: a comparison must not write the chunk.
-          const into =
+          const at =
             place === copyTile && targets.length === 1 ? placeInChunk(cell, job, targets[0]!) : undefined;
-          return { xi, targets, into };
+          return { xi, targets, at };
         })
         .filter((read) => read.targets.length > 0);
       await Promise.all(
-        reads.map(async ({ xi, targets, into }) => {
+        reads.map(async ({ xi, targets, at }) => {
           let file = `tile (x ${xi}, y ${yi}, z ${z}, t ${row.t})`;
           try {
             file = source.path.process(xi, yi, z, row.t);
-            const tile = await source.tile.process(file, xi, yi, z, row.t, into);
+            const tile = await source.tile.process(file, xi, yi, z, row.t, at);
             count('boss_ingest_tiles_decoded_total');
-            count('boss_ingest_source_bytes_read_total', tile.data.byteLength);
+            count(
+              'boss_ingest_source_bytes_read_total',
+              tile.width * tile.height * BYTES_PER_VOXEL[tile.datatype],
+            );
             checkTile(tile, file, config.ingest_job, destination.datatype, xi, yi);
-            if (!decodedInPlace(tile, into)) for (const c of targets) place(tile, { xi, yi, z }, job, c);
+            if (!tile.placed) for (const c of targets) place(tile, { xi, yi, z }, job, c);
           } catch (err) {
             if (classify(err) !== 'chunk') throw err;
             const reason = chunkReason(err);

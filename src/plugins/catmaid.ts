@@ -4,7 +4,7 @@ import type { IngestJobSection } from '../config/types.js';
 import { inRange, tileRange } from '../extent/tiles.js';
 import { decodeGreyImage, IMAGE_FILETYPES, type GreyOptions } from '../tiles/decode.js';
 import { TileOutsideExtentError } from '../errors.js';
-import type { Tile } from '../tiles/tile.js';
+import type { Tile, TilePlace } from '../tiles/tile.js';
 import { greyOptions } from './colour.js';
 import {
   choiceParam,
@@ -66,7 +66,7 @@ export class CatmaidTileProcessor implements TileProcessor {
     this.grey = greyOptions(params, 'client.tile_processor');
   }
 
-  process(file: string, _x: number, _y: number, _z: number, _t: number, into?: Uint8Array): Promise<Tile> {
-    return decodeGreyImage(file, this.grey, undefined, into);
+  process(file: string, _x: number, _y: number, _z: number, _t: number, place?: TilePlace): Promise<Tile> {
+    return decodeGreyImage(file, this.grey, undefined, place);
   }
 }

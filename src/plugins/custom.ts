@@ -184,6 +184,8 @@ function tileProblem(value: unknown): string | undefined {
       'a Tile is uint8 with a Uint8Array or uint16 with a Uint16Array'
     );
   }
+  // A plugin is never asked to place its tiles (see TilePlace): one that says it did has samples nowhere.
+  if (t.placed !== undefined) return 'a tile with `placed` set; a plugin returns its samples in `data`';
   if (t.data!.length !== t.width! * t.height!)
     return `${t.data!.length} samples for a ${t.width}x${t.height} tile (width * height = ${t.width! * t.height!})`;
   return undefined;

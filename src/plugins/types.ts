@@ -6,7 +6,7 @@
 import type { IngestJobSection } from '../config/types.js';
 import type { Box } from '../extent/box.js';
 import { tileBox } from '../extent/tiles.js';
-import type { Tile } from '../tiles/tile.js';
+import type { Tile, TilePlace } from '../tiles/tile.js';
 import { PluginParamError } from '../errors.js';
 
 /** A plugin's params from the config, plus the whole ingest_job section (plugins need the extent). */
@@ -31,12 +31,11 @@ export interface PathProcessor {
 export interface TileProcessor {
   setup(params: PluginParams): void | Promise<void>;
   /**
-   * `into`, when given, is where the tile's samples go in the chunk being assembled (a tile as wide
-   * as its chunk, inside it, of the destination's datatype): a processor that can decode straight
-   * into it returns the tile with `data` viewing exactly `into`, and the copy is spared. Ignoring
-   * it is always right.
+   * `place`, when given, is where the tile's samples go in the chunk being assembled: a processor
+   * that can decode straight there returns the tile `placed` (see TilePlace), and the copy is
+   * spared. Ignoring it is always right.
    */
-  process(file: string, x: number, y: number, z: number, t: number, into?: Uint8Array): Promise<Tile>;
+  process(file: string, x: number, y: number, z: number, t: number, place?: TilePlace): Promise<Tile>;
   /**
    * Optional: throws what `process` would when the tile's file is absent (a TileError saying
    * "file not found"), without decoding it. The extent's coverage check (coverage.ts) asks only

@@ -11,7 +11,7 @@ import { refuseColour, refuseMissingChannel, type GreyOptions } from './grey.js'
 import { decodeGreyJpeg, isJpeg } from './jpeg.js';
 import { decodePng, isPng } from './png.js';
 import { readLocalFileLent, type LentBytes } from '../objects/local-file.js';
-import { isTransient, TileError, unreadable, type Tile } from './tile.js';
+import { isTransient, TileError, unreadable, type Tile, type TilePlace } from './tile.js';
 
 export type { GreyOptions } from './grey.js';
 
@@ -22,14 +22,13 @@ const PICKABLE = new Set(['b-w', 'grey16', 'srgb', 'rgb16']);
 
 /**
  * Decodes the image in `file`, or in `bytes` when given (fetched from a URL; `file` names it);
- * grey PNGs and JPEGs straight into `into` when it is exactly their samples' size (see
- * TileProcessor.process).
+ * grey PNGs and JPEGs straight where `place` says, when it fits them (see TilePlace).
  */
 export async function decodeGreyImage(
   file: string,
   options: GreyOptions = {},
   given?: Buffer,
-  into?: Uint8Array,
+  place?: TilePlace,
 ): Promise<Tile> {
   let lent: LentBytes | undefined;
   try {
@@ -41,9 +40,9 @@ export async function decodeGreyImage(
   const bytes = given ?? lent!.bytes;
   try {
     const fast = isPng(bytes)
-      ? decodePng(file, bytes, options, undefined, into)
+      ? decodePng(file, bytes, options, undefined, place)
       : isJpeg(bytes)
-        ? await decodeGreyJpeg(bytes, options, undefined, into)
+        ? await decodeGreyJpeg(bytes, options, undefined, place)
         : undefined;
     return fast ?? (await decodeWithSharp(file, bytes, options));
   } catch (err) {

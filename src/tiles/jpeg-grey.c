@@ -5,8 +5,9 @@
  * such tiles take 2-3x libjpeg's own time. Built by scripts/build-native.mjs; jpeg.ts
  * falls back to sharp where it could not be built.
  *
- * decodeGrey(bytes: Uint8Array, into?: Uint8Array): { width, height, bitDepth, data } for an 8-bit
- * one-component JPEG, data being `into` when it is exactly the samples' size, else a new Buffer;
+ * decodeGrey(bytes, samples?, start?, rowBytes?, width?, height?, bytesPerSample?): { width, height,
+ * bitDepth, data } for an 8-bit one-component JPEG: the rows written where the caller placed the
+ * tile (see addon.h's rows_out; data undefined), else into a new Buffer, data;
  * throws with libjpeg's message on an error or on any warning (corrupt or truncated data), as sharp
  * does by default, so a damaged tile is never ingested with made-up samples.
  */
@@ -35,8 +36,8 @@ static void on_message(j_common_ptr cinfo, int level) {
 }
 
 static napi_value decode_grey(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 7;
+  napi_value argv[7];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1)
     return fail(env, "decodeGrey takes the JPEG's bytes");
   napi_typedarray_type type;
@@ -68,7 +69,8 @@ static napi_value decode_grey(napi_env env, napi_callback_info info) {
   size_t width = cinfo.output_width, height = cinfo.output_height;
   napi_value buffer;
   uint8_t *out;
-  if (!samples_out(env, argc, argv, 1, width * height, &out, &buffer)) {
+  size_t stride;
+  if (!rows_out(env, argc, argv, 1, (uint32_t)width, (uint32_t)height, 1, &out, &stride, &buffer)) {
     jpeg_destroy_decompress(&cinfo);
     return fail(env, "no memory for the decoded image");
   }
@@ -77,7 +79,7 @@ static napi_value decode_grey(napi_env env, napi_callback_info info) {
     unsigned n = cinfo.output_height - cinfo.output_scanline;
     if (n > 16) n = 16;
     for (unsigned i = 0; i < n; i++)
-      rows[i] = (JSAMPROW)out + (size_t)(cinfo.output_scanline + i) * width;
+      rows[i] = (JSAMPROW)out + (size_t)(cinfo.output_scanline + i) * stride;
     jpeg_read_scanlines(&cinfo, rows, n);
   }
   jpeg_finish_decompress(&cinfo);

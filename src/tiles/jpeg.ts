@@ -9,7 +9,7 @@
 import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import type { GreyOptions } from './grey.js';
-import type { Tile } from './tile.js';
+import { placeArguments, placedTile, type Tile, type TilePlace } from './tile.js';
 
 export function isJpeg(bytes: Uint8Array): boolean {
   return bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
@@ -45,10 +45,13 @@ export function jpegFrame(bytes: Uint8Array): { precision: number; components: n
 
 interface JpegAddon {
   /**
-   * Throws libjpeg's message on an error and on any warning (corrupt or truncated data). Decodes
-   * into `into` when it is exactly the samples' size.
+   * Throws libjpeg's message on an error and on any warning (corrupt or truncated data). `data`
+   * undefined: the rows were written where the tile was placed (see placeArguments).
    */
-  decodeGrey(bytes: Uint8Array, into?: Uint8Array): { width: number; height: number; data: Uint8Array };
+  decodeGrey(
+    bytes: Uint8Array,
+    ...place: ReturnType<typeof placeArguments>
+  ): { width: number; height: number; data?: Uint8Array };
 }
 
 /** The addon, or undefined where `npm run build` could not build it (it said why). */
@@ -67,13 +70,14 @@ export async function decodeGreyJpeg(
   bytes: Uint8Array,
   options: GreyOptions,
   decoder: JpegDecoder = nativeJpeg ? 'native' : 'sharp',
-  into?: Uint8Array,
+  place?: TilePlace,
 ): Promise<Tile | undefined> {
   const frame = jpegFrame(bytes);
   if (frame?.precision !== 8 || frame.components !== 1) return undefined;
   if (options.channel !== undefined && options.channel !== 0) return undefined;
   if (decoder === 'native') {
-    const { width, height, data } = nativeJpeg!.decodeGrey(bytes, into);
+    const { width, height, data } = nativeJpeg!.decodeGrey(bytes, ...placeArguments(place));
+    if (!data) return placedTile(width, height, 'uint8');
     return {
       width,
       height,

@@ -6,8 +6,9 @@
  * refused, never ingested with made-up samples. Built by scripts/build-native.mjs; png.ts falls
  * back to @napi-rs/image for what this does not cover and where it could not be built.
  *
- * decodeGrey(bytes: Uint8Array, into?: Uint8Array): { width, height, bitDepth, data } where data
- * is `into` (when given and exactly the samples' size: a place in a chunk) or a new Buffer;
+ * decodeGrey(bytes, samples?, start?, rowBytes?, width?, height?, bytesPerSample?): { width, height,
+ * bitDepth, data }: the rows written where the caller placed the tile (see addon.h's rows_out; data
+ * undefined), else into a new Buffer, data;
  * null for a PNG this path does not cover (colour, palette, other depths, interlaced); throws
  * with the reason for a damaged one.
  */
@@ -65,8 +66,8 @@ static int unfilter(uint8_t type, uint8_t *row, const uint8_t *prior, size_t n, 
 }
 
 static napi_value decode_grey(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 7;
+  napi_value argv[7];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc < 1) return fail(env, "decodeGrey: no bytes");
   bool is_typed;
@@ -145,11 +146,11 @@ static napi_value decode_grey(napi_env env, napi_callback_info info) {
     return fail(env, error);
   }
 
-  /* The samples: into the caller's buffer when it is exactly their size, else a new one. */
-  const size_t bytes = stride * height;
+  /* The samples: where the caller placed the tile, else a new buffer. */
   uint8_t *out;
+  size_t out_stride;
   napi_value data;
-  if (!samples_out(env, argc, argv, 1, bytes, &out, &data)) {
+  if (!rows_out(env, argc, argv, 1, width, height, bpp, &out, &out_stride, &data)) {
     free(filtered);
     return fail(env, "out of memory");
   }
@@ -161,7 +162,7 @@ static napi_value decode_grey(napi_env env, napi_callback_info info) {
       free(filtered);
       return fail(env, "a row has an unknown filter type");
     }
-    uint8_t *dst = out + (size_t)y * stride;
+    uint8_t *dst = out + (size_t)y * out_stride;
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     if (bpp == 2)
       for (size_t i = 0; i < stride; i += 2) {

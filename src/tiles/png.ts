@@ -9,7 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import { Transformer } from '@napi-rs/image';
-import { TileError, type Tile } from './tile.js';
+import { placeArguments, placedTile, TileError, type Tile, type TilePlace } from './tile.js';
 import { refuseColour, refuseMissingChannel, type GreyOptions } from './grey.js';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -52,10 +52,11 @@ export function pngHeader(bytes: Uint8Array): PngHeader | undefined {
 
 interface PngAddon {
   /** Null for a PNG it does not cover; throws the reason for a damaged one. */
+  /** `data` undefined: the rows were written where the tile was placed (see placeArguments). */
   decodeGrey(
     bytes: Uint8Array,
-    into?: Uint8Array,
-  ): { width: number; height: number; bitDepth: number; data: Uint8Array } | null;
+    ...place: ReturnType<typeof placeArguments>
+  ): { width: number; height: number; bitDepth: number; data?: Uint8Array } | null;
 }
 
 /** The addon, or undefined where `npm run build` could not build it (it said why). */
@@ -70,15 +71,15 @@ export const nativePng: PngAddon | undefined = (() => {
 export type PngDecoder = 'native' | 'napi';
 
 /**
- * The fast path's tile, or undefined when the image is one for sharp. The addon decodes into
- * `into` when it is exactly the samples' size (see TileProcessor.process).
+ * The fast path's tile, or undefined when the image is one for sharp. The addon decodes straight
+ * where `place` says, when it fits the image (see TilePlace).
  */
 export function decodePng(
   file: string,
   bytes: Uint8Array,
   options: GreyOptions,
   decoder: PngDecoder = nativePng ? 'native' : 'napi',
-  into?: Uint8Array,
+  place?: TilePlace,
 ): Tile | undefined {
   const header = pngHeader(bytes);
   if (!header) throw new TileError(file, 'cannot be decoded: the PNG has no IHDR header');
@@ -93,9 +94,11 @@ export function decodePng(
   if (options.channel !== undefined && options.channel >= channels)
     refuseMissingChannel(file, channels, options.channel);
 
-  const grey = decoder === 'native' && channels === 1 ? nativePng!.decodeGrey(bytes, into) : null;
-  const raw = grey ? grey.data : new Transformer(bytes).rawPixelsSync();
+  const grey =
+    decoder === 'native' && channels === 1 ? nativePng!.decodeGrey(bytes, ...placeArguments(place)) : null;
   const { width, height } = header;
+  if (grey && !grey.data) return placedTile(width, height, sixteen ? 'uint16' : 'uint8');
+  const raw = grey?.data ?? new Transformer(bytes).rawPixelsSync();
   const bytesPerSample = sixteen ? 2 : 1;
   if (raw.length !== width * height * channels * bytesPerSample) {
     throw new TileError(file, `cannot be decoded: ${raw.length} bytes of samples for ${width}x${height}`);

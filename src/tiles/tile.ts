@@ -10,8 +10,46 @@ export interface Tile {
   width: number;
   height: number;
   datatype: TileDatatype;
-  /** Row-major, width * height samples. */
+  /** Row-major, width * height samples; none when `placed`. */
   data: VolumeData;
+  /** The samples were written where the tile processor was asked to place them (see TilePlace). */
+  placed?: boolean;
+}
+
+/**
+ * Where a tile's samples go in the chunk being assembled, when the tile lies inside the chunk's
+ * part of the extent: rows of `width` samples of `bytesPerSample` bytes, `rowBytes` apart, the
+ * first at byte `start` of `samples`. A decoder that can write them there, for an image of exactly
+ * that size and sample width, does and returns the tile `placed`; the row assembler then copies
+ * nothing. Anything else (another size, a wider sample) is decoded apart as usual.
+ */
+export interface TilePlace {
+  samples: Uint8Array;
+  start: number;
+  rowBytes: number;
+  width: number;
+  height: number;
+  bytesPerSample: number;
+}
+
+/** A place's fields in the order the native decoders take them after the file's bytes (see addon.h). */
+export function placeArguments(
+  place: TilePlace | undefined,
+): [Uint8Array, number, number, number, number, number] | [] {
+  return place
+    ? [place.samples, place.start, place.rowBytes, place.width, place.height, place.bytesPerSample]
+    : [];
+}
+
+/** The tile a decoder wrote where it was placed. */
+export function placedTile(width: number, height: number, datatype: 'uint8' | 'uint16'): Tile {
+  return {
+    width,
+    height,
+    datatype,
+    data: datatype === 'uint16' ? new Uint16Array(0) : new Uint8Array(0),
+    placed: true,
+  };
 }
 
 export { TileError } from '../errors.js';
