@@ -292,6 +292,38 @@ describe('Zarr v3 sharding', function () {
     assert.deepEqual(stored, [...new Array<number>(n).fill(0), ...samples], 't 0 is empty, t 1 the shard');
   });
 
+  it("a shard written in part after a whole one: its inner chunks hold 0 outside the part, not the whole one's samples", async () => {
+    const volume = shardedVolume(path.join(dir, 'after-whole.ome.zarr'), 'none');
+    await openZarrVolume(volume, { x: [0, 16], y: [0, 6], z: [0, 4], t: [0, 1] });
+    const samplesOf = (box: ChunkBox) => {
+      const shard = wholeChunk(SHARD, box.coord);
+      const out = new Uint16Array(SHARD.x * SHARD.y * SHARD.z);
+      for (let z = 0; z < SHARD.z; z++)
+        for (let y = 0; y < SHARD.y; y++)
+          for (let x = 0; x < SHARD.x; x++)
+            out[(z * SHARD.y + y) * SHARD.x + x] = value(shard.x[0] + x, y, z) + 1;
+      return new Uint8Array(out.buffer);
+    };
+    // The first shard whole (its inner chunks' samples go back to the thread), then a part of the
+    // second, new shard: x [8, 11), which cuts the inner chunks it touches.
+    const first = { t: 0, z: 0, y: 0, x: 0 };
+    await writeZarrShard(
+      volume,
+      { ...wholeChunk(SHARD, first), coord: first },
+      samplesOf({ ...wholeChunk(SHARD, first), coord: first }),
+    );
+    const second = { t: 0, z: 0, y: 0, x: 1 };
+    const part = { ...wholeChunk(SHARD, second), x: [8, 11] as [number, number], coord: second };
+    await writeZarrShard(volume, part, samplesOf({ ...wholeChunk(SHARD, second), coord: second }));
+    const stored = new Uint16Array((await readZarrChunk(volume, second))!.slice().buffer);
+    for (let z = 0; z < SHARD.z; z++)
+      for (let y = 0; y < SHARD.y; y++)
+        for (let x = 0; x < SHARD.x; x++) {
+          const want = x < 3 ? value(8 + x, y, z) + 1 : 0;
+          assert.equal(stored[(z * SHARD.y + y) * SHARD.x + x], want, `voxel (${8 + x}, ${y}, ${z})`);
+        }
+  });
+
   it('an all-zero inner chunk is left out of its shard, and a shard of zeros leaves no file', async () => {
     const volume = shardedVolume(path.join(dir, 'zeros.ome.zarr'), 'zstd');
     await openZarrVolume(volume, { x: [0, 8], y: [0, 6], z: [0, 4], t: [0, 1] });

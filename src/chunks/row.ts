@@ -10,6 +10,7 @@ import { boxVoxels, copyBox, intersect, type Box } from '../extent/box.js';
 import { chunkBox, wholeChunk, type ChunkBox } from '../extent/grid.js';
 import { indices, tileBox, tileRange } from '../extent/tiles.js';
 import { createSource } from '../plugins/index.js';
+import { SpareBuffers } from './spare.js';
 import { fillFromVolume } from './volume-fill.js';
 import type { Source } from '../plugins/types.js';
 import type { ChunkFailure, JobSpec } from '../job/types.js';
@@ -210,27 +211,8 @@ export async function writeChunks(
   return result;
 }
 
-/**
- * Chunk samples the thread's rows give back once written, taken again (zeroed) by the next row:
- * a fresh 4 MiB buffer cost the kernel's page faults, and its memory, outside the garbage
- * collector's heap, made it collect more often. At most SPARE_BYTES are kept.
- */
-const spareSamples: Uint8Array[] = [];
-const SPARE_BYTES = 64 * 2 ** 20;
-
-function takeSamples(bytes: number): Uint8Array {
-  const i = spareSamples.findIndex((s) => s.byteLength === bytes);
-  return i < 0 ? new Uint8Array(bytes) : spareSamples.splice(i, 1)[0]!.fill(0);
-}
-
-function giveBack(chunks: RowChunk[]): void {
-  let kept = spareSamples.reduce((sum, s) => sum + s.byteLength, 0);
-  for (const { samples } of chunks) {
-    if (kept + samples.byteLength > SPARE_BYTES) return;
-    spareSamples.push(samples);
-    kept += samples.byteLength;
-  }
-}
+/** Chunk samples the thread's rows give back once written, taken again (zeroed) by the next row. */
+const spareSamples = new SpareBuffers(64 * 2 ** 20);
 
 /** Assembles chunks [first, end), one row of the grid, from their tiles and writes them. */
 export async function ingestRow(job: JobSpec, first: number, end: number): Promise<RowResult> {
@@ -238,7 +220,7 @@ export async function ingestRow(job: JobSpec, first: number, end: number): Promi
   const { chunks, failed } = await assembleRow(job, first, end);
   const result = await writeChunks(destination, chunks, failed);
   // Only now, every write done: after a failed one, others may still be reading their samples.
-  giveBack(chunks);
+  for (const c of chunks) spareSamples.give(c.samples);
   return result;
 }
 
@@ -257,7 +239,7 @@ export async function assembleRow(
   const chunks: RowChunk[] = indices([first, end]).map((index) => ({
     index,
     box: chunkBox(job.grid, index),
-    samples: takeSamples(chunkBytes),
+    samples: spareSamples.take(chunkBytes),
   }));
   const failed: Failures = new Map();
   if (volumetric) await fillFromVolume(job, chunks, failed);

@@ -8,6 +8,7 @@ import { readLocalFile } from '../objects/local-file.js';
 import type { Compressor } from '../config/types.js';
 import { boxVoxels, copyBox, intersect, type Box } from '../extent/box.js';
 import { chunkBytes, ROW_BYTES } from '../chunks/row-memory.js';
+import { SpareBuffers } from '../chunks/spare.js';
 import {
   BOSS_CUBOID,
   coversChunk,
@@ -424,6 +425,9 @@ async function shardSamples(
   return samples;
 }
 
+/** Inner chunks' samples a thread's shard writes take again (see writeZarrShard). */
+const spareInner = new SpareBuffers(64 * 2 ** 20);
+
 /**
  * Stores the part `box` of one shard from the whole shard's (z, y, x) samples. Each inner chunk
  * the box covers is compressed, or left out when all its voxels are 0 (absent inner chunks read
@@ -444,8 +448,13 @@ export async function writeZarrShard(
   const bytesPerVoxel = BYTES_PER_VOXEL[volume.datatype];
   const file = chunkFile(volume, box.coord, level);
   const shardBox = wholeChunk(volume.chunk, box.coord);
+  // Inner chunks' samples are taken from the thread's spare buffers and given back once the shard
+  // is written: a whole one's are all copied from the shard's, so they need no zeroing.
+  const taken: Uint8Array[] = [];
   const innerSamples = (cell: Box, from?: Uint8Array) => {
-    const out = from ?? new Uint8Array(chunkBytes(inner, volume.datatype));
+    const whole = boxVoxels(intersect(cell, box)!) === boxVoxels(cell);
+    const out = from ?? spareInner.take(chunkBytes(inner, volume.datatype), !whole);
+    if (!from) taken.push(out);
     copyBox(samples, shardBox, out, cell, bytesPerVoxel, { within: box });
     return out;
   };
@@ -455,28 +464,32 @@ export async function writeZarrShard(
   const partial: number[] = [];
   let stamp: ChunkStamp | undefined;
   const cells = innerChunkBoxes(volume.chunk, inner, box.coord);
-  for (const [index, cell] of cells.entries()) {
-    const shared = intersect(cell, box);
-    if (!shared) continue;
-    if (boxVoxels(shared) < boxVoxels(cell)) partial.push(index);
-    else updates.set(index, await encode(innerSamples(cell)));
-  }
-  await withLock(lockFile(volume, path.relative(volume.path, file)), async (lease) => {
-    const existing = coversChunk(box, volume.chunk) ? undefined : await readIfExists(file);
-    const stored = existing && innerChunksOf(volume, inner, file, existing);
-    for (const index of partial) {
-      const old = stored?.[index];
-      const base = old && (await decodeSamples(volume, inner, file, old));
-      updates.set(index, await encode(innerSamples(cells[index]!, base)));
+  try {
+    for (const [index, cell] of cells.entries()) {
+      const shared = intersect(cell, box);
+      if (!shared) continue;
+      if (boxVoxels(shared) < boxVoxels(cell)) partial.push(index);
+      else updates.set(index, await encode(innerSamples(cell)));
     }
-    const per = chunksPerShard(volume.chunk, inner);
-    const merged = mergeShard(existing, per.x * per.y * per.z, updates);
-    await lease.assertHeld();
-    if (merged) await writeAtomically(file, merged);
-    else await rm(file, { force: true });
-    // A whole shard's samples are what it stores; a part of one is merged, so it stages nothing.
-    if (stage && merged && coversChunk(box, volume.chunk)) stamp = await chunkStamp(file);
-  });
+    await withLock(lockFile(volume, path.relative(volume.path, file)), async (lease) => {
+      const existing = coversChunk(box, volume.chunk) ? undefined : await readIfExists(file);
+      const stored = existing && innerChunksOf(volume, inner, file, existing);
+      for (const index of partial) {
+        const old = stored?.[index];
+        const base = old && (await decodeSamples(volume, inner, file, old));
+        updates.set(index, await encode(innerSamples(cells[index]!, base)));
+      }
+      const per = chunksPerShard(volume.chunk, inner);
+      const merged = mergeShard(existing, per.x * per.y * per.z, updates);
+      await lease.assertHeld();
+      if (merged) await writeAtomically(file, merged);
+      else await rm(file, { force: true });
+      // A whole shard's samples are what it stores; a part of one is merged, so it stages nothing.
+      if (stage && merged && coversChunk(box, volume.chunk)) stamp = await chunkStamp(file);
+    });
+  } finally {
+    for (const buffer of taken) spareInner.give(buffer);
+  }
   return stage && stamp ? stagePart(stage, box.coord, samples, stamp) : undefined;
 }
 
