@@ -55,36 +55,19 @@ export function sourceFor(config: JobConfig): Promise<Source> {
   return source;
 }
 
-/** Where a tile at (xi, yi, z) lies beside a chunk, for copyBox and the like. */
-export interface TilePlacement {
-  tile: Uint8Array;
-  tileBox: Box;
-  chunkBox: Box;
-  /** The destination's bytes per voxel, and the tile's. */
-  bytesPerVoxel: number;
-  tileBytesPerVoxel: number;
-}
-
-export type TileAt = { xi: number; yi: number; z: number };
-
-export function tilePlacement(tile: Tile, at: TileAt, job: JobSpec, chunk: RowChunk): TilePlacement {
-  const size = job.config.ingest_job.tile_size!;
-  return {
-    tile: sampleBytes(tile.data),
-    tileBox: tileBox(at.xi, at.yi, at.z, chunk.box.t, size, tile.width, tile.height),
-    chunkBox: wholeChunk(job.grid.chunk, chunk.box.coord),
-    bytesPerVoxel: BYTES_PER_VOXEL[job.destination.datatype],
-    tileBytesPerVoxel: BYTES_PER_VOXEL[tile.datatype],
-  };
-}
+type TileAt = { xi: number; yi: number; z: number };
 
 /** Copies the part of a tile at (xi, yi, z) that falls inside a chunk's box into the chunk's samples. */
 function copyTile(tile: Tile, at: TileAt, job: JobSpec, chunk: RowChunk): void {
-  const p = tilePlacement(tile, at, job, chunk);
-  copyBox(p.tile, p.tileBox, chunk.samples, p.chunkBox, p.bytesPerVoxel, {
-    within: chunk.box,
-    srcBytesPerVoxel: p.tileBytesPerVoxel,
-  });
+  const size = job.config.ingest_job.tile_size!;
+  copyBox(
+    sampleBytes(tile.data),
+    tileBox(at.xi, at.yi, at.z, chunk.box.t, size, tile.width, tile.height),
+    chunk.samples,
+    wholeChunk(job.grid.chunk, chunk.box.coord),
+    BYTES_PER_VOXEL[job.destination.datatype],
+    { within: chunk.box, srcBytesPerVoxel: BYTES_PER_VOXEL[tile.datatype] },
+  );
 }
 
 /**
@@ -109,12 +92,9 @@ function placeInChunk(cell: Box, job: JobSpec, chunk: RowChunk): TilePlace | und
   };
 }
 
-/** What is done with a tile for each chunk it overlaps: copied into it, or compared with it. */
-export type PlaceTile = (tile: Tile, at: TileAt, job: JobSpec, chunk: RowChunk) => void;
-
 /**
- * Reads every tile the row's chunks need, each once, and copies it into the chunks it overlaps
- * (or does `place` with it). A bad tile fails the chunks it belongs to (recorded in `failed`);
+ * Reads every tile the row's chunks need, each once, decoded straight into the one chunk it lies
+ * in when its decoder can (see TilePlace), else copied into the chunks it overlaps. A bad tile fails the chunks it belongs to (recorded in `failed`);
  * other errors end the row.
  */
 export async function fillFromTiles(
@@ -122,7 +102,6 @@ export async function fillFromTiles(
   source: Source,
   chunks: RowChunk[],
   failed: Failures,
-  place: PlaceTile = copyTile,
 ): Promise<void> {
   const { config, destination } = job;
   const size = config.ingest_job.tile_size!;
@@ -137,9 +116,7 @@ export async function fillFromTiles(
         .map((xi) => {
           const cell = tileBox(xi, yi, z, row.t, size);
           const targets = chunks.filter((c) => !failed.has(c.index) && intersect(cell, c.box));
-          // Only a copy can go straight where it belongs: a comparison must not write the chunk.
-          const at =
-            place === copyTile && targets.length === 1 ? placeInChunk(cell, job, targets[0]!) : undefined;
+          const at = targets.length === 1 ? placeInChunk(cell, job, targets[0]!) : undefined;
           return { xi, targets, at };
         })
         .filter((read) => read.targets.length > 0);
@@ -155,7 +132,7 @@ export async function fillFromTiles(
               tile.width * tile.height * BYTES_PER_VOXEL[tile.datatype],
             );
             checkTile(tile, file, config.ingest_job, destination.datatype, xi, yi);
-            if (!tile.placed) for (const c of targets) place(tile, { xi, yi, z }, job, c);
+            if (!tile.placed) for (const c of targets) copyTile(tile, { xi, yi, z }, job, c);
           } catch (err) {
             if (classify(err) !== 'chunk') throw err;
             const reason = chunkReason(err);
@@ -220,8 +197,13 @@ export async function ingestRow(job: JobSpec, first: number, end: number): Promi
   const { chunks, failed } = await assembleRow(job, first, end);
   const result = await writeChunks(destination, chunks, failed);
   // Only now, every write done: after a failed one, others may still be reading their samples.
-  for (const c of chunks) spareSamples.give(c.samples);
+  releaseRow(chunks);
   return result;
+}
+
+/** Gives the row's chunk samples back to the thread, once nothing reads them any more. */
+export function releaseRow(chunks: RowChunk[]): void {
+  for (const c of chunks) spareSamples.give(c.samples);
 }
 
 /**

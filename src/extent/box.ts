@@ -86,7 +86,7 @@ function rowCopier(src: Uint8Array, dst: Uint8Array, bytes: number, srcBytes: nu
  * Rows as wide as both boxes lie end to end in both: one run per plane (a tile as wide as its
  * chunk is one run instead of one per row: 512 subarrays and calls less a tile).
  */
-export function sharedRuns(
+function sharedRuns(
   srcBox: Box,
   dstBox: Box,
   within: Box | undefined,
@@ -108,7 +108,7 @@ export function sharedRuns(
   }
 }
 
-export function checkBuffers(
+function checkBuffers(
   src: Uint8Array,
   srcBox: Box,
   srcBytes: number,
