@@ -7,7 +7,14 @@ import type { BackendConfig, Datatype, JobConfig } from '../config/types.js';
 import type { ChunkBox, Extent } from '../extent/grid.js';
 import { TileError, type TileDatatype } from '../tiles/tile.js';
 import { storedDatatype } from '../volumes/volume.js';
-import type { Destination, DestinationFacts, DestinationSpecBase, Resolved, WriteOutcome } from './types.js';
+import type {
+  Destination,
+  DestinationFacts,
+  DestinationSpecBase,
+  LentSamples,
+  Resolved,
+  WriteOutcome,
+} from './types.js';
 import { VolumeError } from './zarr.js';
 
 const DESTINATIONS = {
@@ -96,6 +103,8 @@ export interface OpenDestination {
   spec: DestinationSpec;
   write(box: ChunkBox, samples: Uint8Array): Promise<WriteOutcome>;
   read(box: ChunkBox): Promise<Uint8Array | undefined>;
+  /** As read, in lent memory where the destination can (see Destination.readLent). */
+  readLent(box: ChunkBox): Promise<LentSamples | undefined>;
 }
 
 /**
@@ -108,5 +117,10 @@ export async function openDestination(spec: DestinationSpec): Promise<OpenDestin
     spec,
     write: (box, samples) => d.write(spec, box, samples),
     read: (box) => d.read(spec, box),
+    readLent: async (box) => {
+      if (d.readLent) return d.readLent(spec, box);
+      const samples = await d.read(spec, box);
+      return samples && { samples, release: () => undefined };
+    },
   };
 }

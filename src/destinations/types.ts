@@ -61,8 +61,19 @@ export interface DestinationCommon<S extends DestinationSpecBase> {
    * box is unspecified), or undefined when the chunk was never stored (it reads as zeros). Verify's read.
    */
   read(spec: S, box: ChunkBox): Promise<Uint8Array | undefined>;
+  /**
+   * Optional: what `read` gives, in memory the thread lends (a file read into a buffer it takes
+   * again), handed back by `release()` once nothing reads the samples any more.
+   */
+  readLent?(spec: S, box: ChunkBox): Promise<LentSamples | undefined>;
   /** Throws, naming what is missing, when there is nothing the spec can read (verify, before any chunk). */
   checkReadable(spec: S): Promise<void>;
+}
+
+/** A stored chunk's samples in lent memory (see Destination.readLent). */
+export interface LentSamples {
+  samples: Uint8Array;
+  release(): void;
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { readLocalFile } from '../objects/local-file.js';
+import { readLocalFile, readLocalFileLent, type LentBytes } from '../objects/local-file.js';
 import type { Compressor } from '../config/types.js';
 import { boxVoxels, copyBox, intersect, type Box } from '../extent/box.js';
 import { chunkBytes, ROW_BYTES } from '../chunks/row-memory.js';
@@ -32,7 +32,7 @@ import {
   ShardError,
   shardingCodecs,
 } from './shard.js';
-import type { Destination, DestinationSpecBase } from './types.js';
+import type { Destination, DestinationSpecBase, LentSamples } from './types.js';
 import { withLock } from './lock.js';
 import { writeAtomically } from './atomic-write.js';
 import {
@@ -366,7 +366,34 @@ export async function readZarrChunk(
 ): Promise<Uint8Array | undefined> {
   const file = chunkFile(volume, coord, level);
   const encoded = await readIfExists(file);
-  if (!encoded) return undefined;
+  return encoded && storedSamples(volume, coord, file, encoded);
+}
+
+/** As readZarrChunk, the file read into a buffer the thread lends (see Destination.readLent). */
+async function readZarrChunkLent(volume: ZarrVolume, coord: ChunkCoord): Promise<LentSamples | undefined> {
+  const file = chunkFile(volume, coord);
+  let lent: LentBytes;
+  try {
+    lent = await readLocalFileLent(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    // Samples of a stored frame are a view of the file's bytes: the buffer goes back with them.
+    return { samples: await storedSamples(volume, coord, file, lent.bytes), release: lent.release };
+  } catch (err) {
+    lent.release();
+    throw err;
+  }
+}
+
+function storedSamples(
+  volume: ZarrVolume,
+  coord: ChunkCoord,
+  file: string,
+  encoded: Uint8Array,
+): Promise<Uint8Array> {
   if (volume.innerChunk) return shardSamples(volume, volume.innerChunk, coord, file, encoded);
   return decodeSamples(volume, volume.chunk, file, encoded);
 }
@@ -559,6 +586,7 @@ export const zarrDestination: Destination<ZarrVolume> = {
     return part ? { written: true, part } : { written: true };
   },
   read: (spec, box) => readZarrChunk(spec, box.coord),
+  readLent: (spec, box) => readZarrChunkLent(spec, box.coord),
   checkReadable: checkZarrVolume,
 };
 

@@ -76,17 +76,23 @@ export interface LentBytes {
  * fresh buffers (readFileSync) cost 115-160 ms of CPU per 1,025 tiles of 210 KiB on this
  * project's machines, into buffers taken again 50-60 ms, the rest being the kernel faulting in
  * new pages, and the garbage collector running for the memory outside its heap. Files larger
- * than POOLED_BYTES are read into buffers of their own, which are not kept.
+ * than POOLED_BYTES (a 4 MiB chunk and its header fit) are read into buffers of their own, which
+ * are not kept, and a thread keeps at most LENDABLE_BYTES.
  */
 const lendable: Buffer[] = [];
-const MAX_LENDABLE = 8;
-const POOLED_BYTES = 4 * 2 ** 20;
+const POOLED_BYTES = 8 * 2 ** 20;
+const LENDABLE_BYTES = 16 * 2 ** 20;
+let lendableBytes = 0;
 
 function borrow(size: number): Buffer {
   let best = -1;
   for (let i = 0; i < lendable.length; i++)
     if (lendable[i]!.length >= size && (best < 0 || lendable[i]!.length < lendable[best]!.length)) best = i;
-  if (best >= 0) return lendable.splice(best, 1)[0]!;
+  if (best >= 0) {
+    const buffer = lendable.splice(best, 1)[0]!;
+    lendableBytes -= buffer.length;
+    return buffer;
+  }
   // Rounded up, so that files of about one size share buffers.
   return Buffer.allocUnsafe(
     size > POOLED_BYTES ? size : Math.max(64 * 1024, Math.ceil(size / 65536) * 65536),
@@ -100,7 +106,9 @@ function lend(buffer: Buffer, length: number): LentBytes {
     release: () => {
       if (returned) return;
       returned = true;
-      if (buffer.length <= POOLED_BYTES && lendable.length < MAX_LENDABLE) lendable.push(buffer);
+      if (buffer.length > POOLED_BYTES || lendableBytes + buffer.length > LENDABLE_BYTES) return;
+      lendable.push(buffer);
+      lendableBytes += buffer.length;
     },
   };
 }

@@ -9,6 +9,7 @@
 import { BossError } from '../errors.js';
 import { assembleRow, releaseRow, type RowChunk, type RowResult } from '../chunks/row.js';
 import { openDestination, type OpenDestination } from '../destinations/index.js';
+import type { LentSamples } from '../destinations/types.js';
 import { boxVoxels } from '../extent/box.js';
 import type { ChunkFailure, JobSpec } from '../job/types.js';
 import { describeChunk, firstDifference, formatDifference } from './compare.js';
@@ -36,13 +37,13 @@ export async function verifyRow(job: JobSpec, first: number, end: number): Promi
   return result;
 }
 
-/** A stored chunk's samples, undefined when it was never stored, or why it cannot be read. */
+/** A stored chunk's samples (lent: see Destination.readLent), undefined when it was never stored, or why it cannot be read. */
 async function readStored(
   destination: OpenDestination,
   chunk: Pick<RowChunk, 'index' | 'box'>,
-): Promise<{ samples: Uint8Array | undefined } | { failure: ChunkFailure }> {
+): Promise<{ stored: LentSamples | undefined } | { failure: ChunkFailure }> {
   try {
-    return { samples: await destination.read(chunk.box) };
+    return { stored: await destination.readLent(chunk.box) };
   } catch (err) {
     // A Boss's answer decides for the whole job (retry, or a token that cannot read); a stored
     // chunk that cannot be decoded is this chunk's finding.
@@ -60,13 +61,18 @@ async function verifyChunk(
 ): Promise<ChunkFailure | undefined> {
   const got = await readStored(destination, chunk);
   if ('failure' in got) return got.failure;
-  const difference = firstDifference(
-    chunk.box,
-    job.grid.chunk,
-    job.destination.datatype,
-    chunk.samples,
-    got.samples,
-  );
+  let difference;
+  try {
+    difference = firstDifference(
+      chunk.box,
+      job.grid.chunk,
+      job.destination.datatype,
+      chunk.samples,
+      got.stored?.samples,
+    );
+  } finally {
+    got.stored?.release();
+  }
   if (!difference) return undefined;
   return {
     chunk: chunk.index,
