@@ -34,6 +34,9 @@ const stageActivities = wf.proxyActivities<typeof activities>(STAGE_OPTIONS);
 
 const { pyramidCheckPlan } = stageActivities;
 
+/** The patch under which a verify of a volume without a pyramid asks no plan of its levels. */
+const NO_CHECK_PLAN_WITHOUT_PYRAMID = 'no-check-plan-without-pyramid';
+
 /**
  * Plan, open and finish as local activities, on the worker that runs the workflow (every worker
  * sees the volume): the ingest's batches wait for the pyramid's arrays, and the job's end for
@@ -129,6 +132,10 @@ export async function checkPyramidStage(
   if (!at) {
     const volume = job.destination;
     if (volume.name !== 'zarr') return undefined;
+    // The destination resolved `multiscale` from the config or, when it asks for none, from the
+    // volume's record (see planPyramidCheck): without one there is no pyramid, and no activity
+    // need say so (one round trip at the end of every verify).
+    if (!volume.multiscale && wf.patched(NO_CHECK_PLAN_WITHOUT_PYRAMID)) return undefined;
     let plan;
     try {
       plan = await pyramidCheckPlan(volume);
