@@ -9,6 +9,7 @@
  */
 import { log } from '@temporalio/activity';
 import { chunkBytes } from '../chunks/row-memory.js';
+import { SpareBuffers } from '../chunks/spare.js';
 import { boxOfChunk, chunkBox, chunkCoord, chunkIndex, coversChunk, type Grid } from '../extent/grid.js';
 import type { JobSpec, LevelRange } from '../job/types.js';
 import { coordAbove, inputsOf, levelGrid, levelOneWithin, type PyramidJob } from '../pyramid/job.js';
@@ -31,16 +32,10 @@ interface Pending {
  * level's extent, so a worker neither allocates (and faults in) 4 MiB per chunk nor collects it.
  * What they still hold does not show there: a build writes every voxel of such a chunk (from the
  * parts, parts computed again, or zeros for a chunk under it never written; see
- * computePyramidChunk). A chunk at the extent's edge takes fresh zeros, which its voxels outside
- * the extent must be when it is first stored.
+ * computePyramidChunk). A chunk at the extent's edge takes zeros, which its voxels outside the
+ * extent must be when it is first stored.
  */
-const spare: Uint8Array[] = [];
-const MAX_SPARE = 8;
-
-function takeSamples(bytes: number, reuse: boolean): Uint8Array {
-  const i = reuse ? spare.findIndex((s) => s.byteLength === bytes) : -1;
-  return i >= 0 ? spare.splice(i, 1)[0]! : new Uint8Array(new SharedArrayBuffer(bytes));
-}
+const spare = new SpareBuffers(32 * 2 ** 20, (bytes) => new Uint8Array(new SharedArrayBuffer(bytes)));
 
 export class LevelOneBuilds {
   /** By index in level 1's grid. */
@@ -92,7 +87,7 @@ export class LevelOneBuilds {
       if (!p || hold.some((h) => h.samples === p.samples)) continue;
       const { chunk, datatype } = this.job.volume;
       const inside = coversChunk(boxOfChunk({ extent: this.job.extents[1]!, chunk }, coord), chunk);
-      p.samples ??= takeSamples(chunkBytes(chunk, datatype), inside);
+      p.samples ??= spare.take(chunkBytes(chunk, datatype), !inside);
       hold.push({ coord, samples: p.samples });
     }
     return hold.length > 0 ? { ...job, destination: { ...d, staging: { ...d.staging, hold } } } : job;
@@ -157,7 +152,7 @@ export class LevelOneBuilds {
       // The thread itself failed (it is replaced): the same as a chunk that could not be built.
       outcome = { error: { kind: 'retry', message: (err as Error).message ?? String(err) } };
     }
-    if (held && 'ok' in outcome && spare.length < MAX_SPARE) spare.push(held.samples);
+    if (held && 'ok' in outcome) spare.give(held.samples);
     if ('ok' in outcome) this.done.push(...(outcome.built ?? []));
     else
       log.warn('level-1 chunk not built early; its level builds it', {

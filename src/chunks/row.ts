@@ -94,10 +94,10 @@ function placeInChunk(cell: Box, job: JobSpec, chunk: RowChunk): TilePlace | und
 
 /**
  * Reads every tile the row's chunks need, each once, decoded straight into the one chunk it lies
- * in when its decoder can (see TilePlace), else copied into the chunks it overlaps. A bad tile fails the chunks it belongs to (recorded in `failed`);
- * other errors end the row.
+ * in when its decoder can (see TilePlace), else copied into the chunks it overlaps. A bad tile
+ * fails the chunks it belongs to (recorded in `failed`); other errors end the row.
  */
-export async function fillFromTiles(
+async function fillFromTiles(
   job: JobSpec,
   source: Source,
   chunks: RowChunk[],

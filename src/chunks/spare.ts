@@ -8,12 +8,16 @@ export class SpareBuffers {
   private readonly spare: Uint8Array[] = [];
   private kept = 0;
 
-  constructor(private readonly maxBytes: number) {}
+  /** `allocate`: a new buffer of `bytes`, zeroed (memory the threads share, for instance). */
+  constructor(
+    private readonly maxBytes: number,
+    private readonly allocate: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes),
+  ) {}
 
   /** A buffer of `bytes`, zeroed unless `zeroed` is false (the caller writes every byte). */
   take(bytes: number, zeroed = true): Uint8Array {
     const i = this.spare.findIndex((s) => s.byteLength === bytes);
-    if (i < 0) return new Uint8Array(bytes);
+    if (i < 0) return this.allocate(bytes);
     const buffer = this.spare.splice(i, 1)[0]!;
     this.kept -= buffer.byteLength;
     return zeroed ? buffer.fill(0) : buffer;

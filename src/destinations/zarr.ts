@@ -4,7 +4,7 @@
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { readLocalFile, readLocalFileLent, type LentBytes } from '../objects/local-file.js';
+import { readLocalFile, readLocalFileLent } from '../objects/local-file.js';
 import type { Compressor } from '../config/types.js';
 import { boxVoxels, copyBox, intersect, type Box } from '../extent/box.js';
 import { chunkBytes, ROW_BYTES } from '../chunks/row-memory.js';
@@ -372,13 +372,8 @@ export async function readZarrChunk(
 /** As readZarrChunk, the file read into a buffer the thread lends (see Destination.readLent). */
 async function readZarrChunkLent(volume: ZarrVolume, coord: ChunkCoord): Promise<LentSamples | undefined> {
   const file = chunkFile(volume, coord);
-  let lent: LentBytes;
-  try {
-    lent = await readLocalFileLent(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const lent = await ifExists(readLocalFileLent(file));
+  if (!lent) return undefined;
   try {
     // Samples of a stored frame are a view of the file's bytes: the buffer goes back with them.
     return { samples: await storedSamples(volume, coord, file, lent.bytes), release: lent.release };
@@ -398,9 +393,14 @@ function storedSamples(
   return decodeSamples(volume, volume.chunk, file, encoded);
 }
 
-async function readIfExists(file: string): Promise<Uint8Array | undefined> {
+function readIfExists(file: string): Promise<Uint8Array | undefined> {
+  return ifExists(readLocalFile(file));
+}
+
+/** What `read` gives, undefined when the file does not exist. */
+async function ifExists<T>(read: Promise<T>): Promise<T | undefined> {
   try {
-    return await readLocalFile(file);
+    return await read;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;

@@ -81,48 +81,6 @@ function rowCopier(src: Uint8Array, dst: Uint8Array, bytes: number, srcBytes: nu
 }
 
 /**
- * Runs of voxels `srcBox`, `dstBox` (and `within`) share, each as voxel offsets into buffers laid
- * out C-order (z, y, x) over each box, and a length; `visit` returning false stops the walk.
- * Rows as wide as both boxes lie end to end in both: one run per plane (a tile as wide as its
- * chunk is one run instead of one per row: 512 subarrays and calls less a tile).
- */
-function sharedRuns(
-  srcBox: Box,
-  dstBox: Box,
-  within: Box | undefined,
-  visit: (from: number, at: number, length: number) => boolean | void,
-): void {
-  const s = boxSize(srcBox);
-  const d = boxSize(dstBox);
-  const shared = intersect(srcBox, dstBox);
-  const box = within && shared ? intersect(shared, within) : shared;
-  if (!box) return;
-  const width = box.x[1] - box.x[0];
-  const rows = width === s.x && width === d.x ? box.y[1] - box.y[0] : 1;
-  for (let z = box.z[0]; z < box.z[1]; z++) {
-    for (let y = box.y[0]; y < box.y[1]; y += rows) {
-      const from = ((z - srcBox.z[0]) * s.y + (y - srcBox.y[0])) * s.x + (box.x[0] - srcBox.x[0]);
-      const at = ((z - dstBox.z[0]) * d.y + (y - dstBox.y[0])) * d.x + (box.x[0] - dstBox.x[0]);
-      if (visit(from, at, width * rows) === false) return;
-    }
-  }
-}
-
-function checkBuffers(
-  src: Uint8Array,
-  srcBox: Box,
-  srcBytes: number,
-  dst: Uint8Array,
-  dstBox: Box,
-  bytes: number,
-) {
-  const s = boxSize(srcBox);
-  const d = boxSize(dstBox);
-  if (src.length !== s.x * s.y * s.z * srcBytes || dst.length !== d.x * d.y * d.z * bytes)
-    throw new RangeError('copyBox: a buffer does not match its box');
-}
-
-/**
  * Copies the voxels `srcBox`, `dstBox` (and `options.within`) share from `src`, laid out C-order (z, y, x) over `srcBox`, into `dst`, laid out over
  * `dstBox`. Both are byte buffers of `bytesPerVoxel`-byte samples (`dst`'s; see `srcBytesPerVoxel`).
  * Rows are copied whole with TypedArray.set; only widening to uint64 goes voxel by voxel.
@@ -136,7 +94,23 @@ export function copyBox(
   options: CopyOptions = {},
 ): void {
   const srcBytes = options.srcBytesPerVoxel ?? bytesPerVoxel;
-  checkBuffers(src, srcBox, srcBytes, dst, dstBox, bytesPerVoxel);
+  const s = boxSize(srcBox);
+  const d = boxSize(dstBox);
+  if (src.length !== s.x * s.y * s.z * srcBytes || dst.length !== d.x * d.y * d.z * bytesPerVoxel)
+    throw new RangeError('copyBox: a buffer does not match its box');
+  const shared = intersect(srcBox, dstBox);
+  const box = options.within && shared ? intersect(shared, options.within) : shared;
+  if (!box) return;
   const copy = rowCopier(src, dst, bytesPerVoxel, srcBytes);
-  sharedRuns(srcBox, dstBox, options.within, copy);
+  const width = box.x[1] - box.x[0];
+  // Rows as wide as both boxes lie end to end in both: one copy per plane (a tile as wide as its
+  // chunk is one copy instead of one per row: 512 subarrays and calls less a tile).
+  const rows = width === s.x && width === d.x ? box.y[1] - box.y[0] : 1;
+  for (let z = box.z[0]; z < box.z[1]; z++) {
+    for (let y = box.y[0]; y < box.y[1]; y += rows) {
+      const from = ((z - srcBox.z[0]) * s.y + (y - srcBox.y[0])) * s.x + (box.x[0] - srcBox.x[0]);
+      const at = ((z - dstBox.z[0]) * d.y + (y - dstBox.y[0])) * d.x + (box.x[0] - dstBox.x[0]);
+      copy(from, at, width * rows);
+    }
+  }
 }

@@ -5,7 +5,7 @@
  * in, its output region computed there, and copied back out.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { nativeAddon } from '../native.js';
 
 /** The parts of the WebAssembly API used here (TypeScript declares it only with the DOM's lib). */
 interface WasmApi {
@@ -64,14 +64,7 @@ interface NativeMean {
   ): void;
 }
 
-/** The addon, or undefined where `npm run build` could not build it (it said why). */
-export const nativeMean: NativeMean | undefined = (() => {
-  try {
-    return createRequire(import.meta.url)('./mean-native.node') as NativeMean;
-  } catch {
-    return undefined;
-  }
-})();
+export const nativeMean = nativeAddon<NativeMean>(import.meta.url, './mean-native.node');
 
 export type MeanKernel = 'native' | 'wasm';
 export const DEFAULT_MEAN: MeanKernel = nativeMean ? 'native' : 'wasm';

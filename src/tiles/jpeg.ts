@@ -6,10 +6,10 @@
  * channel instead makes it convert to sRGB and back, which costs a third of the time. Colour JPEGs
  * are left to the general path.
  */
-import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import type { GreyOptions } from './grey.js';
 import { placeArguments, placedTile, type Tile, type TilePlace } from './tile.js';
+import { nativeAddon } from '../native.js';
 
 export function isJpeg(bytes: Uint8Array): boolean {
   return bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
@@ -54,14 +54,7 @@ interface JpegAddon {
   ): { width: number; height: number; data?: Uint8Array };
 }
 
-/** The addon, or undefined where `npm run build` could not build it (it said why). */
-export const nativeJpeg: JpegAddon | undefined = (() => {
-  try {
-    return createRequire(import.meta.url)('./jpeg-grey.node') as JpegAddon;
-  } catch {
-    return undefined;
-  }
-})();
+export const nativeJpeg = nativeAddon<JpegAddon>(import.meta.url, './jpeg-grey.node');
 
 export type JpegDecoder = 'native' | 'sharp';
 

@@ -7,10 +7,10 @@
  * that one decode gives the samples as stored; what neither covers (palettes, 1-4 bit samples,
  * transparency chunks, converting colour to grey) is left to sharp.
  */
-import { createRequire } from 'node:module';
 import { Transformer } from '@napi-rs/image';
 import { placeArguments, placedTile, TileError, type Tile, type TilePlace } from './tile.js';
 import { refuseColour, refuseMissingChannel, type GreyOptions } from './grey.js';
+import { nativeAddon } from '../native.js';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -51,22 +51,17 @@ export function pngHeader(bytes: Uint8Array): PngHeader | undefined {
 }
 
 interface PngAddon {
-  /** Null for a PNG it does not cover; throws the reason for a damaged one. */
-  /** `data` undefined: the rows were written where the tile was placed (see placeArguments). */
+  /**
+   * Null for a PNG it does not cover; throws the reason for a damaged one. `data` undefined: the
+   * rows were written where the tile was placed (see placeArguments).
+   */
   decodeGrey(
     bytes: Uint8Array,
     ...place: ReturnType<typeof placeArguments>
   ): { width: number; height: number; bitDepth: number; data?: Uint8Array } | null;
 }
 
-/** The addon, or undefined where `npm run build` could not build it (it said why). */
-export const nativePng: PngAddon | undefined = (() => {
-  try {
-    return createRequire(import.meta.url)('./png-grey.node') as PngAddon;
-  } catch {
-    return undefined;
-  }
-})();
+export const nativePng = nativeAddon<PngAddon>(import.meta.url, './png-grey.node');
 
 export type PngDecoder = 'native' | 'napi';
 
