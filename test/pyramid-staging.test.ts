@@ -15,6 +15,7 @@ import { chunkBox, chunkCount, chunkIndex, type ChunkShape, type Extent } from '
 import { buildEarly, buildPyramidChunk, computePyramidChunk } from '../src/pyramid/build.js';
 import { coordAbove, inputsOf, levelGrid, levelOneWithin, planPyramid, topOf } from '../src/pyramid/job.js';
 import { dropStaging, type HeldPart } from '../src/pyramid/staging.js';
+import { TileParts } from '../src/pyramid/tile-parts.js';
 import { tempDir } from './harness/env.js';
 
 const CHUNK: ChunkShape = { x: 8, y: 4, z: 2 };
@@ -190,5 +191,80 @@ describe('a pyramid built from the parts its level-0 writes staged', function ()
     const zeros = (await computePyramidChunk(job, 1, above)).samples;
     assert.deepEqual(await readZarrChunk(volume, coord, 1), zeros);
     await dropStaging(volume.staging.dir);
+  });
+});
+
+describe('level-1 parts computed tile by tile as a row is assembled', () => {
+  const dir = tempDir('tile-parts');
+  /** Level-1 chunks x 0 and 1 of y 0 have every block inside; x 2 and y 1 do not. */
+  const extent: Extent = { x: [0, 37], y: [0, 13], z: [0, 4], t: [0, 1] };
+
+  it('uint8 means: the held samples the writes would give, before any write; a tile off the even grid leaves its chunk to the write', async () => {
+    const grid = { extent, chunk: CHUNK };
+    const row = [0, 1, 2, 3, 4].map((index) => ({
+      index,
+      box: chunkBox(grid, index),
+      samples: samplesOf(index, 3),
+    }));
+    const held = (spec: ZarrVolume) => {
+      const hold = [0, 1, 2].map((x) => ({
+        coord: { t: 0, z: 0, y: 0, x },
+        samples: new Uint8Array(new SharedArrayBuffer(chunkBytes(CHUNK, 'uint8'))),
+      }));
+      return { ...spec, staging: { ...spec.staging!, hold } };
+    };
+    // The parts as the writes compute them from the written chunks.
+    const byWrite = held(await zarrDestination.prepare(volumeSpec(dir, 'by-write.ome.zarr'), extent));
+    for (const c of row) await zarrDestination.write(byWrite, c.box, c.samples);
+
+    const byTile = held(await zarrDestination.prepare(volumeSpec(dir, 'by-tile.ome.zarr'), extent));
+    const parts = TileParts.of(byTile, row)!;
+    assert.ok(parts, 'the row has chunks whose parts tiles give');
+    // Tiles 4x2 (on the even grid), except in chunk 1: 3 wide there.
+    for (const c of row) {
+      const width = c.index === 1 ? 3 : 4;
+      for (let z = c.box.z[0]; z < c.box.z[1]; z++)
+        for (let y = c.box.y[0]; y < c.box.y[1]; y += 2)
+          for (let x = c.box.x[0]; x < c.box.x[1]; x += width)
+            parts.tile(c, { x: [x, Math.min(x + width, c.box.x[1])], y: [y, y + 2], z: [z, z + 1], t: 0 });
+    }
+    const spec = parts.writeSpec(new Map());
+    assert.equal(spec.name, 'zarr');
+    const ready = (spec as ZarrVolume).staging!.hold!.map((h) => (h.ready ?? []).map((c) => c.x));
+    assert.deepEqual(
+      ready,
+      [[0], [2, 3], []],
+      'chunk 1 (tiles off the grid) and chunk 4 (level-1 blocks outside the extent) left to the write',
+    );
+    const quarter = (samples: Uint8Array, x: number) => {
+      const rows: number[] = [];
+      for (let i = 0; i < samples.length; i++)
+        if (
+          Math.floor((i % CHUNK.x) / (CHUNK.x / 2)) === x % 2 &&
+          Math.floor(i / CHUNK.x) % CHUNK.y < CHUNK.y / 2
+        )
+          rows.push(samples[i]!);
+      return rows;
+    };
+    for (const x of [0, 2, 3])
+      assert.deepEqual(
+        quarter(byTile.staging.hold[x >> 1]!.samples, x),
+        quarter(byWrite.staging.hold[x >> 1]!.samples, x),
+        `chunk ${x}'s part, before any write`,
+      );
+    // A failed chunk's part is not taken: its write never comes.
+    const failed = parts.writeSpec(new Map([[2, {}]])) as ZarrVolume;
+    assert.deepEqual(
+      failed.staging!.hold!.map((h) => (h.ready ?? []).map((c) => c.x)),
+      [[0], [3], []],
+    );
+
+    for (const c of row) await zarrDestination.write(spec, c.box, c.samples);
+    for (const [i, h] of byTile.staging.hold.entries())
+      assert.deepEqual(
+        h.samples,
+        byWrite.staging.hold[i]!.samples,
+        `level-1 chunk ${i} once the row is written`,
+      );
   });
 });

@@ -15,7 +15,7 @@ import type { Range } from '../src/config/types.js';
 import type { BatchResult, JobResult } from '../src/job/types.js';
 import { cancelCommand } from '../src/cli/commands.js';
 import { WORKFLOWS_PATH } from '../src/worker/bundle.js';
-import { volumetricConfig, writeConfig as writeConfigIn } from './harness/config.js';
+import { syntheticConfig, volumetricConfig, writeConfig as writeConfigIn } from './harness/config.js';
 import { activityEvents, JobProbe, Processes, waitFor, waitForJobId } from './harness/durability.js';
 import { cli, readWithZarrPython, runPython, tempDir, useDevServer, type TestServer } from './harness/env.js';
 
@@ -272,6 +272,32 @@ describe('multiscale pyramids built by the workers', function () {
     await run(['downsample', volume, '--method', 'mode', '--isotropic']);
     await assertPyramid(volume, EXTENT, { method: 'mode', isotropic: true, top: 3 });
   });
+
+  // A tile source: level 1's parts are taken tile by tile as each row is assembled where the tiles
+  // lie on the even grid (8x8 everywhere; 9x6 in the chunks no tile edge crosses at an odd voxel),
+  // and from each chunk as written elsewhere.
+  for (const tile of [
+    { x: 8, y: 8 },
+    { x: 9, y: 6 },
+  ])
+    it(`a tile source (tiles ${tile.x}x${tile.y}), uint8, run --multiscale: every level exact`, async () => {
+      // Level 1's chunks over x [16, 48) and y [16, 32) have every block inside the extent.
+      const extent: Extent = { x: [3, 53], y: [5, 37], z: [1, 8] };
+      const name = `tiles-${tile.x}x${tile.y}`;
+      const volume = path.join(dir, `${name}.ome.zarr`);
+      // A batch per z band of chunks: each builds the level-1 chunks above it from held samples.
+      const job = syntheticConfig({
+        out: volume,
+        extent,
+        tile,
+        chunk: CHUNK,
+        engine: { chunks_per_batch: 35 },
+      });
+      Object.assign(job.client.backend, { voxel_size: VOXEL, voxel_unit: 'nanometer' });
+      const { jobId } = await run(['run', writeConfigIn(dir, name, job), '--multiscale']);
+      assert.equal((await status(jobId)).state, 'completed');
+      await assertPyramid(volume, extent, { method: 'mean', isotropic: false, top: 3 });
+    });
 
   it('multiscale in the config: mean, isotropic', async () => {
     await run(['run', config('mean-iso', 'img', EXTENT, { downsample: 'isotropic' })]);

@@ -18,6 +18,7 @@ import { BossError, chunkReason, classify, TileError } from '../errors.js';
 import { count } from '../metrics/counters.js';
 import { sampleBytes, type Tile, type TilePlace } from '../tiles/tile.js';
 import type { HeldPart } from '../pyramid/staging.js';
+import { TileParts } from '../pyramid/tile-parts.js';
 
 export interface RowResult {
   written: number;
@@ -102,6 +103,7 @@ async function fillFromTiles(
   source: Source,
   chunks: RowChunk[],
   failed: Failures,
+  parts?: TileParts,
 ): Promise<void> {
   const { config, destination } = job;
   const size = config.ingest_job.tile_size!;
@@ -133,6 +135,10 @@ async function fillFromTiles(
             );
             checkTile(tile, file, config.ingest_job, destination.datatype, xi, yi);
             if (!tile.placed) for (const c of targets) copyTile(tile, { xi, yi, z }, job, c);
+            if (parts) {
+              const box = tileBox(xi, yi, z, row.t, size, tile.width, tile.height);
+              for (const c of targets) parts.tile(c, box);
+            }
           } catch (err) {
             if (classify(err) !== 'chunk') throw err;
             const reason = chunkReason(err);
@@ -193,8 +199,12 @@ const spareSamples = new SpareBuffers(64 * 2 ** 20);
 
 /** Assembles chunks [first, end), one row of the grid, from their tiles and writes them. */
 export async function ingestRow(job: JobSpec, first: number, end: number): Promise<RowResult> {
-  const destination = await openDestination(job.destination);
-  const { chunks, failed } = await assembleRow(job, first, end);
+  let parts: TileParts | undefined;
+  const { chunks, failed } = await assembleRow(job, first, end, (chunks) => {
+    parts = TileParts.of(job.destination, chunks);
+    return parts;
+  });
+  const destination = await openDestination(parts?.writeSpec(failed) ?? job.destination);
   const result = await writeChunks(destination, chunks, failed);
   // Only now, every write done: after a failed one, others may still be reading their samples.
   releaseRow(chunks);
@@ -214,6 +224,7 @@ export async function assembleRow(
   job: JobSpec,
   first: number,
   end: number,
+  partsOf?: (chunks: RowChunk[]) => TileParts | undefined,
 ): Promise<{ chunks: RowChunk[]; failed: Failures }> {
   const volumetric = job.config.ingest_job.ingest_type === 'volumetric';
   const chunkBytes =
@@ -225,6 +236,6 @@ export async function assembleRow(
   }));
   const failed: Failures = new Map();
   if (volumetric) await fillFromVolume(job, chunks, failed);
-  else await fillFromTiles(job, await sourceFor(job.config), chunks, failed);
+  else await fillFromTiles(job, await sourceFor(job.config), chunks, failed, partsOf?.(chunks));
   return { chunks, failed };
 }

@@ -71,6 +71,11 @@ export interface PartStage {
 export interface HeldChunk {
   coord: ChunkCoord;
   samples: Uint8Array;
+  /**
+   * Chunks under it whose parts the row writing them already put in the samples, from the
+   * samples it writes (see tile-parts.ts): their writes only record what the parts came from.
+   */
+  ready?: ChunkCoord[];
 }
 
 /**
@@ -188,7 +193,7 @@ export async function stagePart(
   const above = coordAbove(coord, stage.halveZ);
   const held = stage.hold?.find((c) => sameCoord(c.coord, above));
   if (held) {
-    downsamplePart(stage, coord, samples, held.samples);
+    if (!held.ready?.some((c) => sameCoord(c, coord))) downsamplePart(stage, coord, samples, held.samples);
     return { coord, stamp };
   }
   const samplesOfPart = downsamplePart(stage, coord, samples);
