@@ -408,9 +408,10 @@ function printProfile(label: string, p: ChunkProfile, ingestSeconds: number, chu
       [
         part('read', p.read),
         part('decode', p.decode),
-        part('assemble', p.assemble),
+        part('copy', p.copy),
         part('compress', p.compress),
         part('write', p.write),
+        part('the rest of the row', p.other),
         part('orchestration + hand-off', handoff),
       ].join(', '),
   );
@@ -538,7 +539,7 @@ async function main(): Promise<void> {
     console.log("\nwhere a chunk's time goes (16 x 512 x 512 chunks):");
     // The profile reads CATMAID tiles; a z-index stack's slices are read a slab at a time.
     for (const s of stacks.filter((s) => s.stack.layout !== 'zindex')) {
-      const profile = await profileChunks(s.stack, s.config);
+      const profile = await profileChunks(s.config);
       printProfile(
         `  ${s.label}`,
         profile,

@@ -16,6 +16,7 @@ import type { Source } from '../plugins/types.js';
 import type { ChunkFailure, JobSpec } from '../job/types.js';
 import { BossError, chunkReason, classify, TileError } from '../errors.js';
 import { count } from '../metrics/counters.js';
+import { inPhase } from '../metrics/phases.js';
 import { sampleBytes, type Tile, type TilePlace } from '../tiles/tile.js';
 import type { HeldPart } from '../pyramid/staging.js';
 import { TileParts } from '../pyramid/tile-parts.js';
@@ -134,11 +135,12 @@ async function fillFromTiles(
               tile.width * tile.height * BYTES_PER_VOXEL[tile.datatype],
             );
             checkTile(tile, file, config.ingest_job, destination.datatype, xi, yi);
-            if (!tile.placed) for (const c of targets) copyTile(tile, { xi, yi, z }, job, c);
-            if (parts) {
+            inPhase('copy', () => {
+              if (!tile.placed) for (const c of targets) copyTile(tile, { xi, yi, z }, job, c);
+              if (!parts) return;
               const box = tileBox(xi, yi, z, row.t, size, tile.width, tile.height);
               for (const c of targets) parts.tile(c, box);
-            }
+            });
           } catch (err) {
             if (classify(err) !== 'chunk') throw err;
             const reason = chunkReason(err);

@@ -3,6 +3,7 @@ import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { localCall } from '../objects/local-file.js';
+import { inPhaseAsync } from '../metrics/phases.js';
 
 /**
  * Bytes a write call hands the kernel at most, as writeFile does: on this project's machines one
@@ -20,7 +21,11 @@ const PIECE = 512 * 1024;
  * written, and any file renamed, on the calling thread while the volume answers fast (see
  * objects/local-file.ts and DIRECT_BYTES).
  */
-export async function writeAtomically(file: string, data: Uint8Array | string | Uint8Array[]): Promise<void> {
+export function writeAtomically(file: string, data: Uint8Array | string | Uint8Array[]): Promise<void> {
+  return inPhaseAsync('write', () => replaceFile(file, data));
+}
+
+async function replaceFile(file: string, data: Uint8Array | string | Uint8Array[]): Promise<void> {
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   const buffers = typeof data === 'string' ? [Buffer.from(data)] : Array.isArray(data) ? data : [data];
   try {

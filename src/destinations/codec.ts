@@ -5,6 +5,7 @@
  * the calling thread, which is why chunks are encoded in the chunk thread pool.
  */
 import type { Compressor } from '../config/types.js';
+import { inPhaseAsync } from '../metrics/phases.js';
 import type { ZarrCodec } from './zarr-metadata.js';
 import { decodeBloscNative, encodeBloscLz4, encodeBloscLz4Parts } from './blosc.js';
 
@@ -28,9 +29,10 @@ async function load(): Promise<Record<Compressor, Codec>> {
 }
 
 /** The encoded chunk as buffers to write one after the other (blosc's stored frames spare a copy). */
-export async function encodeChunkParts(compressor: Compressor, data: Uint8Array): Promise<Uint8Array[]> {
-  if (compressor === 'blosc') return encodeBloscLz4Parts(data);
-  return [await encodeChunk(compressor, data)];
+export function encodeChunkParts(compressor: Compressor, data: Uint8Array): Promise<Uint8Array[]> {
+  return inPhaseAsync('compress', async () =>
+    compressor === 'blosc' ? encodeBloscLz4Parts(data) : [await encodeChunk(compressor, data)],
+  );
 }
 
 export async function encodeChunk(compressor: Compressor, data: Uint8Array): Promise<Uint8Array> {

@@ -10,6 +10,7 @@
  */
 import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync, type BigIntStats } from 'node:fs';
 import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
+import { inPhaseAsync } from '../metrics/phases.js';
 
 /**
  * A call slower than this, plus the time its bytes take at SLOW_RATE, is the storage's latency,
@@ -115,6 +116,10 @@ function lend(buffer: Buffer, length: number): LentBytes {
 
 /** The whole file, as readLocalFile reads it, into a buffer lent by the thread's pool. */
 export function readLocalFileLent(file: string): Promise<LentBytes> {
+  return inPhaseAsync('read', () => readLent(file));
+}
+
+function readLent(file: string): Promise<LentBytes> {
   return localCall(
     () => {
       const fd = openSync(file, 'r');

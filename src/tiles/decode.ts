@@ -11,6 +11,7 @@ import { refuseColour, refuseMissingChannel, type GreyOptions } from './grey.js'
 import { decodeGreyJpeg, isJpeg } from './jpeg.js';
 import { decodePng, isPng } from './png.js';
 import { readLocalFileLent, type LentBytes } from '../objects/local-file.js';
+import { inPhaseAsync } from '../metrics/phases.js';
 import { isTransient, TileError, unreadable, type Tile, type TilePlace } from './tile.js';
 
 export type { GreyOptions } from './grey.js';
@@ -39,12 +40,14 @@ export async function decodeGreyImage(
   // Every decoder is done with the file's bytes when it returns: the samples are its own.
   const bytes = given ?? lent!.bytes;
   try {
-    const fast = isPng(bytes)
-      ? decodePng(file, bytes, options, undefined, place)
-      : isJpeg(bytes)
-        ? await decodeGreyJpeg(bytes, options, undefined, place)
-        : undefined;
-    return fast ?? (await decodeWithSharp(file, bytes, options));
+    return await inPhaseAsync('decode', async () => {
+      const fast = isPng(bytes)
+        ? decodePng(file, bytes, options, undefined, place)
+        : isJpeg(bytes)
+          ? await decodeGreyJpeg(bytes, options, undefined, place)
+          : undefined;
+      return fast ?? (await decodeWithSharp(file, bytes, options));
+    });
   } catch (err) {
     if (err instanceof TileError || isTransient(err)) throw err;
     throw new TileError(file, `cannot be decoded: ${(err as Error).message}`);
