@@ -10,6 +10,7 @@ import { count } from '../metrics/counters.js';
 import { readsWholeSlices } from '../plugins/names.js';
 import { MAX_LISTED_FAILURES, type BatchInput, type BatchResult } from '../job/types.js';
 import { LevelOneBuilds } from './level-one.js';
+import { batchDrained } from '../worker/batch-slots.js';
 
 /** Heartbeat details: where a retry of this batch resumes, and what was done before that point. */
 export interface Checkpoint {
@@ -77,9 +78,19 @@ export class RowQueue {
     private readonly cancelled: AbortSignal,
   ) {}
 
+  /** Set once a thread finds no row left: the batch's slot no longer holds the next batch back (see batch-slots.ts). */
+  private undrain: (() => void) | undefined;
+
   take(): number | undefined {
-    if (this.cursor >= this.length || this.cancelled.aborted || this.failure !== undefined) return undefined;
-    return this.cursor++;
+    if (this.cancelled.aborted || this.failure !== undefined) return undefined;
+    if (this.cursor < this.length) return this.cursor++;
+    this.undrain ??= batchDrained();
+    return undefined;
+  }
+
+  /** The batch ends: it holds its slot until the slot is released. */
+  close(): void {
+    this.undrain?.();
   }
 
   fail(outcome: Extract<RowOutcome, { error: unknown }>): void {
@@ -130,8 +141,8 @@ export async function chunkBatch(input: BatchInput, rowTask?: string): Promise<B
   const levelOne =
     input.pyramid &&
     new LevelOneBuilds(input.pyramid, grid, input.first, input.end, !slab, ctx.cancellationSignal);
+  const queue = new RowQueue(rows.length, ctx.cancellationSignal);
   try {
-    const queue = new RowQueue(rows.length, ctx.cancellationSignal);
     const threads = Math.min(rowPool().maxThreads, rows.length);
     const rowsInput = { ...input, slab };
     await Promise.all(
@@ -153,6 +164,7 @@ export async function chunkBatch(input: BatchInput, rowTask?: string): Promise<B
     return result;
   } finally {
     clearInterval(ticker);
+    queue.close();
   }
 }
 

@@ -170,5 +170,6 @@ export async function pyramidBatch(input: PyramidBatchInput): Promise<PyramidBat
     );
   } finally {
     clearInterval(ticker);
+    queue.close();
   }
 }

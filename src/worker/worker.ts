@@ -2,6 +2,7 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { closeRowPool, chunkThreads } from '../chunks/pool.js';
 import { closePyramidPool } from '../pyramid/pool.js';
+import { BatchSlots } from './batch-slots.js';
 import { freshWorkflowBundle, WORKFLOWS_PATH } from './bundle.js';
 
 export interface WorkerOptions {
@@ -13,9 +14,14 @@ export interface WorkerOptions {
 /** Time in-flight batches get to finish on SIGTERM before they are handed back to Temporal, in ms. */
 export const SHUTDOWN_GRACE = 20_000;
 
-/** Batches a worker process runs at once: each spreads its rows over all chunk threads, two keep them busy between batches. */
-export function batchesPerWorker(threads: number): number {
+/** Batches whose rows a worker process runs at once: each spreads its rows over all chunk threads. */
+export function batchesRunning(threads: number): number {
   return Math.max(2, Math.ceil(threads / 2));
+}
+
+/** The most batches a worker process holds at once: those running and the next (see batch-slots.ts). */
+export function batchesPerWorker(threads: number): number {
+  return batchesRunning(threads) + 1;
 }
 
 /** How long a worker waits for its server to come up: `run` starts both at once. */
@@ -49,7 +55,13 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       // The bundle made by `npm run build`, unless a later build changed the workflow code.
       ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH }),
       activities,
-      maxConcurrentActivityTaskExecutions: batchesPerWorker(chunkThreads()),
+      tuner: {
+        activityTaskSlotSupplier: new BatchSlots(batchesRunning(chunkThreads())),
+        // The SDK's own defaults for the others.
+        workflowTaskSlotSupplier: { type: 'fixed-size', numSlots: 40 },
+        localActivityTaskSlotSupplier: { type: 'fixed-size', numSlots: 100 },
+        nexusTaskSlotSupplier: { type: 'fixed-size', numSlots: 100 },
+      },
       shutdownGraceTime: SHUTDOWN_GRACE,
     });
     await worker.run();
