@@ -201,11 +201,9 @@ const spareSamples = new SpareBuffers(64 * 2 ** 20);
 
 /** Assembles chunks [first, end), one row of the grid, from their tiles and writes them. */
 export async function ingestRow(job: JobSpec, first: number, end: number): Promise<RowResult> {
-  let parts: TileParts | undefined;
-  const { chunks, failed } = await assembleRow(job, first, end, (chunks) => {
-    parts = TileParts.of(job.destination, chunks);
-    return parts;
-  });
+  const boxes = indices([first, end]).map((index) => ({ index, box: chunkBox(job.grid, index) }));
+  const parts = TileParts.of(job.destination, boxes);
+  const { chunks, failed } = await assembleRow(job, first, end, parts);
   const destination = await openDestination(parts?.writeSpec(failed) ?? job.destination);
   const result = await writeChunks(destination, chunks, failed);
   // Only now, every write done: after a failed one, others may still be reading their samples.
@@ -226,7 +224,8 @@ export async function assembleRow(
   job: JobSpec,
   first: number,
   end: number,
-  partsOf?: (chunks: RowChunk[]) => TileParts | undefined,
+  /** The ingest's: level-1 parts taken tile by tile (see tile-parts.ts). */
+  parts?: TileParts,
 ): Promise<{ chunks: RowChunk[]; failed: Failures }> {
   const volumetric = job.config.ingest_job.ingest_type === 'volumetric';
   const chunkBytes =
@@ -238,6 +237,6 @@ export async function assembleRow(
   }));
   const failed: Failures = new Map();
   if (volumetric) await fillFromVolume(job, chunks, failed);
-  else await fillFromTiles(job, await sourceFor(job.config), chunks, failed, partsOf?.(chunks));
+  else await fillFromTiles(job, await sourceFor(job.config), chunks, failed, parts);
   return { chunks, failed };
 }
