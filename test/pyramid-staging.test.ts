@@ -218,7 +218,7 @@ describe('level-1 parts computed tile by tile as a row is assembled', () => {
     for (const c of row) await zarrDestination.write(byWrite, c.box, c.samples);
 
     const byTile = held(await zarrDestination.prepare(volumeSpec(dir, 'by-tile.ome.zarr'), extent));
-    const parts = TileParts.of(byTile, row)!;
+    const parts = TileParts.of(byTile, grid, 0, row.length)!;
     assert.ok(parts, 'the row has chunks whose parts tiles give');
     // Tiles 4x2 (on the even grid), except in chunk 1: 3 wide there.
     for (const c of row) {

@@ -201,8 +201,7 @@ const spareSamples = new SpareBuffers(64 * 2 ** 20);
 
 /** Assembles chunks [first, end), one row of the grid, from their tiles and writes them. */
 export async function ingestRow(job: JobSpec, first: number, end: number): Promise<RowResult> {
-  const boxes = indices([first, end]).map((index) => ({ index, box: chunkBox(job.grid, index) }));
-  const parts = TileParts.of(job.destination, boxes);
+  const parts = TileParts.of(job.destination, job.grid, first, end);
   const { chunks, failed } = await assembleRow(job, first, end, parts);
   const destination = await openDestination(parts?.writeSpec(failed) ?? job.destination);
   const result = await writeChunks(destination, chunks, failed);

@@ -8,8 +8,9 @@
  * whole chunk whose tiles all lie on even voxels. Any chunk not covered so takes the usual path.
  */
 import type { DestinationSpec } from '../destinations/registry.js';
-import { boxSize, type Box } from '../extent/box.js';
+import { boxSize, intersect, type Box } from '../extent/box.js';
 import {
+  chunkBox,
   coversChunk,
   sameCoord,
   wholeChunk,
@@ -17,6 +18,7 @@ import {
   type ChunkCoord,
   type ChunkShape,
   type Extent,
+  type Grid,
 } from '../extent/grid.js';
 import { coordAbove } from './job.js';
 import { halvesZ } from './levels.js';
@@ -41,22 +43,20 @@ export class TileParts {
     private readonly shape: ChunkShape,
   ) {}
 
-  /** For a row's chunks, or undefined when none of them can have its part computed by tiles. */
-  static of(
-    spec: DestinationSpec,
-    chunks: readonly { index: number; box: ChunkBox }[],
-  ): TileParts | undefined {
+  /** For chunks [first, end) of `grid` (a row), or undefined when none of them can have its part computed by tiles. */
+  static of(spec: DestinationSpec, grid: Grid, first: number, end: number): TileParts | undefined {
     if (spec.name !== 'zarr' || !nativeMean || spec.datatype !== 'uint8') return undefined;
     const { staging, multiscale, chunk } = spec;
     if (!staging?.hold?.length || multiscale?.method !== 'mean' || halvesZ(multiscale.downsample))
       return undefined;
     if (chunk.x % 2 !== 0 || chunk.y % 2 !== 0) return undefined;
     const parts = new TileParts(spec, chunk);
-    for (const c of chunks) {
-      const above = coordAbove(c.box.coord, false);
+    for (let index = first; index < end; index++) {
+      const box = chunkBox(grid, index);
+      const above = coordAbove(box.coord, false);
       const held = staging.hold.find((h) => sameCoord(h.coord, above));
-      if (!held || !coversChunk(c.box, chunk) || !blocksInside(above, chunk, staging.extent)) continue;
-      parts.chunks.set(c.index, { coord: c.box.coord, held, voxels: 0, spoilt: false });
+      if (!held || !coversChunk(box, chunk) || !blocksInside(above, chunk, staging.extent)) continue;
+      parts.chunks.set(index, { coord: box.coord, held, voxels: 0, spoilt: false });
     }
     return parts.chunks.size > 0 ? parts : undefined;
   }
@@ -65,18 +65,12 @@ export class TileParts {
   tile(c: { index: number; box: ChunkBox; samples: Uint8Array }, cell: Box): void {
     const p = this.chunks.get(c.index);
     if (!p || p.spoilt) return;
+    const shared = intersect(cell, c.box);
+    if (!shared) return;
     const { x: X, y: Y } = this.shape;
     const origin = wholeChunk(this.shape, c.box.coord);
-    const x = Math.max(cell.x[0], c.box.x[0]) - origin.x[0];
-    const y = Math.max(cell.y[0], c.box.y[0]) - origin.y[0];
-    const z = Math.max(cell.z[0], c.box.z[0]) - origin.z[0];
-    const size = boxSize({
-      x: [x, Math.min(cell.x[1], c.box.x[1]) - origin.x[0]],
-      y: [y, Math.min(cell.y[1], c.box.y[1]) - origin.y[0]],
-      z: [z, Math.min(cell.z[1], c.box.z[1]) - origin.z[0]],
-      t: 0,
-    });
-    if (size.x <= 0 || size.y <= 0 || size.z <= 0) return;
+    const [x, y, z] = [shared.x[0] - origin.x[0], shared.y[0] - origin.y[0], shared.z[0] - origin.z[0]];
+    const size = boxSize(shared);
     if (x % 2 !== 0 || y % 2 !== 0 || size.x % 2 !== 0 || size.y % 2 !== 0) {
       p.spoilt = true;
       return;
