@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { decodeGreyImage } from '../src/tiles/decode.js';
 import { decodeGreyJpeg, nativeJpeg, type JpegDecoder } from '../src/tiles/jpeg.js';
 import { decodePng, nativePng, type PngDecoder } from '../src/tiles/png.js';
-import { openPngRows } from '../src/tiles/png-rows.js';
+import { openPngRows, type PngRowReader } from '../src/tiles/png-rows.js';
 import type { Tile } from '../src/tiles/tile.js';
 import { REPO, tempDir, venvPython } from './harness/env.js';
 
@@ -22,9 +22,11 @@ interface Case {
   channel?: number;
 }
 
+const ROW_READERS: PngRowReader[] = ['native', 'node-zlib'];
+
 /** The image as streamed row by row (png-rows.ts), gathered into one tile. */
-async function streamed(file: string, channel?: number): Promise<Tile | undefined> {
-  const rows = await openPngRows(file, channel === undefined ? {} : { channel });
+async function streamed(file: string, channel?: number, reader?: PngRowReader): Promise<Tile | undefined> {
+  const rows = await openPngRows(file, channel === undefined ? {} : { channel }, reader);
   if (!rows) return undefined;
   const data =
     rows.datatype === 'uint16'
@@ -40,6 +42,45 @@ async function streamed(file: string, channel?: number): Promise<Tile | undefine
     await rows.close();
   }
   return { width: rows.width, height: rows.height, datatype: rows.datatype, data };
+}
+
+/**
+ * The image as the native stream places it straight into buffers, as a slab places a slice's rows
+ * into its chunks: a band of rows at a time, the left columns into one buffer and the rest into
+ * another, each at an offset and with padding after each row; then gathered into one tile.
+ */
+async function placed(file: string): Promise<Tile | undefined> {
+  const rows = await openPngRows(file, {}, 'native');
+  if (!rows) return undefined;
+  assert.ok(rows.rowsInto, `${file}: not streamed natively`);
+  const { width, height } = rows;
+  const bytes = rows.datatype === 'uint16' ? 2 : 1;
+  const split = Math.floor(width / 3);
+  const [strideA, strideB] = [(split + 3) * bytes, (width - split + 5) * bytes];
+  const [offsetA, offsetB] = [7, 11];
+  const a = new Uint8Array(offsetA + strideA * height);
+  const b = new Uint8Array(offsetB + strideB * height);
+  try {
+    for (let y = 0; y < height; y += 7) {
+      const n = Math.min(7, height - y);
+      await rows.rowsInto(n, [
+        { samples: a, x: [0, split], offset: offsetA + y * strideA, stride: strideA },
+        { samples: b, x: [split, width], offset: offsetB + y * strideB, stride: strideB },
+      ]);
+    }
+  } finally {
+    await rows.close();
+  }
+  const whole = new Uint8Array(width * height * bytes);
+  for (let y = 0; y < height; y++) {
+    whole.set(a.subarray(offsetA + y * strideA, offsetA + y * strideA + split * bytes), y * width * bytes);
+    whole.set(
+      b.subarray(offsetB + y * strideB, offsetB + y * strideB + (width - split) * bytes),
+      (y * width + split) * bytes,
+    );
+  }
+  const data = bytes === 2 ? new Uint16Array(whole.buffer) : whole;
+  return { width, height, datatype: rows.datatype, data };
 }
 
 /** '' when the decode equals Pillow's samples, else what differs (for the failure message). */
@@ -187,6 +228,11 @@ describe('tile decoders against Pillow', function () {
       assert.match(err.message, new RegExp(`^${escaped(file)}: cannot be decoded: .*CRC`, 'i'));
       return true;
     });
+    for (const reader of ROW_READERS)
+      await assert.rejects(streamed(file, undefined, reader), (err: Error) => {
+        assert.match(err.message, new RegExp(`^${escaped(file)}: is corrupt: .*CRC`, 'i'), reader);
+        return true;
+      });
   });
 
   it('a truncated JPEG is an error that names the file, and no samples', async () => {
@@ -203,15 +249,27 @@ describe('tile decoders against Pillow', function () {
     });
   });
 
-  it("PNGs streamed row by row: every filter type, 8 and 16-bit, picked channels, Pillow's own", async () => {
+  for (const reader of ROW_READERS)
+    it(`PNGs streamed row by row (${reader}): every filter type, 8 and 16-bit, picked channels, Pillow's own`, async () => {
+      const group = cases.filter(
+        (c) => /^png-|^pillow-grey(8|16)-png/.test(c.name) && !c.name.includes('adam7'),
+      );
+      // 12 grey cases each of 8 and 16 bits, 9 picked channels each, Pillow's two grey PNGs.
+      assert.equal(group.length, 44, group.map((c) => c.name).join(', '));
+      const differences = (
+        await Promise.all(group.map((c) => difference(c, (k) => streamed(k.file, k.channel, reader))))
+      ).filter(Boolean);
+      assert.deepEqual(differences, []);
+    });
+
+  it('grey PNGs streamed natively straight into buffers, a band of rows split between two of them', async () => {
     const group = cases.filter(
-      (c) => /^png-|^pillow-grey(8|16)-png/.test(c.name) && !c.name.includes('adam7'),
+      (c) => /^png-grey(8|16)-|^pillow-grey(8|16)-png/.test(c.name) && !c.name.includes('adam7'),
     );
-    // 12 grey cases each of 8 and 16 bits, 9 picked channels each, Pillow's two grey PNGs.
-    assert.equal(group.length, 44, group.map((c) => c.name).join(', '));
-    const differences = (
-      await Promise.all(group.map((c) => difference(c, (k) => streamed(k.file, k.channel))))
-    ).filter(Boolean);
+    assert.equal(group.length, 26, group.map((c) => c.name).join(', '));
+    const differences = (await Promise.all(group.map((c) => difference(c, (k) => placed(k.file))))).filter(
+      Boolean,
+    );
     assert.deepEqual(differences, []);
   });
 
@@ -231,9 +289,10 @@ describe('tile decoders against Pillow', function () {
       return true;
     });
     // Streamed, the rows before the cut are handed over, then the error names the file.
-    await assert.rejects(streamed(file), (err: Error) => {
-      assert.match(err.message, new RegExp(`^${escaped(file)}: is truncated`));
-      return true;
-    });
+    for (const reader of ROW_READERS)
+      await assert.rejects(streamed(file, undefined, reader), (err: Error) => {
+        assert.match(err.message, new RegExp(`^${escaped(file)}: is truncated`), reader);
+        return true;
+      });
   });
 });

@@ -1,7 +1,7 @@
 // The batch activity (src/activities/ingest-batch.ts) in a MockActivityEnvironment, on the real
 // chunk threads writing a real Zarr volume: resume from a checkpoint, cancel, worker shutdown.
 import { strict as assert } from 'node:assert';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ActivityCancellationDetails, ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -14,13 +14,33 @@ import type { BatchInput, BatchResult, JobPlan } from '../src/job/types.js';
 import { syntheticConfig } from './harness/config.js';
 import { chunkFiles } from './harness/durability.js';
 import { assertVolume, readWithZarrPython, tempDir } from './harness/env.js';
-import { stackConfig, stackSpec, voxel, writeStack } from './fixtures/stack.js';
+import { stackConfig, stackSpec, tileFile, voxel, writeStack } from './fixtures/stack.js';
+import { openPngRows } from '../src/tiles/png-rows.js';
 import { renderCounters } from '../src/metrics/counters.js';
 import { validateConfig } from '../src/config/validate.js';
 
 /** 8 x 2 x 2 chunks of 8 x 8 x 2 voxels: 4 rows of 8 chunks, x fastest, then y, then z. */
 const CHUNKS = 32;
 const CHUNK_VOXELS = 8 * 8 * 2;
+
+/** The plan prepareJob makes of a job, as the workflow gets it. */
+function planOf(config: JobConfig): Promise<JobPlan> {
+  return new MockActivityEnvironment().run<[JobConfig], JobPlan, typeof prepareJob>(prepareJob, config);
+}
+
+/** How many rows of a PNG can be streamed before it turns out cut short. */
+async function readableRows(file: string): Promise<number> {
+  const rows = (await openPngRows(file, {}))!;
+  let n = 0;
+  try {
+    for (; n < rows.height; n++) await rows.rows(1);
+  } catch {
+    // cut here
+  } finally {
+    await rows.close();
+  }
+  return n;
+}
 
 describe('ingestBatch in a mock activity environment', function () {
   let dir: string;
@@ -48,10 +68,7 @@ describe('ingestBatch in a mock activity environment', function () {
       chunk: { x: 8, y: 8, z: 2 },
       delayMs,
     });
-    const plan = await new MockActivityEnvironment().run<[JobConfig], JobPlan, typeof prepareJob>(
-      prepareJob,
-      config,
-    );
+    const plan = await planOf(config);
     assert.equal(plan.totalChunks, CHUNKS);
     return { out, plan };
   }
@@ -84,10 +101,7 @@ describe('ingestBatch in a mock activity environment', function () {
     const out = path.join(dir, 'zresume.ome.zarr');
     const config = stackConfig(spec) as { client: { backend: unknown } };
     config.client.backend = { name: 'zarr', path: out, chunk_size: { x: 16, y: 16, z: 4 } };
-    const plan = await new MockActivityEnvironment().run<[JobConfig], JobPlan, typeof prepareJob>(
-      prepareJob,
-      validateConfig(config),
-    );
+    const plan = await planOf(validateConfig(config));
     assert.equal(plan.totalChunks, 12);
     assert.equal(plan.batchAlign, 6, 'batches are whole slabs');
     const decoded = () => Number(/^boss_ingest_slices_decoded_total (\d+)$/m.exec(renderCounters())![1]);
@@ -110,6 +124,65 @@ describe('ingestBatch in a mock activity environment', function () {
     for (const f of files) assert.match(path.relative(out, f), /^0[\\/]c[\\/]1[\\/]/);
     const read = await readWithZarrPython(out);
     assertVolume(read, { x: [0, 40], y: [0, 30], z: [4, 8] }, (x, y, z) => voxel(spec, x, y, z));
+  });
+
+  it('a z-index slab streamed with a slice cut short: the rows of chunks above the cut are written exactly, the rest fail naming the file', async () => {
+    // 64 x 64 slices in chunks of 16 x 16 x 4: slabs of 4 rows of 4 chunks, two of them. Streamed
+    // (not decoded whole), so each row of chunks is decoded while the one before it is written.
+    const whole = process.env.BOSS_INGEST_WHOLE_SLAB_MIB;
+    process.env.BOSS_INGEST_WHOLE_SLAB_MIB = '0';
+    await closeRowPool(); // the chunk threads take the environment as they start
+    try {
+      const spec = stackSpec(path.join(dir, 'zcut'), 'zindex', [64, 64, 8], 8, { tile: { x: 16, y: 16 } });
+      await writeStack(spec);
+      // Slice 5 cut where 1 or 2 rows of chunks (16 or 32 rows of pixels) can still be read whole.
+      const cut = tileFile(spec, 0, 0, 5);
+      const bytes = readFileSync(cut);
+      let readable = 0;
+      for (let keep = Math.floor(bytes.length / 4); keep < bytes.length; keep += 16) {
+        writeFileSync(cut, bytes.subarray(0, keep));
+        readable = await readableRows(cut);
+        if (readable >= 16 && readable < 48) break;
+      }
+      assert.ok(readable >= 16 && readable < 48, `a cut leaving 16-47 readable rows (${readable})`);
+      const goodRows = Math.floor(readable / 16);
+      const out = path.join(dir, 'zcut.ome.zarr');
+      const config = stackConfig(spec) as { client: { backend: unknown } };
+      config.client.backend = { name: 'zarr', path: out, chunk_size: { x: 16, y: 16, z: 4 } };
+      const plan = await planOf(validateConfig(config));
+      assert.equal(plan.totalChunks, 32);
+      const result = await new MockActivityEnvironment().run<[BatchInput], BatchResult, typeof ingestBatch>(
+        ingestBatch,
+        { job: plan.job, first: 0, end: 32 },
+      );
+      // Chunk (x, y, z) has index x + 4 y + 16 z; slice 5 is in z chunk 1.
+      const failing = (y: number, z: number) => z === 1 && y >= goodRows;
+      const expectedFailures = (4 - goodRows) * 4;
+      assert.equal(result.failed, expectedFailures);
+      assert.equal(result.written, 32 - expectedFailures);
+      assert.deepEqual(
+        result.failures.map((f) => f.chunk).sort((a, b) => a - b),
+        Array.from({ length: 32 }, (_, i) => i).filter((i) =>
+          failing(Math.floor(i / 4) % 4, Math.floor(i / 16)),
+        ),
+      );
+      for (const f of result.failures) {
+        assert.equal(f.file, cut);
+        assert.match(f.reason, /truncated/);
+      }
+      assert.equal(chunkFiles(out).length, 32 - expectedFailures);
+      const read = await readWithZarrPython(out);
+      assertVolume(
+        read,
+        { x: [0, 64], y: [0, 64], z: [0, 8] },
+        (x, y, z) => voxel(spec, x, y, z),
+        (_x, y, z) => failing(Math.floor(y / 16), Math.floor(z / 4)),
+      );
+    } finally {
+      if (whole === undefined) delete process.env.BOSS_INGEST_WHOLE_SLAB_MIB;
+      else process.env.BOSS_INGEST_WHOLE_SLAB_MIB = whole;
+      await closeRowPool();
+    }
   });
 
   it("a cancelled job's batch stops taking rows and completes with what it wrote, counts matching the disk", async () => {

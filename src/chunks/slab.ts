@@ -12,14 +12,14 @@
 import type { Range } from '../config/types.js';
 import { BYTES_PER_VOXEL, fits } from '../destinations/datatype.js';
 import { openDestination } from '../destinations/index.js';
-import { copyBox } from '../extent/box.js';
-import { chunkBox, chunkRows, wholeChunk } from '../extent/grid.js';
+import { boxSize, copyBox, voxelIndex } from '../extent/box.js';
+import { chunkBox, chunkRows, coversChunk, wholeChunk } from '../extent/grid.js';
 import { indices, tileRange } from '../extent/tiles.js';
 import { chunkReason, classify, TileError } from '../errors.js';
 import type { ChunkFailure, JobSpec } from '../job/types.js';
 import { count } from '../metrics/counters.js';
 import type { TileProcessor } from '../plugins/types.js';
-import type { RowStream } from '../tiles/rows.js';
+import type { RowPlace, RowStream } from '../tiles/rows.js';
 import { sampleBytes } from '../tiles/tile.js';
 import { ingestRow, sourceFor, writeChunks, type Failures, type RowChunk, type RowResult } from './row.js';
 
@@ -101,6 +101,9 @@ async function closeSlices(slices: (Slice | undefined)[]): Promise<void> {
   await Promise.all(slices.map((s) => s?.rows?.close()));
 }
 
+/** The largest row of chunks a slab holds twice, to decode one while writing the other. */
+const PIPELINED_ROW_BYTES = 256 * 2 ** 20;
+
 /** Rows of a slice taken at a time: a streamed slice holds this many rows, not a whole band. */
 const ROWS_AT_A_TIME = 64;
 
@@ -108,11 +111,28 @@ const ROWS_AT_A_TIME = 64;
 async function readBand(job: JobSpec, slice: Slice, chunks: RowChunk[]): Promise<void> {
   const rows = slice.rows!;
   const band = chunks[0]!.box.y;
-  // Rows above the extent, or above the first band of a batch resumed part-way through its slab.
-  for (; slice.at < band[0]; slice.at += Math.min(ROWS_AT_A_TIME, band[0] - slice.at))
-    await rows.rows(Math.min(ROWS_AT_A_TIME, band[0] - slice.at));
   const bytes = BYTES_PER_VOXEL[job.destination.datatype];
   const srcBytesPerVoxel = BYTES_PER_VOXEL[rows.datatype];
+  // The native stream decodes off this thread and places each row straight into its chunks.
+  const rowsInto = srcBytesPerVoxel === bytes ? rows.rowsInto?.bind(rows) : undefined;
+  // Rows above the extent, or above the first band of a batch resumed part-way through its slab.
+  if (rowsInto && slice.at < band[0]) {
+    await rowsInto(band[0] - slice.at, []);
+    slice.at = band[0];
+  }
+  for (; slice.at < band[0]; slice.at += Math.min(ROWS_AT_A_TIME, band[0] - slice.at))
+    await rows.rows(Math.min(ROWS_AT_A_TIME, band[0] - slice.at));
+  if (rowsInto) {
+    const places = chunks.map((c): RowPlace => {
+      const whole = wholeChunk(job.grid.chunk, c.box.coord);
+      const at = voxelIndex(whole, c.box.x[0], band[0], slice.z);
+      return { samples: c.samples, x: c.box.x, offset: at * bytes, stride: boxSize(whole).x * bytes };
+    });
+    await rowsInto(band[1] - band[0], places);
+    count('boss_ingest_source_bytes_read_total', (band[1] - band[0]) * rows.width * bytes);
+    slice.at = band[1];
+    return;
+  }
   while (slice.at < band[1]) {
     const y: Range = [slice.at, Math.min(band[1], slice.at + ROWS_AT_A_TIME)];
     const samples = sampleBytes(await rows.rows(y[1] - y[0]));
@@ -144,34 +164,57 @@ export async function ingestSlab(job: JobSpec, first: number, end: number): Prom
     for (const [a, b] of rows) addRow(result, await ingestRow(job, a, b));
     return result;
   }
+  const { chunk } = job.grid;
+  const chunkBytes = chunk.x * chunk.y * chunk.z * BYTES_PER_VOXEL[job.destination.datatype];
+  // Two rows of chunk buffers for the whole slab, so that the slices decode the next row while this
+  // thread compresses and writes the last one; one where a row is too large for two. Fresh buffers
+  // for each row of a 16k-wide slab (128 MiB a row) piled up faster than the GC returned them.
+  const rowBytes = (rows[0]![1] - rows[0]![0]) * chunkBytes;
+  const buffers: Uint8Array[][] = rowBytes <= PIPELINED_ROW_BYTES && rows.length > 1 ? [[], []] : [[]];
+  const decodeRow = async (k: number): Promise<{ chunks: RowChunk[]; failed: Failures }> => {
+    const set = buffers[k % buffers.length]!;
+    const chunks: RowChunk[] = indices(rows[k]!).map((index, i) => {
+      const box = chunkBox(job.grid, index);
+      const samples = set[i] ?? (set[i] = new Uint8Array(chunkBytes));
+      // A whole chunk's every voxel comes from its slices; one at the extent's edge keeps zeros.
+      if (!coversChunk(box, chunk)) samples.fill(0);
+      return { index, box, samples };
+    });
+    // Side by side: a native stream decodes on libuv's threads, and Node's zlib inflates there too.
+    // Settled, all of them, before an error that ends the slab closes the slices.
+    const read = await Promise.allSettled(
+      slices.map(async (slice) => {
+        if (slice.failure) return;
+        try {
+          await readBand(job, slice, chunks);
+        } catch (err) {
+          slice.failure = failureOf(err, slice.file);
+        }
+      }),
+    );
+    for (const r of read) if (r.status === 'rejected') throw r.reason;
+    // Taken now: a slice that fails in the next row fails that row's chunks, not these.
+    const failed: Failures = new Map();
+    for (const slice of slices)
+      if (slice.failure)
+        for (const c of chunks)
+          if (!failed.has(c.index)) failed.set(c.index, { chunk: c.index, ...slice.failure });
+    return { chunks, failed };
+  };
+  let decoded: ReturnType<typeof decodeRow> | undefined;
   try {
     const destination = await openDestination(job.destination);
-    const { chunk } = job.grid;
-    const chunkBytes = chunk.x * chunk.y * chunk.z * BYTES_PER_VOXEL[job.destination.datatype];
-    // One row of chunk buffers for the whole slab, cleared for each row: fresh buffers for each
-    // row of a 16k-wide slab (128 MiB a row) piled up faster than the GC returned them.
-    const buffers: Uint8Array[] = [];
-    for (const [a, b] of rows) {
-      const chunks: RowChunk[] = indices([a, b]).map((index, i) => {
-        const samples = buffers[i] ?? (buffers[i] = new Uint8Array(chunkBytes));
-        return { index, box: chunkBox(job.grid, index), samples: samples.fill(0) };
-      });
-      const failed: Failures = new Map();
-      for (const slice of slices) {
-        if (!slice.failure) {
-          try {
-            await readBand(job, slice, chunks);
-          } catch (err) {
-            slice.failure = failureOf(err, slice.file);
-          }
-        }
-        if (slice.failure)
-          for (const c of chunks)
-            if (!failed.has(c.index)) failed.set(c.index, { chunk: c.index, ...slice.failure });
-      }
+    decoded = decodeRow(0);
+    for (let k = 0; k < rows.length; k++) {
+      const { chunks, failed } = await decoded;
+      const more = k + 1 < rows.length;
+      if (more && buffers.length > 1) decoded = decodeRow(k + 1);
       addRow(result, await writeChunks(destination, chunks, failed));
+      if (more && buffers.length === 1) decoded = decodeRow(k + 1);
     }
   } finally {
+    // No slice is closed under a decode still running.
+    await decoded?.catch(() => undefined);
     await closeSlices(slices);
   }
   return result;

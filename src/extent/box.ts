@@ -18,6 +18,12 @@ export function imageBox(x: Range, y: Range): Box {
   return { x, y, z: [0, 1], t: 0 };
 }
 
+/** Where voxel (x, y, z) lies, in voxels, in a buffer holding `box` in C order (z, then y, then x). */
+export function voxelIndex(box: Box, x: number, y: number, z: number): number {
+  const s = boxSize(box);
+  return ((z - box.z[0]) * s.y + (y - box.y[0])) * s.x + (x - box.x[0]);
+}
+
 /** [a, b) ∩ [c, d), or undefined when empty. */
 export function overlap(a: Range, b: Range): Range | undefined {
   const lo = Math.max(a[0], b[0]);
@@ -108,8 +114,8 @@ export function copyBox(
   const rows = width === s.x && width === d.x ? box.y[1] - box.y[0] : 1;
   for (let z = box.z[0]; z < box.z[1]; z++) {
     for (let y = box.y[0]; y < box.y[1]; y += rows) {
-      const from = ((z - srcBox.z[0]) * s.y + (y - srcBox.y[0])) * s.x + (box.x[0] - srcBox.x[0]);
-      const at = ((z - dstBox.z[0]) * d.y + (y - dstBox.y[0])) * d.x + (box.x[0] - dstBox.x[0]);
+      const from = voxelIndex(srcBox, box.x[0], y, z);
+      const at = voxelIndex(dstBox, box.x[0], y, z);
       copy(from, at, width * rows);
     }
   }

@@ -1,6 +1,8 @@
 /**
- * A PNG read row by row in one pass: the file in pieces, its IDAT stream through Node's zlib
- * inflate, each scanline unfiltered as it arrives. Memory is a few rows and the inflate's buffers,
+ * A PNG read row by row in one pass. A grey one (8 or 16-bit) goes through the native stream
+ * (png-stream.c: zlib, on libuv's threads, rows placed straight into the chunks); the others,
+ * and every PNG where that addon was not built: the file in pieces, its IDAT stream through Node's
+ * zlib inflate, each scanline unfiltered as it arrives. Memory is a few rows and the inflate's buffers,
  * whatever the image's height, so a section of 50k x 50k pixels is read without ever being whole
  * in memory. Covers what png.ts covers (8 and 16-bit grey, or one picked channel of grey+alpha,
  * RGB and RGBA) when it is not interlaced; Adam7 scatters each row over seven passes, so those
@@ -10,9 +12,22 @@ import { open, type FileHandle } from 'node:fs/promises';
 import zlib from 'node:zlib';
 import { refuseColour, refuseMissingChannel, type GreyOptions } from './grey.js';
 import { isPng, PNG_CHANNELS } from './png.js';
-import type { RowStream, Samples } from './rows.js';
+import type { RowPlace, RowStream, Samples } from './rows.js';
 import { isTransient, TileError, unreadable, type TileDatatype } from './tile.js';
+import { inPhaseAsync } from '../metrics/phases.js';
+import { nativeAddon } from '../native.js';
 import { readLocalRange } from '../objects/local-file.js';
+
+interface StreamAddon {
+  openRows(fd: number, idat: number, width: number, height: number, bitDepth: number): object;
+  decodeRows(stream: object, count: number, targets: Uint8Array[], segments: Float64Array): Promise<void>;
+  closeRows(stream: object): void;
+}
+
+const nativeRows = nativeAddon<StreamAddon>(import.meta.url, './png-stream.node');
+
+/** How a grey PNG's rows are read: the native stream where it was built; Node's zlib for the rest. */
+export type PngRowReader = 'native' | 'node-zlib';
 
 const IDAT = 0x49444154;
 const IHDR = 0x49484452;
@@ -40,7 +55,11 @@ interface Layout {
  * Opens `file` as a row stream, or gives undefined when it is a PNG for the whole-image path (or
  * not a PNG at all). A grey image is asked for as png.ts asks: colour without a channel is refused.
  */
-export async function openPngRows(file: string, options: GreyOptions): Promise<RowStream | undefined> {
+export async function openPngRows(
+  file: string,
+  options: GreyOptions,
+  reader: PngRowReader = nativeRows ? 'native' : 'node-zlib',
+): Promise<RowStream | undefined> {
   let handle: FileHandle;
   try {
     handle = await open(file, 'r');
@@ -53,6 +72,8 @@ export async function openPngRows(file: string, options: GreyOptions): Promise<R
       await handle.close();
       return undefined;
     }
+    if (reader === 'native' && nativeRows && layout.channels === 1)
+      return new NativePngRows(nativeRows, handle, file, layout);
     return new PngRows(handle, file, layout, options.channel ?? 0);
   } catch (err) {
     await handle.close();
@@ -340,6 +361,80 @@ class PngRows implements RowStream {
   async close(): Promise<void> {
     this.inflate.destroy();
     await this.compressed.return(undefined);
+    await this.handle.close().catch(() => undefined);
+  }
+}
+
+/** What the native stream's error codes say about the file (see png-stream.c). */
+const NATIVE_FAILURE: Record<string, string> = {
+  TRUNCATED: 'is truncated',
+  CORRUPT: 'is corrupt',
+  DECODE: 'cannot be decoded',
+};
+
+class NativePngRows implements RowStream {
+  readonly width: number;
+  readonly height: number;
+  readonly datatype: TileDatatype;
+  private readonly stream: object;
+  private readonly bytes: number;
+  private band: Samples;
+  private delivered = 0;
+  /** The decode in flight: the stream is freed only after it. */
+  private pending: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly addon: StreamAddon,
+    private readonly handle: FileHandle,
+    private readonly file: string,
+    layout: Layout,
+  ) {
+    this.width = layout.width;
+    this.height = layout.height;
+    this.datatype = layout.bitDepth === 16 ? 'uint16' : 'uint8';
+    this.bytes = layout.bitDepth / 8;
+    this.band = this.bytes === 2 ? new Uint16Array(0) : new Uint8Array(0);
+    this.stream = addon.openRows(handle.fd, layout.idat, layout.width, layout.height, layout.bitDepth);
+  }
+
+  async rows(count: number): Promise<Samples> {
+    const n = count * this.width;
+    if (this.band.length < n) this.band = this.bytes === 2 ? new Uint16Array(n) : new Uint8Array(n);
+    const samples = new Uint8Array(this.band.buffer, this.band.byteOffset, n * this.bytes);
+    await this.rowsInto(count, [{ samples, x: [0, this.width], offset: 0, stride: this.width * this.bytes }]);
+    return this.band.subarray(0, n);
+  }
+
+  rowsInto(count: number, places: RowPlace[]): Promise<void> {
+    if (this.delivered + count > this.height)
+      throw new RangeError(`rows ${this.delivered}+${count} of a ${this.height}-row image`);
+    const segments = new Float64Array(5 * places.length);
+    places.forEach((p, k) => segments.set([k, p.x[0], p.x[1] - p.x[0], p.offset, p.stride], 5 * k));
+    const targets = places.map((p) => p.samples);
+    this.pending = inPhaseAsync('decode', () =>
+      this.addon.decodeRows(this.stream, count, targets, segments),
+    ).then(
+      () => void (this.delivered += count),
+      (err: unknown) => {
+        throw this.asError(err);
+      },
+    );
+    return this.pending;
+  }
+
+  private asError(err: unknown): Error {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    const what = NATIVE_FAILURE[code];
+    if (what) return new TileError(this.file, `${what}: ${(err as Error).message}`);
+    return unreadable(this.file, err);
+  }
+
+  async close(): Promise<void> {
+    await this.pending.catch(() => undefined);
+    if (this.closed) return;
+    this.closed = true;
+    this.addon.closeRows(this.stream);
     await this.handle.close().catch(() => undefined);
   }
 }

@@ -1,7 +1,19 @@
 /** An image handed over a band of rows at a time, top to bottom: how a z-index slice feeds its chunks. */
+import type { Range } from '../config/types.js';
 import type { Tile, TileDatatype } from './tile.js';
 
 export type Samples = Uint8Array | Uint16Array;
+
+/**
+ * Where a band's rows go: pixels `x` of each row into `samples`, the band's first row at byte
+ * `offset` and each next one `stride` bytes on, samples as wide as the stream's.
+ */
+export interface RowPlace {
+  samples: Uint8Array;
+  x: Range;
+  offset: number;
+  stride: number;
+}
 
 export interface RowStream {
   width: number;
@@ -12,6 +24,11 @@ export interface RowStream {
    * file turns out corrupt or ends early.
    */
   rows(count: number): Promise<Samples>;
+  /**
+   * Where a stream can: the next `count` rows written straight where they go, decoded off this
+   * thread, so that a slab's slices decode side by side (png-stream.c).
+   */
+  rowsInto?(count: number, places: RowPlace[]): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,45 @@
+/* PNG's scanline filters undone (PNG spec, section 9): shared by the whole-image and the streaming decoders. */
+#ifndef BOSS_INGEST_PNG_FILTER_H
+#define BOSS_INGEST_PNG_FILTER_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+static inline uint8_t paeth(uint8_t a, uint8_t b, uint8_t c) {
+  int p = (int)a + b - c;
+  int pa = abs(p - a), pb = abs(p - b), pc = abs(p - c);
+  return (pa <= pb && pa <= pc) ? a : pb <= pc ? b : c;
+}
+
+/* Unfilters one row of `n` bytes in place; `prior` is the row above (unfiltered), NULL for the first. */
+static int unfilter(uint8_t type, uint8_t *row, const uint8_t *prior, size_t n, size_t bpp) {
+  size_t i;
+  switch (type) {
+  case 0:
+    return 1;
+  case 1:
+    for (i = bpp; i < n; i++) row[i] += row[i - bpp];
+    return 1;
+  case 2:
+    if (prior)
+      for (i = 0; i < n; i++) row[i] += prior[i];
+    return 1;
+  case 3:
+    for (i = 0; i < n; i++) {
+      unsigned left = i >= bpp ? row[i - bpp] : 0, up = prior ? prior[i] : 0;
+      row[i] += (uint8_t)((left + up) >> 1);
+    }
+    return 1;
+  case 4:
+    for (i = 0; i < n; i++) {
+      uint8_t left = i >= bpp ? row[i - bpp] : 0, up = prior ? prior[i] : 0;
+      uint8_t diag = prior && i >= bpp ? prior[i - bpp] : 0;
+      row[i] += paeth(left, up, diag);
+    }
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+#endif

@@ -1,0 +1,410 @@
+/*
+ * A grey PNG (8 or 16-bit samples, not interlaced) read row by row in one pass, its rows placed
+ * straight where they go: zlib inflates the image data a row at a time, each row is unfiltered
+ * against the one above and copied, piece by piece, into the buffers the caller names (the chunks
+ * of a z-index slab, or one band of rows). Memory is two rows and the inflate's window, whatever the
+ * image's height. Each call runs on libuv's threads, so the slices of a slab decode side by side
+ * while the chunk thread that asked goes on. The file is read with pread on the caller's open
+ * descriptor; every IDAT chunk's CRC is checked, and the stream's Adler-32 by zlib.
+ *
+ * openRows(fd, idat, width, height, bitDepth): a stream whose image data starts with the IDAT
+ * chunk at file offset `idat`.
+ * decodeRows(stream, count, targets, segments): a Promise for the next `count` rows, each written
+ * to the targets (Uint8Arrays) as `segments` say, five numbers a piece: the target's index, the
+ * first pixel of the row and how many, the byte offset of the band's first row in the target, and
+ * the bytes from one row to the next there. Rejects with an Error whose code is TRUNCATED, CORRUPT
+ * (a CRC), DECODE (the data itself) or an errno name.
+ * closeRows(stream): frees it; the caller closes the descriptor.
+ */
+#define _GNU_SOURCE /* strerrorname_np */
+#include <node_api.h>
+#include "addon.h"
+#include "png-filter.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+/* File bytes read at a time: a PNG's image data comes in many small chunks (8 KiB from libpng). */
+#define READ_PIECE (1 << 20)
+
+typedef struct {
+  int fd;
+  off_t file_at;
+  uint8_t *raw;
+  size_t raw_len, raw_at;
+  /* Inside an IDAT chunk: its payload bytes left and the running CRC of its type and payload. */
+  int in_chunk;
+  uint32_t chunk_left;
+  uLong crc;
+  /* The chunk after the last IDAT was reached. */
+  int idat_done;
+  z_stream z;
+  int z_ready, z_ended;
+  uint8_t *cur, *prev;
+  size_t stride, bps;
+  uint32_t width, height, delivered;
+  int busy, closed;
+  /* The call in flight. */
+  uint32_t count;
+  uint8_t **targets;
+  size_t *target_lengths;
+  napi_ref *refs;
+  size_t ntargets;
+  double *segments;
+  size_t nsegments;
+  const char *code;
+  char message[200];
+  napi_deferred deferred;
+  napi_async_work work;
+  napi_ref self;
+} Stream;
+
+static uint32_t be32(const uint8_t *p) {
+  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static int failed(Stream *s, const char *code, const char *message) {
+  s->code = code;
+  snprintf(s->message, sizeof s->message, "%s", message);
+  return 0;
+}
+
+/* More file bytes when all read are used; 0 with s->code set on an error, -1 at the end of the file. */
+static int refill(Stream *s) {
+  if (s->raw_at < s->raw_len) return 1;
+  ssize_t got;
+  do got = pread(s->fd, s->raw, READ_PIECE, s->file_at);
+  while (got < 0 && errno == EINTR);
+  if (got < 0) {
+    const char *name = strerrorname_np(errno);
+    return failed(s, name ? name : "EIO", strerror(errno));
+  }
+  if (got == 0) return -1;
+  s->raw_len = (size_t)got;
+  s->raw_at = 0;
+  s->file_at += got;
+  return 1;
+}
+
+/* The next `n` file bytes into `out` (a chunk's length, type or CRC). */
+static int take(Stream *s, uint8_t *out, size_t n) {
+  while (n > 0) {
+    int r = refill(s);
+    if (r <= 0) return r == 0 ? 0 : failed(s, "TRUNCATED", "the image data ends early");
+    size_t k = s->raw_len - s->raw_at < n ? s->raw_len - s->raw_at : n;
+    memcpy(out, s->raw + s->raw_at, k);
+    s->raw_at += k;
+    out += k;
+    n -= k;
+  }
+  return 1;
+}
+
+/* Hands the inflate the next image data bytes that are at hand; with none left, s->idat_done. */
+static int feed(Stream *s) {
+  while (!s->in_chunk || s->chunk_left == 0) {
+    uint8_t head[8];
+    if (s->in_chunk) {
+      if (!take(s, head, 4)) return 0;
+      if (be32(head) != (uint32_t)s->crc) return failed(s, "CORRUPT", "an IDAT chunk fails its CRC");
+      s->in_chunk = 0;
+    }
+    if (!take(s, head, 8)) return 0;
+    if (memcmp(head + 4, "IDAT", 4) != 0) {
+      s->idat_done = 1;
+      return 1;
+    }
+    s->in_chunk = 1;
+    s->chunk_left = be32(head);
+    s->crc = crc32(0, head + 4, 4);
+  }
+  int r = refill(s);
+  if (r <= 0) return r == 0 ? 0 : failed(s, "TRUNCATED", "the image data ends early");
+  size_t n = s->raw_len - s->raw_at < s->chunk_left ? s->raw_len - s->raw_at : s->chunk_left;
+  s->crc = crc32(s->crc, s->raw + s->raw_at, (uInt)n);
+  s->z.next_in = s->raw + s->raw_at;
+  s->z.avail_in = (uInt)n;
+  s->raw_at += n;
+  s->chunk_left -= (uint32_t)n;
+  return 1;
+}
+
+/*
+ * Whether the IDAT chunk being read fails its CRC, checked through to its end: zlib may stumble on
+ * a damaged byte before the chunk's CRC is reached, and the CRC tells damage from a bad encoder.
+ */
+static int chunk_damaged(Stream *s) {
+  if (!s->in_chunk) return 0;
+  while (s->chunk_left > 0) {
+    if (refill(s) <= 0) return 0;
+    size_t n = s->raw_len - s->raw_at < s->chunk_left ? s->raw_len - s->raw_at : s->chunk_left;
+    s->crc = crc32(s->crc, s->raw + s->raw_at, (uInt)n);
+    s->raw_at += n;
+    s->chunk_left -= (uint32_t)n;
+  }
+  uint8_t stored[4];
+  return take(s, stored, 4) && be32(stored) != (uint32_t)s->crc;
+}
+
+/* The next row, filter byte first, into s->cur. */
+static int inflate_row(Stream *s) {
+  s->z.next_out = s->cur;
+  s->z.avail_out = (uInt)(s->stride + 1);
+  while (s->z.avail_out > 0) {
+    if (s->z_ended) break;
+    if (s->z.avail_in == 0 && !s->idat_done && !feed(s)) return 0;
+    if (s->z.avail_in == 0 && s->idat_done) break;
+    int r = inflate(&s->z, Z_NO_FLUSH);
+    if (r == Z_STREAM_END) s->z_ended = 1;
+    else if (r != Z_OK && r != Z_BUF_ERROR) {
+      if (chunk_damaged(s)) return failed(s, "CORRUPT", "an IDAT chunk fails its CRC");
+      char why[160];
+      snprintf(why, sizeof why, "the image data is corrupt (zlib: %s)", s->z.msg ? s->z.msg : "error");
+      return failed(s, "DECODE", why);
+    }
+  }
+  if (s->z.avail_out > 0) {
+    char why[120];
+    snprintf(why, sizeof why, "the image data ends at row %u of %u", s->delivered, s->height);
+    return failed(s, "TRUNCATED", why);
+  }
+  return 1;
+}
+
+static void execute(napi_env env, void *data) {
+  (void)env;
+  Stream *s = data;
+  for (uint32_t i = 0; i < s->count; i++) {
+    if (!inflate_row(s)) return;
+    const uint8_t filter = s->cur[0];
+    if (!unfilter(filter, s->cur + 1, s->delivered > 0 ? s->prev + 1 : NULL, s->stride, s->bps)) {
+      char why[80];
+      snprintf(why, sizeof why, "row %u has filter type %u", s->delivered, filter);
+      failed(s, "DECODE", why);
+      return;
+    }
+    const uint8_t *row = s->cur + 1;
+    for (size_t k = 0; k < s->nsegments; k++) {
+      const double *g = s->segments + 5 * k;
+      const size_t x0 = (size_t)g[1], n = (size_t)g[2];
+      uint8_t *dst = s->targets[(size_t)g[0]] + (size_t)g[3] + (size_t)i * (size_t)g[4];
+      const uint8_t *src = row + x0 * s->bps;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      if (s->bps == 2)
+        for (size_t j = 0; j < 2 * n; j += 2) {
+          dst[j] = src[j + 1]; /* big-endian in the file, the machine's order here */
+          dst[j + 1] = src[j];
+        }
+      else
+#endif
+        memcpy(dst, src, n * s->bps);
+    }
+    uint8_t *t = s->prev;
+    s->prev = s->cur;
+    s->cur = t;
+    s->delivered++;
+  }
+}
+
+/* Lets go of what a call held: its targets, their references and the stream's own. */
+static void drop_call(napi_env env, Stream *s) {
+  for (size_t k = 0; k < s->ntargets; k++)
+    if (s->refs && s->refs[k]) napi_delete_reference(env, s->refs[k]);
+  free(s->targets);
+  free(s->target_lengths);
+  free(s->refs);
+  free(s->segments);
+  s->targets = NULL;
+  s->target_lengths = NULL;
+  s->refs = NULL;
+  s->segments = NULL;
+  s->ntargets = s->nsegments = 0;
+  if (s->self) napi_delete_reference(env, s->self);
+  s->self = NULL;
+}
+
+static void release_call(napi_env env, Stream *s) {
+  drop_call(env, s);
+  napi_delete_async_work(env, s->work);
+  s->busy = 0;
+}
+
+static void complete(napi_env env, napi_status status, void *data) {
+  Stream *s = data;
+  napi_deferred deferred = s->deferred;
+  const char *code = status == napi_ok ? s->code : "ECANCELED";
+  char message[sizeof s->message];
+  snprintf(message, sizeof message, "%s", status == napi_ok ? s->message : "cancelled");
+  s->code = NULL;
+  release_call(env, s);
+  napi_value result;
+  if (!code) {
+    napi_get_undefined(env, &result);
+    napi_resolve_deferred(env, deferred, result);
+    return;
+  }
+  napi_value c, m;
+  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &c);
+  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &m);
+  napi_create_error(env, c, m, &result);
+  napi_reject_deferred(env, deferred, result);
+}
+
+static void free_stream(Stream *s) {
+  if (s->z_ready) inflateEnd(&s->z);
+  free(s->raw);
+  free(s->cur);
+  free(s->prev);
+  free(s);
+}
+
+static void finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  free_stream(data);
+}
+
+/* The call's `n` arguments, the first a stream that is open and idle, or NULL. */
+static Stream *idle_stream(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
+  size_t argc = n;
+  void *data = NULL;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < n || napi_get_value_external(env, argv[0], &data) != napi_ok) return NULL;
+  Stream *s = data;
+  return s->closed || s->busy ? NULL : s;
+}
+
+static napi_value open_rows(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 5) return fail(env, "openRows(fd, idat, width, height, bitDepth)");
+  int64_t fd, idat;
+  uint32_t width, height, depth;
+  if (napi_get_value_int64(env, argv[0], &fd) != napi_ok || napi_get_value_int64(env, argv[1], &idat) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &width) != napi_ok ||
+      napi_get_value_uint32(env, argv[3], &height) != napi_ok || napi_get_value_uint32(env, argv[4], &depth) != napi_ok)
+    return fail(env, "openRows: arguments must be numbers");
+  if ((depth != 8 && depth != 16) || width == 0 || height == 0 || width > 1u << 24)
+    return fail(env, "openRows: only 8 or 16-bit grey images of a valid size");
+  Stream *s = calloc(1, sizeof *s);
+  if (!s) return fail(env, "out of memory");
+  s->fd = (int)fd;
+  s->file_at = (off_t)idat;
+  s->width = width;
+  s->height = height;
+  s->bps = depth / 8;
+  s->stride = (size_t)width * s->bps;
+  s->raw = malloc(READ_PIECE);
+  s->cur = malloc(s->stride + 1);
+  s->prev = malloc(s->stride + 1);
+  if (!s->raw || !s->cur || !s->prev || inflateInit(&s->z) != Z_OK) {
+    free_stream(s);
+    return fail(env, "out of memory");
+  }
+  s->z_ready = 1;
+  napi_value external;
+  if (napi_create_external(env, s, finalize, NULL, &external) != napi_ok) {
+    free_stream(s);
+    return fail(env, "openRows: no external");
+  }
+  return external;
+}
+
+static napi_value decode_rows(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  Stream *s = idle_stream(env, info, 4, argv);
+  if (!s) return fail(env, "decodeRows(stream, count, targets, segments): a stream open and not decoding");
+  uint32_t count, ntargets;
+  bool is_array;
+  if (napi_get_value_uint32(env, argv[1], &count) != napi_ok) return fail(env, "decodeRows: count must be a number");
+  if ((uint64_t)s->delivered + count > s->height) return fail(env, "decodeRows: past the image's last row");
+  napi_is_array(env, argv[2], &is_array);
+  if (!is_array || napi_get_array_length(env, argv[2], &ntargets) != napi_ok)
+    return fail(env, "decodeRows: targets must be an array");
+  napi_typedarray_type type;
+  size_t seg_length;
+  void *seg_raw;
+  bool typed = false;
+  napi_is_typedarray(env, argv[3], &typed);
+  if (!typed || napi_get_typedarray_info(env, argv[3], &type, &seg_length, &seg_raw, NULL, NULL) != napi_ok ||
+      type != napi_float64_array || seg_length % 5 != 0)
+    return fail(env, "decodeRows: segments must be a Float64Array of five numbers a piece");
+
+  s->ntargets = ntargets;
+  s->nsegments = seg_length / 5;
+  s->targets = calloc(ntargets ? ntargets : 1, sizeof *s->targets);
+  s->target_lengths = calloc(ntargets ? ntargets : 1, sizeof *s->target_lengths);
+  s->refs = calloc(ntargets ? ntargets : 1, sizeof *s->refs);
+  s->segments = malloc((seg_length ? seg_length : 1) * sizeof(double));
+  const char *error = (!s->targets || !s->target_lengths || !s->refs || !s->segments) ? "out of memory" : NULL;
+  for (uint32_t k = 0; !error && k < ntargets; k++) {
+    napi_value target;
+    void *raw;
+    size_t length;
+    typed = false;
+    napi_get_element(env, argv[2], k, &target);
+    napi_is_typedarray(env, target, &typed);
+    if (!typed || napi_get_typedarray_info(env, target, &type, &length, &raw, NULL, NULL) != napi_ok ||
+        type != napi_uint8_array)
+      error = "decodeRows: every target must be a Uint8Array";
+    else if (napi_create_reference(env, target, 1, &s->refs[k]) != napi_ok)
+      error = "decodeRows: no reference";
+    s->targets[k] = raw;
+    s->target_lengths[k] = length;
+  }
+  if (!error) memcpy(s->segments, seg_raw, seg_length * sizeof(double));
+  /* Every piece of every row lies inside the image row and inside its target. */
+  for (size_t k = 0; !error && k < s->nsegments; k++) {
+    const double *g = s->segments + 5 * k;
+    for (int j = 0; j < 5; j++)
+      if (!(g[j] >= 0 && g[j] <= 9007199254740991.0 && g[j] == (double)(uint64_t)g[j])) error = "decodeRows: a segment holds a bad number";
+    if (error) break;
+    if (g[0] >= ntargets || g[1] + g[2] > s->width) error = "decodeRows: a segment lies outside the image row";
+    else if (count > 0 && g[3] + (count - 1) * g[4] + g[2] * s->bps > s->target_lengths[(size_t)g[0]])
+      error = "decodeRows: a segment lies outside its target";
+  }
+  napi_value promise, name;
+  if (!error && napi_create_reference(env, argv[0], 1, &s->self) != napi_ok) error = "decodeRows: no reference";
+  if (!error && napi_create_promise(env, &s->deferred, &promise) != napi_ok) error = "decodeRows: no promise";
+  napi_create_string_utf8(env, "boss-ingest png rows", NAPI_AUTO_LENGTH, &name);
+  if (!error && napi_create_async_work(env, NULL, name, execute, complete, s, &s->work) != napi_ok)
+    error = "decodeRows: no async work";
+  if (error) {
+    drop_call(env, s);
+    return fail(env, error);
+  }
+  s->count = count;
+  s->code = NULL;
+  s->busy = 1;
+  napi_queue_async_work(env, s->work);
+  return promise;
+}
+
+static napi_value close_rows(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  Stream *s = idle_stream(env, info, 1, argv);
+  if (!s) return fail(env, "closeRows(stream): a stream open and not decoding");
+  /* What the stream holds goes now; the external's finalizer then has only the struct to free. */
+  if (s->z_ready) inflateEnd(&s->z);
+  s->z_ready = 0;
+  free(s->raw);
+  free(s->cur);
+  free(s->prev);
+  s->raw = s->cur = s->prev = NULL;
+  s->closed = 1;
+  return NULL;
+}
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor fns[] = {
+      {"openRows", NULL, open_rows, NULL, NULL, NULL, napi_default, NULL},
+      {"decodeRows", NULL, decode_rows, NULL, NULL, NULL, napi_default, NULL},
+      {"closeRows", NULL, close_rows, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
+  return exports;
+}
