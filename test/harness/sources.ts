@@ -167,7 +167,7 @@ export async function serveFixtures<T>(
   const http = await serveDirectory(dir);
   const s3 = shared ?? (await startS3Server());
   await s3.upload(dir, 'lab-data', prefix);
-  const savedEnv = { ...process.env };
+  const savedEnv = Object.fromEntries(Object.keys(s3.env).map((k) => [k, process.env[k]]));
   Object.assign(process.env, s3.env);
   return {
     dir,
@@ -176,7 +176,12 @@ export async function serveFixtures<T>(
     s3,
     s3Root: `s3://lab-data/${prefix}`,
     stop: async () => {
-      process.env = savedEnv;
+      // Restored key by key: a plain object put in place of process.env would no longer reach the
+      // threads started after it (a later test's chunk threads would miss what it sets).
+      for (const [k, v] of Object.entries(savedEnv)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
       await http.close();
       if (!shared) await s3.stop();
       rmSync(dir, { recursive: true, force: true });
