@@ -1,28 +1,59 @@
 /**
- * The limit an ingest of compressed tiles approaches: boss-ingest's exact decoders (decode.ts:
- * @napi-rs/image for PNG, libjpeg-turbo through sharp for JPEG) decoding every tile on all cores,
- * one thread per core, nothing else. The same module is the decoding thread.
+ * The limit an ingest of compressed tiles approaches: boss-ingest's exact decoders decoding every
+ * file on all cores, one thread per core, nothing else; either whole (decode.ts: the native PNG
+ * and JPEG addons) or, where a file can be, streamed a band of rows at a time into one buffer
+ * (png-rows.ts: the native stream, on libuv's threads). The bench takes the faster of the two. The
+ * same module is the decoding thread.
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { decodeGreyImage } from '../src/tiles/decode.js';
+import { openPngRows } from '../src/tiles/png-rows.js';
+
+export type DecodeMode = 'whole' | 'streamed';
 
 interface Work {
   files: string[];
+  mode: DecodeMode;
   /** [next file index, bytes decoded]: shared by the threads, so none idles while files remain. */
   shared: SharedArrayBuffer;
 }
 
-async function decodeThread({ files, shared }: Work): Promise<void> {
+/** Rows a streamed file hands over at a time: a slab's row of chunks. */
+const BAND = 512;
+
+/** Bytes of samples in `file`, streamed where the native stream takes it, else decoded whole. */
+async function decodeFile(file: string, mode: DecodeMode, scratch: { band?: Uint8Array }): Promise<number> {
+  const rows = mode === 'streamed' ? await openPngRows(file, {}) : undefined;
+  if (!rows?.rowsInto) {
+    await rows?.close();
+    return (await decodeGreyImage(file)).data.byteLength;
+  }
+  try {
+    const rowBytes = rows.width * (rows.datatype === 'uint16' ? 2 : 1);
+    if ((scratch.band?.length ?? 0) < BAND * rowBytes) scratch.band = new Uint8Array(BAND * rowBytes);
+    const place = {
+      samples: scratch.band!,
+      x: [0, rows.width] as [number, number],
+      offset: 0,
+      stride: rowBytes,
+    };
+    for (let y = 0; y < rows.height; y += BAND) await rows.rowsInto(Math.min(BAND, rows.height - y), [place]);
+    return rows.height * rowBytes;
+  } finally {
+    await rows.close();
+  }
+}
+
+async function decodeThread({ files, mode, shared }: Work): Promise<void> {
   const sharp = (await import('sharp')).default;
   sharp.concurrency(1);
   sharp.cache(false);
   const state = new BigInt64Array(shared);
   parentPort!.postMessage('ready');
   await new Promise((resolve) => parentPort!.once('message', resolve));
-  for (let i = Atomics.add(state, 0, 1n); i < files.length; i = Atomics.add(state, 0, 1n)) {
-    const tile = await decodeGreyImage(files[Number(i)]!);
-    Atomics.add(state, 1, BigInt(tile.data.byteLength));
-  }
+  const scratch = {};
+  for (let i = Atomics.add(state, 0, 1n); i < files.length; i = Atomics.add(state, 0, 1n))
+    Atomics.add(state, 1, BigInt(await decodeFile(files[Number(i)]!, mode, scratch)));
   parentPort!.postMessage('done');
 }
 
@@ -30,11 +61,12 @@ async function decodeThread({ files, shared }: Work): Promise<void> {
 export async function decodeLimit(
   files: string[],
   threads: number,
+  mode: DecodeMode = 'whole',
 ): Promise<{ seconds: number; bytes: number }> {
   const shared = new SharedArrayBuffer(16);
   const workers = Array.from(
     { length: threads },
-    () => new Worker(new URL(import.meta.url), { workerData: { files, shared } satisfies Work }),
+    () => new Worker(new URL(import.meta.url), { workerData: { files, mode, shared } satisfies Work }),
   );
   const message = (w: Worker) =>
     new Promise<void>((resolve, reject) => {
