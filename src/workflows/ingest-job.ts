@@ -30,11 +30,24 @@ const EARLY_LEVEL_ONE = 'level-one-in-ingest-batches';
 /** The patch under which the levels' batches whose chunks the ingest's batches built are not run. */
 const SKIP_BUILT = 'skip-level-batches-built-early';
 
-/** The plan activity (prepareJob) of every kind of job. */
-export const planActivities = wf.proxyActivities<typeof activities>({
+/**
+ * The patch under which a job's plan (prepareJob) runs as a local activity: on the worker that
+ * runs the job's first workflow task, within it, which spares the round trip of an activity task
+ * and a second workflow task before the first batches are scheduled (tens of ms of every job).
+ */
+const LOCAL_PLAN = 'plan-as-local-activity';
+
+const PLAN_OPTIONS = {
   startToCloseTimeout: '10 minutes',
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5 },
-});
+} as const;
+const remotePlan = wf.proxyActivities<typeof activities>(PLAN_OPTIONS);
+const localPlan = wf.proxyLocalActivities<typeof activities>(PLAN_OPTIONS);
+
+/** The plan activity (prepareJob) of every kind of job: local, except in runs started before LOCAL_PLAN. */
+export function planActivities(): typeof remotePlan {
+  return wf.patched(LOCAL_PLAN) ? localPlan : remotePlan;
+}
 
 /** The batch activities (ingestBatch, verifyBatch) of every kind of job. */
 export const batchActivities = wf.proxyActivities<typeof activities>(BATCH_OPTIONS);
@@ -68,7 +81,7 @@ export interface JobKind {
 }
 
 const INGEST: JobKind = {
-  plan: (config) => planActivities.prepareJob(config),
+  plan: (config) => planActivities().prepareJob(config),
   batch: batchActivities.ingestBatch,
   writes: true,
   // The pyramid above what the job wrote, when it asks for one.

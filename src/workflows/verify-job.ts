@@ -13,7 +13,7 @@ function verifyConfig(config: JobConfig): JobConfig {
 }
 
 const VERIFY: JobKind = {
-  plan: (config) => planActivities.prepareJob(config, 'verify'),
+  plan: (config) => planActivities().prepareJob(config, 'verify'),
   batch: batchActivities.verifyBatch,
   writes: false,
   levels: (plan, carry, progress, failures, settings, publish) =>
