@@ -32,6 +32,9 @@ export function spawnWorkers(options: WorkerProcessOptions): WorkerProcesses {
   };
   // The machine's cores are shared by the processes, unless the user chose a thread count.
   env.BOSS_INGEST_THREADS ??= String(Math.max(1, Math.floor(availableParallelism() / options.processes)));
+  // Streamed z-index slices decode on libuv's threads (png-stream.c), four unless told otherwise:
+  // as many as the process's chunk threads, so that a large machine's cores all decode.
+  env.UV_THREADPOOL_SIZE ??= String(Math.max(4, Number(env.BOSS_INGEST_THREADS) || 0));
   if (options.apiToken) env.INTERN_TOKEN = options.apiToken;
   const args = [
     'worker',
