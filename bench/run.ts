@@ -4,7 +4,8 @@
  * 16-bit PNG and JPEG tile stacks and z-index stacks of 4096x4096 and 16384x16384 PNG sections:
  *   python: Pillow + numpy + zarr-python on a process pool (bench/peers/pillow_zarr.py);
  *   Pillow decode: that script decoding only;
- *   decoders: boss-ingest's exact decoders on all cores, nothing else (the limit);
+ *   decoders: boss-ingest's exact decoders on all cores, nothing else (the limit): each file
+ *     decoded whole, and streamed; the faster of the two;
  *   ingest: a job into a local OME-Zarr volume (defaults), server and worker warm;
  *   ingest, sharded: the same job into a sharded volume (shard_size SHARD_SIZE).
  * Then the 8-bit stack plain, with a pyramid and sharded in at least COST_ROUNDS interleaved rounds
