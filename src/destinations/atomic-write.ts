@@ -47,16 +47,20 @@ async function replaceFile(file: string, data: Uint8Array | string | Uint8Array[
 }
 
 /**
- * Files up to this size (marks, locks, metadata, a compressed chunk) are written on the calling
- * thread while the volume answers fast; larger ones (a chunk or shard stored as is) through
- * libuv's threads. There the kernel may hold a writer back while the disk catches up with dirty
- * pages (the bench writes 12 GiB a round on its 16k stack alone), and the thread's other task
- * keeps decoding meanwhile. With every file written on the calling thread, the bench's full run
- * gave sharded / plain ingest times of 1.53, 0.85, 0.92, 1.17 and 1.54; the next run, with this
- * bound, 1.05, 0.98, 0.98, 0.92 and 1.39. Six warm pairs apart, every file on the calling thread,
- * gave 1.02 on the 8-bit stack: what the full run adds is, most likely, the disk catching up.
+ * Files up to this size (marks, locks, metadata, a compressed chunk, a time series' 2 MiB chunk)
+ * are written on the calling thread while the volume answers fast; larger ones (a chunk or shard
+ * of 4 MiB or more stored as is) through libuv's threads. There the kernel may hold a writer back
+ * while the disk catches up with dirty pages (the bench writes 12 GiB a round on its 16k stack
+ * alone), and the thread's other task keeps decoding meanwhile. With every file written on the
+ * calling thread, the bench's full run gave sharded / plain ingest times of 1.53, 0.85, 0.92, 1.17
+ * and 1.54; the next run, with a bound of 1 MiB, 1.05, 0.98, 0.98, 0.92 and 1.39. Six warm pairs
+ * apart, every file on the calling thread, gave 1.02 on the 8-bit stack: what the full run adds
+ * is, most likely, the disk catching up. A 2 MiB file through libuv is seven hops between the
+ * threads (open, four pieces, close, rename): with the bound at 3 MiB the 100-page time series
+ * took 0.549 s against 0.637 (best of 9; medians 0.664 against 0.783; 0.579 against 0.653 in a
+ * second A/B), the 8-bit tile stack and the 16k z-index stack as before (medians 0.90 and 6.7 s).
  */
-const DIRECT_BYTES = 1024 * 1024;
+const DIRECT_BYTES = 3 * 1024 * 1024;
 
 function writeTemporary(tmp: string, buffers: Uint8Array[]): Promise<void> {
   const short = (length: number, written: number) =>
