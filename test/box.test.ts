@@ -5,6 +5,7 @@ import { strict as assert } from 'node:assert';
 import type { Range } from '../src/config/types.js';
 import { boxSize, boxVoxels, copyBox, intersect, type Box } from '../src/extent/box.js';
 import { inRange, indices, tileCount, tileRange } from '../src/extent/tiles.js';
+import { copyRows } from '../src/destinations/copy-rows.js';
 
 /** A value per absolute voxel, different for neighbours along every axis. */
 function valueAt(x: number, y: number, z: number, bytes: number): number {
@@ -93,6 +94,42 @@ describe('boxes and copyBox', () => {
       { within: box([10, 12], [0, 100], [0, 5]) },
     );
     assertCopied(into, dst, 1, box([10, 12], [8, 16], [0, 1]), 7);
+  });
+
+  it('copies a plane per call with the native strided copy (a shard into its inner chunks), as row by row', () => {
+    assert.ok(copyRows, 'copy-rows.node is built by npm run build');
+    const cases: [Box, Box, Box | undefined, Box][] = [
+      // a shard's corner into an inner chunk; part of one, within a job's box; overlapping offsets
+      [
+        box([0, 64], [0, 48], [0, 3]),
+        box([32, 64], [16, 48], [0, 3]),
+        undefined,
+        box([32, 64], [16, 48], [0, 3]),
+      ],
+      [
+        box([0, 64], [0, 48], [0, 3]),
+        box([32, 64], [16, 48], [0, 3]),
+        box([40, 50], [0, 20], [1, 2]),
+        box([40, 50], [16, 20], [1, 2]),
+      ],
+      [
+        box([5, 37], [3, 20], [2, 6]),
+        box([20, 60], [0, 9], [0, 4]),
+        undefined,
+        box([20, 37], [3, 9], [2, 4]),
+      ],
+    ];
+    for (const bytes of [1, 2])
+      for (const [from, to, within, copied] of cases) {
+        const into = samples(to, bytes, () => 9);
+        const src = samples(from, bytes, (x, y, z) => valueAt(x, y, z, bytes));
+        copyBox(src, from, into, to, bytes, { copyRows, ...(within ? { within } : {}) });
+        assertCopied(into, to, bytes, copied, 9);
+      }
+    assert.throws(
+      () => copyRows!(new Uint8Array(10), 0, 4, new Uint8Array(10), 0, 4, 4, 3),
+      /a row lies outside its buffer/,
+    );
   });
 
   it('copies nothing between disjoint boxes or different time points', () => {

@@ -22,6 +22,7 @@ import {
   type Extent,
 } from '../extent/grid.js';
 import { decodeChunk, encodeChunkParts, zarrCodecs } from './codec.js';
+import { copyRows } from './copy-rows.js';
 import { allZero, BYTES_PER_VOXEL } from './datatype.js';
 import {
   chunksPerShard,
@@ -482,7 +483,7 @@ export async function writeZarrShard(
     const whole = boxVoxels(intersect(cell, box)!) === boxVoxels(cell);
     const out = from ?? spareInner.take(chunkBytes(inner, volume.datatype), !whole);
     if (!from) taken.push(out);
-    copyBox(samples, shardBox, out, cell, bytesPerVoxel, { within: box });
+    copyBox(samples, shardBox, out, cell, bytesPerVoxel, { within: box, ...(copyRows ? { copyRows } : {}) });
     return out;
   };
   const encode = (data: Uint8Array) =>

@@ -50,7 +50,25 @@ export function boxVoxels(box: Box): number {
   return s.x * s.y * s.z;
 }
 
+/**
+ * Copies `rows` rows of `rowBytes` bytes from byte `from` of src, `srcStride` bytes apart, to byte
+ * `at` of dst, `dstStride` bytes apart (destinations/copy-rows.ts: native, so not imported here,
+ * where the workflow's modules are).
+ */
+export type RowsCopy = (
+  src: Uint8Array,
+  from: number,
+  srcStride: number,
+  dst: Uint8Array,
+  at: number,
+  dstStride: number,
+  rowBytes: number,
+  rows: number,
+) => void;
+
 export interface CopyOptions {
+  /** Copies a plane's rows in one call when samples keep their width (see RowsCopy). */
+  copyRows?: RowsCopy;
   /** Copy only the voxels inside this box too (default: all the two boxes share). */
   within?: Box;
   /**
@@ -107,8 +125,17 @@ export function copyBox(
   const shared = intersect(srcBox, dstBox);
   const box = options.within && shared ? intersect(shared, options.within) : shared;
   if (!box) return;
-  const copy = rowCopier(src, dst, bytesPerVoxel, srcBytes);
   const width = box.x[1] - box.x[0];
+  if (options.copyRows && srcBytes === bytesPerVoxel) {
+    const b = bytesPerVoxel;
+    for (let z = box.z[0]; z < box.z[1]; z++) {
+      const from = voxelIndex(srcBox, box.x[0], box.y[0], z) * b;
+      const at = voxelIndex(dstBox, box.x[0], box.y[0], z) * b;
+      options.copyRows(src, from, s.x * b, dst, at, d.x * b, width * b, box.y[1] - box.y[0]);
+    }
+    return;
+  }
+  const copy = rowCopier(src, dst, bytesPerVoxel, srcBytes);
   // Rows as wide as both boxes lie end to end in both: one copy per plane (a tile as wide as its
   // chunk is one copy instead of one per row: 512 subarrays and calls less a tile).
   const rows = width === s.x && width === d.x ? box.y[1] - box.y[0] : 1;
