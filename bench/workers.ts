@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { submitJob, type JobKindName } from '../src/cli/jobs.js';
+import { jobStart, type JobKindName } from '../src/cli/job-start.js';
+import { startJob } from '../src/cli/jobs.js';
 import type { JobConfig } from '../src/config/types.js';
 import type { JobResult } from '../src/job/types.js';
 import { startEmbeddedServer } from '../src/server/embedded.js';
@@ -109,7 +110,7 @@ export async function timeJob(
   kind: JobKindName = 'ingest',
 ): Promise<{ seconds: number; result: JobResult }> {
   const t0 = performance.now();
-  const handle = await submitJob(server.client, config, id, 'boss-ingest', kind);
+  const handle = await startJob(server.client, jobStart(config, id, 'boss-ingest', kind));
   const result = await handle.result();
   return { seconds: (performance.now() - t0) / 1000, result };
 }

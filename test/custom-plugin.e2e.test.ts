@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   assertVolume,
+  cliEnv,
   jobIdOf,
   readWithZarrPython,
   REPO,
@@ -26,7 +27,7 @@ function cliIn(cwd: string, args: string[], home: string): Promise<CliResult> {
     execFile(
       process.execPath,
       [MAIN, ...args],
-      { cwd, env: { ...process.env, BOSS_INGEST_HOME: home }, timeout: 110_000 },
+      { cwd, env: cliEnv(home), timeout: 110_000 },
       (err, stdout, stderr) => {
         const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
         resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });

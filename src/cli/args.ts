@@ -10,6 +10,7 @@ const SUBCOMMANDS = [
   'verify',
   'prep',
   'downsample',
+  'service',
   'help',
 ];
 /** Options of the original client that take a value. */

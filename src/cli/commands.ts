@@ -4,7 +4,6 @@
  * only its own modules, and `run` starts its server and workers before it loads the SDK's client.
  */
 import { createInterface } from 'node:readline/promises';
-import type { Client } from '@temporalio/client';
 import { loadConfigFile, withMultiscale, withZarrOutput } from '../config/load.js';
 import type { Datatype, JobConfig } from '../config/types.js';
 import { progressLine } from '../job/progress.js';
@@ -23,7 +22,10 @@ import { serveMetrics, sdkMetricsAddress } from '../metrics/endpoint.js';
 import { spawnWorkers } from '../worker/processes.js';
 import { EXIT, UsageError } from './exit.js';
 import { newJobId } from './job-id.js';
-import type { JobHandle, Outcome } from './jobs.js';
+import type { JobHandle } from './jobs.js';
+import { jobStart, type JobStart } from './job-start.js';
+import type { ServiceLink } from '../service/link.js';
+import { printOutcome, progressView, type Outcome } from './progress-view.js';
 
 export interface ConnectionOpts {
   address: string;
@@ -121,7 +123,7 @@ async function confirm(config: JobConfig, force: boolean | undefined): Promise<b
 }
 
 /** The server at the address, or an embedded dev server when none answers at a local address. */
-async function ensureServer(opts: ConnectionOpts): Promise<EmbeddedServer | undefined> {
+export async function ensureServer(opts: ConnectionOpts): Promise<EmbeddedServer | undefined> {
   if (await serverAnswers(opts.address)) return undefined;
   if (!isLocalAddress(opts.address))
     throw new NoServerError(opts.address, 'it is not a local address, so none is started here');
@@ -133,11 +135,10 @@ async function ensureServer(opts: ConnectionOpts): Promise<EmbeddedServer | unde
   return server;
 }
 
-function uiLink(server: EmbeddedServer | undefined, namespace: string, jobId: string): void {
-  if (server)
-    console.error(
-      `Job in the Temporal Web UI: ${server.uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(jobId)}`,
-    );
+function uiLink(uiUrl: string, namespace: string, jobId: string): void {
+  console.error(
+    `Job in the Temporal Web UI: ${uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(jobId)}`,
+  );
 }
 
 /** `-p` and `--metrics-port`, checked before anything else is done. */
@@ -165,9 +166,9 @@ export async function runCommand(
     return EXIT.completed;
   }
   return withLocalWorkers(opts, workers, async (follow) => {
-    const { printOutcome, submitJob } = await import('./jobs.js');
-    const outcome = await follow(jobId, `boss-ingest run ${file} -j ${jobId}`, (client) =>
-      submitJob(client, config, jobId, opts.taskQueue),
+    const outcome = await follow(
+      `boss-ingest run ${file} -j ${jobId}`,
+      jobStart(config, jobId, opts.taskQueue),
     );
     printOutcome(jobId, outcome);
     if (!opts.verify) return outcome.code;
@@ -177,8 +178,9 @@ export async function runCommand(
     }
     // The job's own verify: one per job id, verified again when the command runs again.
     const verifyId = `${jobId}-verify`;
-    const verified = await follow(verifyId, `boss-ingest verify ${file} -j ${verifyId}`, (client) =>
-      submitJob(client, config, verifyId, opts.taskQueue, 'verify'),
+    const verified = await follow(
+      `boss-ingest verify ${file} -j ${verifyId}`,
+      jobStart(config, verifyId, opts.taskQueue, 'verify'),
     );
     printOutcome(verifyId, verified, 'verify');
     return verified.code;
@@ -195,28 +197,24 @@ export async function verifyCommand(
   const jobId = opts.jobId ?? `${newJobId(config)}-verify`;
   console.log(`job id: ${jobId}`);
   return withLocalWorkers(opts, workers, async (follow) => {
-    const { printOutcome, submitJob } = await import('./jobs.js');
-    const outcome = await follow(jobId, `boss-ingest verify ${file} -j ${jobId}`, (client) =>
-      submitJob(client, config, jobId, opts.taskQueue, 'verify'),
+    const outcome = await follow(
+      `boss-ingest verify ${file} -j ${jobId}`,
+      jobStart(config, jobId, opts.taskQueue, 'verify'),
     );
     printOutcome(jobId, outcome, 'verify');
     return outcome.code;
   });
 }
 
-/**
- * Starts or joins a job (`submit`) and follows it to its end; `resume` is the command that picks
- * it up again after a Ctrl-C.
- */
-export type FollowJob = (
-  jobId: string,
-  resume: string,
-  submit: (client: Client) => Promise<JobHandle>,
-) => Promise<Outcome>;
+/** Starts or joins a job and follows it to its end; `resume` is the command that picks it up again after a Ctrl-C. */
+export type FollowJob = (resume: string, start: JobStart) => Promise<Outcome>;
 
 /**
- * Runs `body` with a server (the address's, else an embedded one) and this node's worker
- * processes, which stop when it returns. A job whose workers exit under it ends the command.
+ * Runs `body` with a server and this node's workers: at a local address where no other server
+ * runs, the local service's (src/service: started when none fits, kept warm for the next
+ * command); else (or with `BOSS_INGEST_KEEP_WARM=0`) the command's own worker processes, which
+ * stop when it returns, on the address's server or an embedded one. A job whose workers exit
+ * under it ends the command.
  */
 export async function withLocalWorkers(
   opts: WorkerOpts,
@@ -224,6 +222,68 @@ export async function withLocalWorkers(
   body: (follow: FollowJob) => Promise<number>,
 ): Promise<number> {
   const logFile = setUpLog(opts);
+  const { localService } = await import('../service/link.js');
+  const settings = {
+    address: opts.address,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    processes,
+    logLevel: opts.logLevel,
+    logFile: opts.logFile,
+    metricsPort: firstMetricsPort,
+  };
+  const local = await localService(settings, opts.apiToken, (line) => console.error(line));
+  if (local && 'link' in local && local.started && local.link.hello.ui)
+    console.error(`Embedded Temporal dev server at ${opts.address}, Web UI ${local.link.hello.ui}`);
+  if (local && 'link' in local) return withService(local.link, opts, body);
+  try {
+    return await withOwnWorkers(opts, { processes, firstMetricsPort }, logFile, body);
+  } finally {
+    local?.release();
+  }
+}
+
+/** The command follows its jobs through the local service; a Ctrl-C stops the service's workers. */
+async function withService(
+  link: ServiceLink,
+  opts: WorkerOpts,
+  body: (follow: FollowJob) => Promise<number>,
+): Promise<number> {
+  let interrupted = false;
+  let current = '';
+  const onSignal = () => {
+    interrupted = true;
+    console.error(`\nInterrupted: stopping this node's workers (the local service). ${current}`);
+    void link.stop();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await body(async (resume, start) => {
+      current = `Job ${start.workflowId} keeps what it did; resume with: ${resume}`;
+      if (link.hello.ui) uiLink(link.hello.ui, opts.namespace, start.workflowId);
+      return await link.follow(start, progressView());
+    });
+  } catch (err) {
+    if (interrupted) {
+      await link.closed;
+      return EXIT.interrupted;
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    link.close();
+  }
+}
+
+/** The command's own worker processes, on the address's server or an embedded one. */
+async function withOwnWorkers(
+  opts: WorkerOpts,
+  { processes, firstMetricsPort }: ReturnType<typeof workerCounts>,
+  logFile: string,
+  body: (follow: FollowJob) => Promise<number>,
+): Promise<number> {
   // The workers start while the server does (they wait for it), not after: it halves a small job's time.
   const workers = spawnWorkers({
     ...opts,
@@ -253,16 +313,18 @@ export async function withLocalWorkers(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const { connectClient, followJob } = await jobs;
+    const { connectClient, followJob, startJob } = await jobs;
     const client = await connectClient(opts.address, opts.namespace);
-    return await body(async (jobId, resume, submit) => {
-      current = `Job ${jobId} keeps what it did; resume with: ${resume}`;
-      const handle = await submit(client);
-      uiLink(server, opts.namespace, jobId);
+    return await body(async (resume, start) => {
+      current = `Job ${start.workflowId} keeps what it did; resume with: ${resume}`;
+      const handle = await startJob(client, start);
+      if (server) uiLink(server.uiUrl, opts.namespace, start.workflowId);
       const outcome = await Promise.race([followJob(handle), stopped]);
       if (outcome !== 'stopped') return outcome;
       if (interrupted) throw new Interrupted();
-      throw new Error(`the worker processes exited before job ${jobId} ended; see the log ${logFile}`);
+      throw new Error(
+        `the worker processes exited before job ${start.workflowId} ended; see the log ${logFile}`,
+      );
     });
   } catch (err) {
     if (err instanceof Interrupted) return EXIT.interrupted;
@@ -285,9 +347,9 @@ export async function startCommand(file: string, opts: JobOpts & { wait?: boolea
   if (!opts.jobId && !(await confirm(config, opts.force))) return EXIT.completed;
   if (!(await serverAnswers(opts.address)))
     throw new NoServerError(opts.address, '`start` needs a running server; `run` starts one');
-  const { connectClient, followJob, printOutcome, submitJob } = await import('./jobs.js');
+  const { connectClient, followJob, startJob } = await import('./jobs.js');
   const client = await connectClient(opts.address, opts.namespace);
-  const handle = await submitJob(client, config, jobId, opts.taskQueue);
+  const handle = await startJob(client, jobStart(config, jobId, opts.taskQueue));
   if (!opts.wait) return EXIT.completed;
   const outcome = await followJob(handle);
   printOutcome(jobId, outcome);

@@ -7,10 +7,9 @@ import {
   type DownsampleMethod,
   type MultiscaleConfig,
 } from '../pyramid/levels.js';
-import { pyramidJob } from '../workflows/index.js';
 import { withLocalWorkers, workerCounts, type ConnectionOpts } from './commands.js';
 import { UsageError } from './exit.js';
-import { printOutcome, type JobHandle } from './jobs.js';
+import { printOutcome } from './progress-view.js';
 
 export interface DownsampleOpts extends ConnectionOpts {
   levels: string;
@@ -46,19 +45,16 @@ export async function downsampleCommand(volumePath: string, opts: DownsampleOpts
     opts.jobId ?? `downsample-${path.basename(volume)}-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
   console.log(`job id: ${jobId}`);
   return withLocalWorkers(opts, workers, async (follow) => {
-    const outcome = await follow(jobId, `boss-ingest downsample ${volumePath} -j ${jobId}`, (client) =>
-      client.workflow
-        .start(pyramidJob, {
-          workflowId: jobId,
-          taskQueue: opts.taskQueue,
-          args: [{ path: volume, multiscale }],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          staticSummary: `boss-ingest downsample ${volume}`,
-          staticDetails: `pyramid: ${JSON.stringify(multiscale)}`,
-        })
-        // Both jobs answer the same progress query and end with a JobResult.
-        .then((handle) => handle as unknown as JobHandle),
-    );
+    const outcome = await follow(`boss-ingest downsample ${volumePath} -j ${jobId}`, {
+      workflowType: 'pyramidJob',
+      workflowId: jobId,
+      taskQueue: opts.taskQueue,
+      args: [{ path: volume, multiscale }],
+      // Rebuilding a pyramid only reads the volume's level 0: it may run again.
+      reuse: 'ALLOW_DUPLICATE',
+      staticSummary: `boss-ingest downsample ${volume}`,
+      staticDetails: `pyramid: ${JSON.stringify(multiscale)}`,
+    });
     printOutcome(jobId, outcome);
     return outcome.code;
   });

@@ -119,6 +119,20 @@ function program(): Command {
       process.exitCode = await workerCommand(opts);
     });
 
+  connectionOptions(
+    root.command('service').argument('<action>', 'status, stop, or serve (what `run` starts)'),
+  )
+    .description(
+      'the local service `run` starts where no server answers: an embedded server and worker processes kept warm (BOSS_INGEST_KEEP_WARM seconds, default 600) for the next command',
+    )
+    .option('--task-queue <queue>', 'Temporal task queue (serve)', DEFAULT_TASK_QUEUE)
+    .option('-p, --processes <n>', 'worker processes (serve)', '1')
+    .option(METRICS_OPTION, METRICS_HELP)
+    .action(async (action: string, opts) => {
+      const { serviceCommand } = await import('./service.js');
+      process.exitCode = await serviceCommand(action, opts);
+    });
+
   connectionOptions(root.command('status'))
     .description("show a job's state and progress")
     .requiredOption('-j, --job-id <id>', 'job id')

@@ -25,8 +25,7 @@ export interface ServerOptions {
 
 /** Whether a Temporal server answers at the address. */
 export async function serverAnswers(address: string): Promise<boolean> {
-  const [host, port] = splitAddress(address);
-  if (!(await portListens(host.replace(/^\[(.*)\]$/, '$1'), Number(port)))) return false;
+  if (!(await addressListens(address))) return false;
   // The SDK's client is loaded only when something listens: `run` starts the server sooner without it.
   const { Connection } = await import('@temporalio/client');
   let connection: Awaited<ReturnType<typeof Connection.connect>> | undefined;
@@ -156,6 +155,12 @@ async function startDownloadedServer(options: DevServerOptions): Promise<Embedde
 function splitAddress(address: string): [string, string] {
   const i = address.lastIndexOf(':');
   return i < 0 ? [address, '7233'] : [address.slice(0, i), address.slice(i + 1)];
+}
+
+/** Whether anything accepts TCP connections at the address (a refusal answers at once). */
+export function addressListens(address: string): Promise<boolean> {
+  const [host, port] = splitAddress(address);
+  return portListens(host.replace(/^\[(.*)\]$/, '$1'), Number(port));
 }
 
 export function isLocalAddress(address: string): boolean {

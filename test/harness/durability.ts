@@ -13,7 +13,7 @@ import { ingestBatch } from '../../src/activities/ingest-batch.js';
 import type { JobResult } from '../../src/job/types.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../../src/server/embedded.js';
 import { progressQuery } from '../../src/workflows/messages.js';
-import { jobIdOf, REPO, serverPort, tempDir, type RunningCli } from './env.js';
+import { cliEnv, jobIdOf, REPO, serverPort, tempDir, type RunningCli } from './env.js';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -293,7 +293,7 @@ export class Processes {
   spawn(args: string[], home: string, env?: NodeJS.ProcessEnv): RunningCli {
     const child = spawn(process.execPath, [path.join(REPO, 'dist', 'src', 'cli', 'main.js'), ...args], {
       cwd: home,
-      env: { ...process.env, BOSS_INGEST_HOME: home, ...env },
+      env: cliEnv(home, env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -53,8 +53,12 @@ export interface CliResult {
   stderr: string;
 }
 
-function cliEnv(home: string, extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return { ...process.env, BOSS_INGEST_HOME: home, ...extra };
+/**
+ * A command's environment in a test: its own home, and no local service unless the test asks for
+ * one (test/local-service.e2e.test.ts), so that a command's server and workers end with it.
+ */
+export function cliEnv(home: string, extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...process.env, BOSS_INGEST_HOME: home, BOSS_INGEST_KEEP_WARM: '0', ...extra };
 }
 
 /** Runs `boss-ingest ARGS` to completion. */

@@ -1,0 +1,153 @@
+/**
+ * The local service: `run` with no server at a local address starts an embedded server and its
+ * worker processes in a service that outlives it, and the next command with the same settings
+ * uses them warm. What a user checks: the volumes read back equal the source; the second command
+ * started nothing; `service stop`, an idle timeout and Ctrl-C end the service and free the
+ * address; a command with another environment does not use a service it does not fit; a token
+ * stays out of the service's command line and logs.
+ */
+import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { portFree } from '../src/server/ports.js';
+import { chunkFiles, sleep, waitFor } from './harness/durability.js';
+import { cli, jobIdOf, serverPort, spawnCli, tempDir } from './harness/env.js';
+import {
+  assertSameAsSource,
+  chunkTotal,
+  syntheticConfig,
+  type SyntheticJob,
+} from './harness/synthetic-job.js';
+
+describe('run and the local service kept warm', function () {
+  this.timeout(180_000);
+  let dir: string;
+  const homes: { home: string; address: string }[] = [];
+
+  before(() => {
+    dir = tempDir('service');
+  });
+  after(async () => {
+    for (const { home, address } of homes) await cli(['service', 'stop', '--address', address], home);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function setUp(name: string, delayMs = 0, z = 16) {
+    const job = (out: string): SyntheticJob => ({
+      out: path.join(dir, out),
+      extent: { x: [0, 256], y: [0, 256], z: [0, z] },
+      tile: { x: 128, y: 128 },
+      chunk: { x: 128, y: 128, z: 8 },
+      bits: 8,
+      delayMs,
+      engine: { chunks_per_batch: 1 },
+    });
+    const config = (j: SyntheticJob) => {
+      const file = path.join(dir, `${path.basename(j.out)}.json`);
+      writeFileSync(file, JSON.stringify(syntheticConfig(j)));
+      return file;
+    };
+    const at = { home: path.join(dir, `home-${name}`), address: `127.0.0.1:${await serverPort()}` };
+    homes.push(at);
+    const env = (extra: NodeJS.ProcessEnv = {}) => ({ BOSS_INGEST_KEEP_WARM: '120', ...extra });
+    const status = async () => {
+      const res = await cli(['service', 'status', '--address', at.address], at.home, { env: env() });
+      return { code: res.code, pid: Number(/pid (\d+)/.exec(res.stdout)?.[1]) };
+    };
+    return { job, config, at, env, status };
+  }
+
+  const port = (address: string) => Number(address.split(':')[1]);
+
+  it('a first run starts the service, a second uses it warm; both volumes equal the source; service stop ends it', async () => {
+    const { job, config, at, env, status } = await setUp('reuse');
+    const first = job('first.ome.zarr');
+    const res1 = await cli(['run', config(first), '-f', '--address', at.address], at.home, { env: env() });
+    assert.equal(res1.code, 0, res1.stdout + res1.stderr);
+    assert.match(res1.stderr, /starting the local service/);
+    const total = chunkTotal(first);
+    assert.match(res1.stdout, new RegExp(`completed: ${total}/${total} chunks`));
+    const running = await status();
+    assert.equal(running.code, 0, 'the service outlives the run');
+
+    const second = job('second.ome.zarr');
+    const res2 = await cli(['run', config(second), '-f', '--address', at.address], at.home, { env: env() });
+    assert.equal(res2.code, 0, res2.stdout + res2.stderr);
+    assert.doesNotMatch(res2.stderr, /starting/, 'the second run started no server or workers');
+    assert.match(res2.stdout, new RegExp(`job ${jobIdOf(res2.stdout)} completed: ${total}/${total} chunks`));
+    assert.equal((await status()).pid, running.pid, 'the same service served both runs');
+    await assertSameAsSource(first);
+    await assertSameAsSource(second);
+
+    const stop = await cli(['service', 'stop', '--address', at.address], at.home, { env: env() });
+    assert.equal(stop.code, 0, stop.stdout + stop.stderr);
+    assert.equal((await status()).code, 1, 'no service after service stop');
+    assert.ok(await portFree(port(at.address)), 'its server stopped with it');
+  });
+
+  it('stops itself, server and workers, after BOSS_INGEST_KEEP_WARM idle seconds', async () => {
+    const { job, config, at, env, status } = await setUp('idle');
+    const res = await cli(['run', config(job('idle.ome.zarr')), '-f', '--address', at.address], at.home, {
+      env: env({ BOSS_INGEST_KEEP_WARM: '2' }),
+    });
+    assert.equal(res.code, 0, res.stdout + res.stderr);
+    await waitFor('the idle service to stop', 30_000, async () => (await status()).code === 1);
+    await waitFor('its server to free the address', 10_000, () => portFree(port(at.address)));
+  });
+
+  it('a run in another environment (a token) replaces an idle service; the token is in neither its command line nor its logs', async () => {
+    const { job, config, at, env, status } = await setUp('replace');
+    const res1 = await cli(['run', config(job('plain.ome.zarr')), '-f', '--address', at.address], at.home, {
+      env: env(),
+    });
+    assert.equal(res1.code, 0, res1.stdout + res1.stderr);
+    const before = await status();
+    const token = 'service-test-token-5f1e9c';
+    const withToken = job('token.ome.zarr');
+    const res2 = await cli(['run', config(withToken), '-f', '-a', token, '--address', at.address], at.home, {
+      env: env(),
+    });
+    assert.equal(res2.code, 0, res2.stdout + res2.stderr);
+    assert.match(
+      res2.stderr,
+      /starting the local service/,
+      'the first service does not fit a run with a token',
+    );
+    const after = await status();
+    assert.equal(after.code, 0);
+    assert.notEqual(after.pid, before.pid);
+    assert.throws(() => process.kill(before.pid, 0), 'the replaced service exited');
+    await assertSameAsSource(withToken);
+    const cmdline = readFileSync(`/proc/${after.pid}/cmdline`, 'utf8');
+    assert.ok(!cmdline.includes(token), `the token on the service's command line: ${cmdline}`);
+    for (const file of readdirSync(at.home).filter((f) => f.endsWith('.log')))
+      assert.ok(!readFileSync(path.join(at.home, file), 'utf8').includes(token), `the token in ${file}`);
+  });
+
+  it("Ctrl-C on a run stops the service's workers and server; the job keeps what it wrote and run -j ID finishes it", async () => {
+    const { job, config, at, env, status } = await setUp('interrupt', 100, 32);
+    const slow = job('slow.ome.zarr');
+    const file = config(slow);
+    const running = spawnCli(['run', file, '-f', '--address', at.address], at.home, env());
+    await waitFor('a first chunk written', 60_000, () => chunkFiles(slow.out).length > 0);
+    running.child.kill('SIGINT');
+    const code = await running.exited;
+    assert.equal(code, 130, running.stdout() + running.stderr());
+    const jobId = jobIdOf(running.stdout());
+    assert.match(
+      running.stderr(),
+      new RegExp(`resume with: boss-ingest run ${file.replace(/[.]/g, '\\.')} -j ${jobId}`),
+    );
+    assert.equal((await status()).code, 1, 'the service stopped with the interrupted run');
+    await waitFor('the address freed', 10_000, () => portFree(port(at.address)));
+    const written = chunkFiles(slow.out).length;
+    assert.ok(written < chunkTotal(slow), `the job was interrupted (${written} chunks written)`);
+    await sleep(500);
+
+    const resumed = await cli(['run', file, '-j', jobId, '--address', at.address], at.home, { env: env() });
+    assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+    const total = chunkTotal(slow);
+    assert.match(resumed.stdout, new RegExp(`job ${jobId} completed: ${total}/${total} chunks`));
+    await assertSameAsSource(slow);
+  });
+});
