@@ -279,6 +279,26 @@ describe('tile decoders against Pillow', function () {
     for (const c of group) assert.equal(await streamed(c.file, c.channel), undefined, c.name);
   });
 
+  it('rows asked past the end of a streamed PNG are refused by both readers, the rows before them delivered', async () => {
+    const c = cases.find((k) => k.name === 'png-grey8-512x512-mixed')!;
+    for (const reader of ROW_READERS) {
+      const rows = (await openPngRows(c.file, {}, reader))!;
+      try {
+        assert.equal((await rows.rows(rows.height - 2)).length, (rows.height - 2) * rows.width, reader);
+        await assert.rejects(async () => rows.rows(3), RangeError, reader);
+        if (reader === 'native') {
+          const place = { samples: new Uint8Array(3 * rows.width), x: [0, rows.width] as [number, number] };
+          await assert.rejects(
+            async () => rows.rowsInto!(3, [{ ...place, offset: 0, stride: rows.width }]),
+            RangeError,
+          );
+        }
+      } finally {
+        await rows.close();
+      }
+    }
+  });
+
   it('a truncated PNG is an error that names the file', async () => {
     const file = truncatedCopy(
       cases.find((c) => c.name === 'png-grey8-512x512-mixed')!,

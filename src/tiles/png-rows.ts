@@ -12,7 +12,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import zlib from 'node:zlib';
 import { refuseColour, refuseMissingChannel, type GreyOptions } from './grey.js';
 import { isPng, PNG_CHANNELS } from './png.js';
-import type { RowPlace, RowStream, Samples } from './rows.js';
+import { checkRows, type RowPlace, type RowStream, type Samples } from './rows.js';
 import { isTransient, TileError, unreadable, type TileDatatype } from './tile.js';
 import { inPhaseAsync } from '../metrics/phases.js';
 import { nativeAddon } from '../native.js';
@@ -231,8 +231,7 @@ class PngRows implements RowStream {
   }
 
   async rows(count: number): Promise<Samples> {
-    if (this.delivered + count > this.height)
-      throw new RangeError(`rows ${this.delivered}+${count} of a ${this.height}-row image`);
+    checkRows(this.delivered, count, this.height);
     const width = this.width;
     if (this.band.length < count * width)
       this.band = this.datatype === 'uint16' ? new Uint16Array(count * width) : new Uint8Array(count * width);
@@ -407,8 +406,7 @@ class NativePngRows implements RowStream {
   }
 
   rowsInto(count: number, places: RowPlace[]): Promise<void> {
-    if (this.delivered + count > this.height)
-      throw new RangeError(`rows ${this.delivered}+${count} of a ${this.height}-row image`);
+    checkRows(this.delivered, count, this.height);
     const segments = new Float64Array(5 * places.length);
     places.forEach((p, k) => segments.set([k, p.x[0], p.x[1] - p.x[0], p.offset, p.stride], 5 * k));
     const targets = places.map((p) => p.samples);

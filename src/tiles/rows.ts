@@ -32,7 +32,8 @@ export interface RowStream {
   close(): Promise<void>;
 }
 
-function checkRows(next: number, count: number, height: number): void {
+/** A stream is read front to back once: rows past its end are a slab plan's bug, never bad input. */
+export function checkRows(next: number, count: number, height: number): void {
   if (next + count > height) throw new RangeError(`rows ${next}+${count} of a ${height}-row image`);
 }
 
