@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { IngestJobSection } from '../config/types.js';
 import { inRange, tileRange } from '../extent/tiles.js';
-import { decodeGreyImage, IMAGE_FILETYPES, type GreyOptions } from '../tiles/decode.js';
+import { decodeGreyImage, IMAGE_FILETYPES, probeImageFile, type GreyOptions } from '../tiles/decode.js';
 import { TileOutsideExtentError } from '../errors.js';
 import type { Tile, TilePlace } from '../tiles/tile.js';
 import { greyOptions } from './colour.js';
@@ -68,5 +68,9 @@ export class CatmaidTileProcessor implements TileProcessor {
 
   process(file: string, _x: number, _y: number, _z: number, _t: number, place?: TilePlace): Promise<Tile> {
     return decodeGreyImage(file, this.grey, undefined, place);
+  }
+
+  probe(file: string): Promise<void> {
+    return probeImageFile(file);
   }
 }

@@ -1,11 +1,10 @@
 /** Z-index stacks: one image per z slice, from which each tile is cropped. */
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { IngestJobSection } from '../config/types.js';
-import { decodeGreyImage, IMAGE_FILETYPES, type GreyOptions } from '../tiles/decode.js';
+import { decodeGreyImage, IMAGE_FILETYPES, probeImageFile, type GreyOptions } from '../tiles/decode.js';
 import { openPngRows } from '../tiles/png-rows.js';
 import { blankRows, tileRows, type RowStream } from '../tiles/rows.js';
-import { cropTile, TileError, unreadable, type Tile } from '../tiles/tile.js';
+import { cropTile, TileError, type Tile } from '../tiles/tile.js';
 import { expandBaseFilename } from './base-filename.js';
 import { greyOptions } from './colour.js';
 import {
@@ -71,13 +70,7 @@ export class ZindexStackTileProcessor implements TileProcessor {
   async probe(file: string): Promise<void> {
     // With fail_gracefully, process reads an absent or bad slice as zeros.
     if (this.failGracefully) return;
-    let found;
-    try {
-      found = await stat(file);
-    } catch (err) {
-      throw unreadable(file, err);
-    }
-    if (!found.isFile()) throw new TileError(file, 'cannot be read: not a file');
+    await probeImageFile(file);
   }
 
   async process(file: string, x: number, y: number): Promise<Tile> {

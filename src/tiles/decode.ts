@@ -6,6 +6,7 @@
  * explicitly and anything that is not plain grey is refused, unless the config says how to make it
  * grey: pick one channel, or convert colour to grey.
  */
+import { stat } from 'node:fs/promises';
 import sharp, { type Sharp } from 'sharp';
 import { refuseColour, refuseMissingChannel, type GreyOptions } from './grey.js';
 import { decodeGreyJpeg, isJpeg } from './jpeg.js';
@@ -20,6 +21,21 @@ export const IMAGE_FILETYPES = ['png', 'tif', 'tiff', 'jpg', 'jpeg'] as const;
 
 /** Colour spaces whose channels are the samples as stored, so a channel can be picked exactly. */
 const PICKABLE = new Set(['b-w', 'grey16', 'srgb', 'rgb16']);
+
+/**
+ * Throws what decodeGreyImage would for a file that is not there, without reading it: all an
+ * extent's coverage check asks of a tile (plugins/coverage.ts); decoding the probed tiles cost a
+ * tile job's plan about 17 ms of its 25 on the bench stack, and a second per 16k section.
+ */
+export async function probeImageFile(file: string): Promise<void> {
+  let found;
+  try {
+    found = await stat(file);
+  } catch (err) {
+    throw unreadable(file, err);
+  }
+  if (!found.isFile()) throw new TileError(file, 'cannot be read: not a file');
+}
 
 /**
  * Decodes the image in `file`, or in `bytes` when given (fetched from a URL; `file` names it);
