@@ -9,13 +9,15 @@
  *   ingest: a job into a local OME-Zarr volume (defaults), server and worker warm;
  *   ingest, sharded: the same job into a sharded volume (shard_size SHARD_SIZE).
  * Then the 8-bit stack plain, with a pyramid and sharded in at least COST_ROUNDS interleaved rounds
- * (issue 12's figures);
+ * (issue 12's figures), and where the cores' time goes in its plain jobs (CPU of the worker, the
+ * server and the client, and idle) beside the decoders alone;
  * then where a chunk's time goes, and single figures: verify beside the ingest it checks, the
  * warm ingest on 1, 2 and 4 worker processes, zstd, the Boss emulator, time series, `boss-ingest run` start-up and `run` of
  * the 8-bit stack end to end beside the warm ingest (`--run`: only these two).
  * `npm run bench -- --config JOB.json` measures another stack (any tile job config) instead;
  * `--reps N` sets the repetitions (default 3); `--only REGEX` measures the stacks whose label
- * matches; `--multiscale` measures only the 8-bit stack ingested plain, with a pyramid and sharded;
+ * matches; `--multiscale` measures only the 8-bit stack ingested plain, with a pyramid and sharded
+ * (and the cores' time);
  * `--boss` only the 8-bit stack into OME-Zarr and into the Boss emulator; `--verify` only its verify.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -68,6 +70,8 @@ interface IngestFigure {
   seconds: number;
   bytes: number;
   state: string;
+  /** CPU time this process (the job's client) used from submission to completion. */
+  clientCpuSeconds: number;
   /** The verify of the volume just written, when asked for. */
   verify?: { seconds: number; state: string };
 }
@@ -121,14 +125,15 @@ async function ingestWarm(
   } as JobConfig;
   try {
     const id = `bench-${Date.now()}`;
-    const { seconds, result } = await timeJob(server, job, id);
+    const { seconds, result, clientCpuSeconds } = await timeJob(server, job, id);
     const bytes = extentVoxels(jobExtent(job)) * bytesPerVoxel;
-    if (!verify) return { seconds, bytes, state: result.state };
+    if (!verify) return { seconds, bytes, state: result.state, clientCpuSeconds };
     const checked = await timeJob(server, job, `${id}-verify`, 'verify');
     return {
       seconds,
       bytes,
       state: result.state,
+      clientCpuSeconds,
       verify: { seconds: checked.seconds, state: checked.result.state },
     };
   } finally {
@@ -182,6 +187,11 @@ async function costFigure(
   };
   const times: Record<Variant, number[]> = { plain: [], pyramid: [], sharded: [] };
   const cpu: Record<Variant, number[]> = { plain: [], pyramid: [], sharded: [] };
+  const others: Record<Variant, { server: number[]; client: number[] }> = {
+    plain: { server: [], client: [] },
+    pyramid: { server: [], client: [] },
+    sharded: { server: [], client: [] },
+  };
   await ingestWarm(server, configs.pyramid, s.bytesPerVoxel);
   await ingestWarm(server, configs.sharded, s.bytesPerVoxel);
   for (let round = 0; round < rounds; round++) {
@@ -190,9 +200,12 @@ async function costFigure(
       // before the job, not during it: otherwise whichever variant ran then paid for it.
       execFileSync('sync');
       const cpu0 = worker.cpuSeconds();
+      const server0 = server.cpuSeconds();
       const f = await ingestWarm(server, configs[who], s.bytesPerVoxel);
       if (f.state !== 'completed') throw new Error(`the bench job ended ${f.state}`);
       cpu[who].push(worker.cpuSeconds() - cpu0);
+      others[who].server.push(server.cpuSeconds() - server0);
+      others[who].client.push(f.clientCpuSeconds);
       process.stdout.write(
         `  ${round + 1}/${rounds} ${s.label} ingest ${who}: ${f.seconds.toFixed(2)} s, worker CPU ${cpu[who].at(-1)!.toFixed(2)} s\n`,
       );
@@ -205,12 +218,42 @@ async function costFigure(
     // A round's jobs ran one after the other: its ratio is free of the drift between rounds.
     paired: median(times[who].map((t, round) => t / times.plain[round]!)),
     cpu: median(cpu[who]),
+    serverCpu: median(others[who].server),
+    clientCpu: median(others[who].client),
   });
   return { plain: figure('plain'), pyramid: figure('pyramid'), sharded: figure('sharded') };
 }
 
-/** Per variant: job time, best and median; the median of the rounds' ratios to plain; the worker's median CPU time per job. */
-type CostFigure = Record<Variant, { min: number; median: number; paired: number; cpu: number }>;
+/**
+ * Per variant: job time, best and median; the median of the rounds' ratios to plain; the median
+ * CPU time per job of the worker, the Temporal server and this process (the job's client).
+ */
+type CostFigure = Record<
+  Variant,
+  { min: number; median: number; paired: number; cpu: number; serverCpu: number; clientCpu: number }
+>;
+
+/**
+ * Where the cores' time goes in the plain jobs of `f` (medians), beside the decoders alone on the
+ * same tiles: the core-seconds of a job are the worker's CPU, the server's, the client's, and
+ * what the cores spent idle (waiting on Temporal, a job's start and end, the disk). The ingest
+ * cannot beat `decoders` by more than its CPU allows: with no core ever idle, its time would be
+ * its CPU over the cores.
+ */
+function sayCores(
+  say: (label: string, value: string) => void,
+  label: string,
+  f: CostFigure,
+  decoders: number,
+) {
+  const { median: seconds, cpu, serverCpu, clientCpu } = f.plain;
+  const idle = seconds * cores - cpu - serverCpu - clientCpu;
+  const busy = cpu + serverCpu + clientCpu;
+  say(
+    `${label}: the cores in a plain warm ingest (medians of ${COST_ROUNDS}+)`,
+    `${seconds.toFixed(2)} s x ${cores} cores = ${(seconds * cores).toFixed(2)} core-s: worker ${cpu.toFixed(2)} CPU-s, Temporal server ${serverCpu.toFixed(2)}, client ${clientCpu.toFixed(2)}, idle ${idle.toFixed(2)}; the decoders alone (median) ${decoders.toFixed(2)} s = ${(decoders * cores).toFixed(2)} core-s; with no core idle the ingest would take ${(busy / cores).toFixed(2)} s, ${(decoders / (busy / cores)).toFixed(2)} of the decoders' speed`,
+  );
+}
 
 function sayCost(say: (label: string, value: string) => void, label: string, f: CostFigure) {
   const more = (a: number, b: number) => `${a >= b ? '+' : ''}${((100 * (a - b)) / b).toFixed(0)}%`;
@@ -507,7 +550,12 @@ async function main(): Promise<void> {
       const worker = await startWorker(server, 1);
       try {
         await ingestWarm(server, stacks[0]!.config, stacks[0]!.bytesPerVoxel, 16); // warm-up
-        sayCost(say, stacks[0]!.label, await costFigure(server, worker, stacks[0]!, reps));
+        const f = await costFigure(server, worker, stacks[0]!, reps);
+        sayCost(say, stacks[0]!.label, f);
+        const decoders: number[] = [];
+        for (let rep = 0; rep < reps; rep++)
+          decoders.push((await measure('decoders', stacks[0]!, server)).seconds);
+        sayCores(say, stacks[0]!.label, f, median(decoders));
       } finally {
         await worker.stop();
       }
@@ -515,6 +563,7 @@ async function main(): Promise<void> {
     }
     const seconds = new Map<string, number[]>();
     const bytes = new Map<string, number>();
+    let cost: CostFigure | undefined;
     const worker = await startWorker(server, 1);
     try {
       for (const s of stacks.filter((s) => s.stack.layout !== 'zindex'))
@@ -536,7 +585,8 @@ async function main(): Promise<void> {
         }
       }
       console.log('');
-      sayCost(say, stacks[0]!.label, await costFigure(server, worker, stacks[0]!, reps));
+      cost = await costFigure(server, worker, stacks[0]!, reps);
+      sayCost(say, stacks[0]!.label, cost);
     } finally {
       await worker.stop();
     }
@@ -585,6 +635,7 @@ async function main(): Promise<void> {
 
     console.log('');
     const [u8] = stacks;
+    if (cost) sayCores(say, stacks[0]!.label, cost, best(stacks[0]!, 'decoders').median);
     if (u8?.stack.layout === 'zindex' || arg('--only')) return;
     say(
       '8-bit PNG: verify of the volume just ingested, 1 worker process, warm',

@@ -1,6 +1,6 @@
 /** What every bench needs: a dev server, `boss-ingest worker` processes, timing a job, peak memory. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,32 @@ export function median(values: number[]): number {
 export interface BenchServer {
   address: string;
   client: Client;
+  /** CPU time (user and system, all threads) the server process has used so far. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
+}
+
+/** CPU time (user and system, all threads) process `pid` has used so far: fields 14 and 15 of /proc/PID/stat. */
+export function processCpuSeconds(pid: number): number {
+  // After the command's closing parenthesis; clock ticks of 1/100 s.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The `temporal server start-dev` process listening on `port`, found by its command line. */
+function devServerPid(port: number): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const at = args.indexOf('--port');
+    if (args.includes('start-dev') && args[at + 1] === String(port)) return Number(entry);
+  }
+  throw new Error(`no temporal server start-dev process with --port ${port}`);
 }
 
 /** A dev server of the bench's own (temp SQLite file, random port, no UI) and a client. */
@@ -37,9 +62,11 @@ export async function startBenchServer(): Promise<BenchServer> {
     ui: false,
   });
   const connection = await Connection.connect({ address: server.address });
+  const pid = devServerPid(port);
   return {
     address: server.address,
     client: new Client({ connection }),
+    cpuSeconds: () => processCpuSeconds(pid),
     stop: async () => {
       await connection.close();
       await server.stop();
@@ -89,11 +116,7 @@ export async function startWorker(
       const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
       return m ? Number(m[1]) / 1024 : NaN;
     },
-    cpuSeconds: () => {
-      // Fields 14 and 15 of /proc/PID/stat, after the command's closing parenthesis; clock ticks of 1/100 s.
-      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / 100;
-    },
+    cpuSeconds: () => processCpuSeconds(child.pid!),
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
@@ -108,9 +131,15 @@ export async function timeJob(
   config: JobConfig,
   id: string,
   kind: JobKindName = 'ingest',
-): Promise<{ seconds: number; result: JobResult }> {
+): Promise<{ seconds: number; result: JobResult; clientCpuSeconds: number }> {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const handle = await startJob(server.client, jobStart(config, id, 'boss-ingest', kind));
   const result = await handle.result();
-  return { seconds: (performance.now() - t0) / 1000, result };
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    seconds: (performance.now() - t0) / 1000,
+    result,
+    clientCpuSeconds: (cpu.user + cpu.system) / 1e6,
+  };
 }
