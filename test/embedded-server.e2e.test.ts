@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import path from 'node:path';
 import { cli, jobIdOf, serverPort, tempDir } from './harness/env.js';
 import { chunkTotal, syntheticConfig, type SyntheticJob } from './harness/synthetic-job.js';
+import { journalFlags } from '../src/server/embedded.js';
 
 describe('run with no server: the embedded dev server', function () {
   this.timeout(120_000);
@@ -58,6 +59,14 @@ describe('run with no server: the embedded dev server', function () {
       log,
       new RegExp(`Server:\\s+\\S+:${address.split(':')[1]}`),
       'the banner is in the log file',
+    );
+    // Bytes 18 and 19 of an SQLite file's header: 2 in write-ahead-log mode, 1 with a rollback journal.
+    const db = path.join(home, 'temporal.sqlite');
+    const header = readFileSync(db).subarray(18, 20);
+    assert.deepEqual(
+      [...header],
+      journalFlags(db).length > 0 ? [2, 2] : [1, 1],
+      'the database is in write-ahead-log mode where its folder is local',
     );
   });
 

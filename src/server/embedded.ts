@@ -5,7 +5,7 @@
  * stdout, whose first line is the job id.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import { STATE_DIR } from '../log/logger.js';
 import { NoServerError } from '../errors.js';
@@ -85,6 +85,32 @@ function serverArgs(options: DevServerOptions) {
   };
 }
 
+/**
+ * Linux filesystems (statfs magic numbers) that give SQLite the shared memory its write-ahead log
+ * needs: ext2-4, xfs, btrfs, tmpfs, overlayfs, zfs, f2fs. Network filesystems (NFS, SMB, Lustre,
+ * GPFS: a lab's home directory, often) do not, and keep SQLite's default rollback journal.
+ */
+const LOCAL_FILESYSTEMS = new Set([
+  0xef53, 0x58465342, 0x9123683e, 0x01021994, 0x794c7630, 0x2fc12fc1, 0xf2f52010,
+]);
+
+/**
+ * The dev server's database in write-ahead-log mode where its folder is on a local filesystem.
+ * Every commit is still synced (synchronous stays FULL), so a crash of the server or the machine
+ * loses nothing acknowledged; a commit costs one file and one sync instead of a journal file
+ * created, synced and deleted. On the bench's 8-bit stack, warm, in interleaved pairs of 10 jobs:
+ * the server's CPU 0.25 -> 0.20 s a job, job time 0.95 -> 0.92 s (medians), 0.91 -> 0.82 s (best).
+ */
+export function journalFlags(dbFile: string): string[] {
+  try {
+    if (process.platform === 'linux' && LOCAL_FILESYSTEMS.has(statfsSync(path.dirname(dbFile)).type))
+      return ['--sqlite-pragma', 'journal_mode=wal'];
+  } catch {
+    // The server reports a missing folder itself.
+  }
+  return [];
+}
+
 /** `temporal server start-dev` as the SDK's test environment runs it, its output to a log file. */
 async function startDevServer(cli: string, options: DevServerOptions): Promise<EmbeddedServer> {
   const { ip, port, dbFile, ui, uiPort } = serverArgs(options);
@@ -96,6 +122,7 @@ async function startDevServer(cli: string, options: DevServerOptions): Promise<E
     ...['--dynamic-config-value', 'frontend.enableServerVersionCheck=false'],
     ...['--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true'],
     ...DISPATCH_FLAGS,
+    ...journalFlags(dbFile),
     ...(ui ? ['--ui-port', String(uiPort)] : ['--headless']),
   ];
   const log = openSync(logFile, 'a');
@@ -144,7 +171,7 @@ async function startDownloadedServer(options: DevServerOptions): Promise<Embedde
       dbFilename: dbFile,
       ui,
       uiPort,
-      extraArgs: [...DISPATCH_FLAGS],
+      extraArgs: [...DISPATCH_FLAGS, ...journalFlags(dbFile)],
     },
   });
   // The SDK's server has no hard stop of its own.
