@@ -12,8 +12,17 @@ export { freePort };
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = path.join(REPO, 'dist', 'src', 'cli', 'main.js');
 
+/** Every folder tempDir made in this test process, removed when it exits (mocha's --exit included). */
+const made: string[] = [];
+process.once('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new folder under the system's temporary folder, removed when the tests end if not before. */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(path.join(os.tmpdir(), `boss-ingest-${prefix}-`));
+  const dir = mkdtempSync(path.join(os.tmpdir(), `boss-ingest-${prefix}-`));
+  made.push(dir);
+  return dir;
 }
 
 export interface TestServer extends EmbeddedServer {
