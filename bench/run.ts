@@ -186,12 +186,10 @@ async function costFigure(
     sharded: sharded(s.config),
   };
   const times: Record<Variant, number[]> = { plain: [], pyramid: [], sharded: [] };
-  const cpu: Record<Variant, number[]> = { plain: [], pyramid: [], sharded: [] };
-  const others: Record<Variant, { server: number[]; client: number[] }> = {
-    plain: { server: [], client: [] },
-    pyramid: { server: [], client: [] },
-    sharded: { server: [], client: [] },
-  };
+  // CPU seconds of each job: the worker's, the server's and this process's (the client's).
+  const cpu = Object.fromEntries(
+    VARIANTS.map((v) => [v, { worker: [] as number[], server: [] as number[], client: [] as number[] }]),
+  ) as Record<Variant, { worker: number[]; server: number[]; client: number[] }>;
   await ingestWarm(server, configs.pyramid, s.bytesPerVoxel);
   await ingestWarm(server, configs.sharded, s.bytesPerVoxel);
   for (let round = 0; round < rounds; round++) {
@@ -203,11 +201,11 @@ async function costFigure(
       const server0 = server.cpuSeconds();
       const f = await ingestWarm(server, configs[who], s.bytesPerVoxel);
       if (f.state !== 'completed') throw new Error(`the bench job ended ${f.state}`);
-      cpu[who].push(worker.cpuSeconds() - cpu0);
-      others[who].server.push(server.cpuSeconds() - server0);
-      others[who].client.push(f.clientCpuSeconds);
+      cpu[who].worker.push(worker.cpuSeconds() - cpu0);
+      cpu[who].server.push(server.cpuSeconds() - server0);
+      cpu[who].client.push(f.clientCpuSeconds);
       process.stdout.write(
-        `  ${round + 1}/${rounds} ${s.label} ingest ${who}: ${f.seconds.toFixed(2)} s, worker CPU ${cpu[who].at(-1)!.toFixed(2)} s\n`,
+        `  ${round + 1}/${rounds} ${s.label} ingest ${who}: ${f.seconds.toFixed(2)} s, worker CPU ${cpu[who].worker.at(-1)!.toFixed(2)} s\n`,
       );
       times[who].push(f.seconds);
     }
@@ -217,9 +215,9 @@ async function costFigure(
     median: median(times[who]),
     // A round's jobs ran one after the other: its ratio is free of the drift between rounds.
     paired: median(times[who].map((t, round) => t / times.plain[round]!)),
-    cpu: median(cpu[who]),
-    serverCpu: median(others[who].server),
-    clientCpu: median(others[who].client),
+    cpu: median(cpu[who].worker),
+    serverCpu: median(cpu[who].server),
+    clientCpu: median(cpu[who].client),
   });
   return { plain: figure('plain'), pyramid: figure('pyramid'), sharded: figure('sharded') };
 }
@@ -247,8 +245,8 @@ function sayCores(
   decoders: number,
 ) {
   const { median: seconds, cpu, serverCpu, clientCpu } = f.plain;
-  const idle = seconds * cores - cpu - serverCpu - clientCpu;
   const busy = cpu + serverCpu + clientCpu;
+  const idle = seconds * cores - busy;
   say(
     `${label}: the cores in a plain warm ingest (medians of ${COST_ROUNDS}+)`,
     `${seconds.toFixed(2)} s x ${cores} cores = ${(seconds * cores).toFixed(2)} core-s: worker ${cpu.toFixed(2)} CPU-s, Temporal server ${serverCpu.toFixed(2)}, client ${clientCpu.toFixed(2)}, idle ${idle.toFixed(2)}; the decoders alone (median) ${decoders.toFixed(2)} s = ${(decoders * cores).toFixed(2)} core-s; with no core idle the ingest would take ${(busy / cores).toFixed(2)} s, ${(decoders / (busy / cores)).toFixed(2)} of the decoders' speed`,

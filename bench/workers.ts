@@ -1,6 +1,6 @@
 /** What every bench needs: a dev server, `boss-ingest worker` processes, timing a job, peak memory. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,22 +35,6 @@ export function processCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** The `temporal server start-dev` process listening on `port`, found by its command line. */
-function devServerPid(port: number): number {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let args: string[];
-    try {
-      args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue; // gone meanwhile
-    }
-    const at = args.indexOf('--port');
-    if (args.includes('start-dev') && args[at + 1] === String(port)) return Number(entry);
-  }
-  throw new Error(`no temporal server start-dev process with --port ${port}`);
-}
-
 /** A dev server of the bench's own (temp SQLite file, random port, no UI) and a client. */
 export async function startBenchServer(): Promise<BenchServer> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'bench-server-'));
@@ -62,7 +46,8 @@ export async function startBenchServer(): Promise<BenchServer> {
     ui: false,
   });
   const connection = await Connection.connect({ address: server.address });
-  const pid = devServerPid(port);
+  const pid = server.pid;
+  if (pid === undefined) throw new Error('the bench needs a dev server of its own process');
   return {
     address: server.address,
     client: new Client({ connection }),

@@ -43,6 +43,8 @@ export async function serverAnswers(address: string): Promise<boolean> {
 export interface EmbeddedServer {
   address: string;
   uiUrl: string;
+  /** The server's process, where this one started it (not the SDK's downloaded server). */
+  pid?: number;
   /** Stops the server gracefully: its frontend drains connections for at least a second. */
   stop(): Promise<void>;
   /**
@@ -153,6 +155,7 @@ async function startDevServer(cli: string, options: DevServerOptions): Promise<E
   return {
     address,
     uiUrl: `http://localhost:${uiPort}`,
+    pid: child.pid,
     stop: () => end('SIGTERM'),
     kill: () => end('SIGKILL'),
   };
