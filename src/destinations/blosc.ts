@@ -10,6 +10,12 @@
  * bytes mean.
  */
 import { compressSync, uncompressSync } from 'lz4-napi';
+import { nativeAddon } from '../native.js';
+
+/** liblz4 on libuv's threads (lz4-blocks.c), where it was built; lz4-napi on the calling thread otherwise. */
+const lz4Blocks = nativeAddon<{
+  compressBlocks(data: Uint8Array, blockSize: number, probe: number): Promise<Buffer | null> | null;
+}>(import.meta.url, './lz4-blocks.node');
 
 const HEADER = 16;
 /** Large blocks compress a little better and cost fewer calls; readers decode them in parallel. */
@@ -64,14 +70,23 @@ function worthCompressing(block: Buffer): boolean {
   return compressSync(block.subarray(0, PROBE)).length - 4 < PROBE - PROBE / 32;
 }
 
-/** The LZ4 block (lz4-napi's output less the size blosc keeps in its header) or the block as is, whichever is smaller. */
+/** The LZ4 block (lz4-napi's output less the size blosc keeps in its header) where it spares enough, else the block as is. */
 function smaller(packed: Uint8Array, block: Uint8Array): Uint8Array {
-  return packed.length < block.length ? packed : block;
+  return packed.length <= block.length - spared(block.length) ? packed : block;
+}
+
+/**
+ * What a block's stream, or a whole frame, must spare to be kept compressed: a 32nd (and a byte, as
+ * a stream as large as its block reads as stored). For less, every later read (pyramid, verify,
+ * merge) would decompress a chunk a stored frame gives in place. lz4-blocks.c keeps the same rule.
+ */
+function spared(bytes: number): number {
+  return Math.max(1, bytes >> 5);
 }
 
 /** The frame of `data`, as one buffer. */
-export function encodeBloscLz4(data: Uint8Array): Uint8Array {
-  const parts = encodeBloscLz4Parts(data);
+export async function encodeBloscLz4(data: Uint8Array): Promise<Uint8Array> {
+  const parts = await encodeBloscLz4Parts(data);
   if (parts.length === 1) return parts[0]!;
   const frame = new Uint8Array(HEADER + data.length);
   frame.set(parts[0]!);
@@ -83,10 +98,21 @@ export function encodeBloscLz4(data: Uint8Array): Uint8Array {
  * The frame of `data` as buffers to write one after the other: a stored frame (noisy data, the
  * common case) is its header and `data` itself, which spares a copy of the chunk per write.
  */
-export function encodeBloscLz4Parts(data: Uint8Array): Uint8Array[] {
+export async function encodeBloscLz4Parts(data: Uint8Array): Promise<Uint8Array[]> {
   if (data.length > MAX_BYTES) throw new RangeError(`a blosc frame holds at most ${MAX_BYTES} bytes`);
   const blocks = Math.ceil(data.length / BLOCK);
   if (blocks === 0) return storedFrame(data);
+  if (lz4Blocks) {
+    const frame = await lz4Blocks.compressBlocks(data, BLOCK, PROBE);
+    if (!frame) return storedFrame(data);
+    frame.set(header(DONT_SPLIT | LZ4_CODE, data.length, Math.min(BLOCK, data.length), frame.length));
+    return [frame];
+  }
+  return encodeOnThisThread(data, blocks);
+}
+
+/** encodeBloscLz4Parts with lz4-napi, where the native blocks were not built. */
+function encodeOnThisThread(data: Uint8Array, blocks: number): Uint8Array[] {
   const input = Buffer.from(data.buffer, data.byteOffset, data.length);
   const streams: Uint8Array[] = [];
   let size = HEADER + 4 * blocks;
@@ -95,7 +121,7 @@ export function encodeBloscLz4Parts(data: Uint8Array): Uint8Array[] {
     const stream = worthCompressing(block) ? smaller(compressSync(block).subarray(4), block) : block;
     streams.push(stream);
     size += 4 + stream.length;
-    if (size >= HEADER + data.length) return storedFrame(data);
+    if (size > HEADER + data.length - spared(data.length)) return storedFrame(data);
   }
   const frame = new Uint8Array(size);
   const view = new DataView(frame.buffer);

@@ -31,7 +31,7 @@ async function load(): Promise<Record<Compressor, Codec>> {
 /** The encoded chunk as buffers to write one after the other (blosc's stored frames spare a copy). */
 export function encodeChunkParts(compressor: Compressor, data: Uint8Array): Promise<Uint8Array[]> {
   return inPhaseAsync('compress', async () =>
-    compressor === 'blosc' ? encodeBloscLz4Parts(data) : [await encodeChunk(compressor, data)],
+    compressor === 'blosc' ? await encodeBloscLz4Parts(data) : [await encodeChunk(compressor, data)],
   );
 }
 
