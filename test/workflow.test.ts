@@ -8,6 +8,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { ENGINE_DEFAULTS } from '../src/config/job.js';
 import type { JobConfig } from '../src/config/types.js';
 import { FAILURE } from '../src/errors.js';
 import type { BatchInput, BatchResult, JobPlan, JobResult } from '../src/job/types.js';
@@ -233,7 +234,12 @@ describe('the job workflow with stub activities (in-process worker)', function (
     );
     assert.ok(out.progress.error?.endsWith(`run the job again with -j ${out.id}`), out.progress.error);
     const processed = out.progress.failedChunks;
-    assert.ok(processed >= 16 && processed <= 16 + 2 * 4, `${processed} chunks processed before stopping`);
+    // Judged after the default failure_check_after; by then at most the window's 2 batches of 4 more.
+    const after = ENGINE_DEFAULTS.failureStop.afterChunks;
+    assert.ok(
+      processed >= after && processed <= after + 2 * 4,
+      `${processed} chunks processed before stopping`,
+    );
   });
 
   it('with max_failed_fraction 1 (a sparse stack) the job goes on to the end', async () => {
@@ -291,8 +297,8 @@ describe('the job workflow with stub activities (in-process worker)', function (
       });
       sizes.push(stub.calls[0]!.end - stub.calls[0]!.first);
     }
-    // 8 chunks a batch for a small job; at most 20,000 batches for a large one, up to 1,024 chunks.
-    assert.deepEqual(sizes, [8, 64, 1024]);
+    // 16 chunks a batch for a small job; at most 20,000 batches for a large one, up to 1,024 chunks.
+    assert.deepEqual(sizes, [16, 64, 1024]);
   });
 
   it('Temporal cancel alone (UI, temporal workflow cancel) takes the same path, with its own reason', async () => {
