@@ -1,7 +1,8 @@
 /**
- * Blosc 1 frames of LZ4 blocks compressed natively (lz4-napi), the frame format that c-blosc
- * (zarr-python, numcodecs) and the wasm blosc read. The wasm blosc encoded about 80 MiB/s on one
- * thread, slower than decoding the tiles; native LZ4 runs at several hundred MiB/s.
+ * Blosc 1 frames of LZ4 blocks compressed natively (liblz4 on libuv's threads through
+ * lz4-blocks.c; lz4-napi on the calling thread where that addon was not built), the frame format
+ * that c-blosc (zarr-python, numcodecs) and the wasm blosc read. The wasm blosc encoded about 80
+ * MiB/s on one thread, slower than decoding the tiles; native LZ4 runs at several hundred MiB/s.
  *
  * Frame: a 16-byte header (format version, codec version, flags, typesize, then little-endian
  * uncompressed size, block size, frame size), the offsets of the blocks, then each block as one

@@ -1,8 +1,8 @@
 /**
  * Chunk compression for the Zarr v3 codec chain (`bytes`, then an optional compressor). Blosc
- * frames are written natively (blosc.ts) and read natively when their blocks are LZ4; zstd and
- * other blosc codecs use the wasm codecs. Both run on
- * the calling thread, which is why chunks are encoded in the chunk thread pool.
+ * frames are written natively (blosc.ts, their LZ4 blocks compressed on libuv's threads) and read
+ * natively when their blocks are LZ4; zstd and other blosc codecs use the wasm codecs, on the
+ * calling thread, which is why chunks are encoded in the chunk thread pool.
  */
 import type { Compressor } from '../config/types.js';
 import { inPhaseAsync } from '../metrics/phases.js';

@@ -5,10 +5,11 @@
  * and off the chunk thread, a slab's 32 chunks compress on every core while its slices decode.
  *
  * compressBlocks(data, blockSize, probe): null when no block's probe compresses, else a Promise
- * for the frame, a Buffer, or for null when it would not spare a 32nd of the data stored as is. The frame holds 16 bytes left for the header, the
- * blocks' offsets, then each block as a 4-byte little-endian size and its LZ4 block, or the block
- * as is when LZ4 does not shrink it by a 32nd or when its first `probe` bytes do not shrink by a 32nd
- * (noisy voxels, where compressing the rest would be time lost). `data` stays referenced until
+ * for the frame, a Buffer, or for null when it would not spare a 32nd of the data stored as is.
+ * The frame holds 16 bytes left for the header, the blocks' offsets, then each block as a 4-byte
+ * little-endian size and its LZ4 block, or the block as is when LZ4 does not shrink it by a 32nd
+ * or when its first `probe` bytes do not shrink by a 32nd (noisy voxels, where compressing the
+ * rest would be time lost). blosc.ts's fallback on lz4-napi keeps the same rules. `data` stays referenced until
  * the call settles; the caller must not change it meanwhile. The frame's memory is allocated here,
  * off the JS heap, and only kept when the frame is: a chunk of noise costs no frame-sized buffer
  * (allocating one in JS for every chunk cost the bench's noisy 8-bit stack 18% more CPU).
@@ -42,8 +43,9 @@ static void put32(uint8_t *at, uint32_t v) {
   at[3] = v >> 24;
 }
 
-/* What a block's LZ4 stream must spare to be kept: a 32nd, and a byte at least, since a stream as
-   large as its block reads as stored. */
+/* What a block's LZ4 stream, or a whole frame, must spare to be kept: a 32nd, and a byte at least,
+   since a stream as large as its block reads as stored. For less, every later read (pyramid,
+   verify, merge) would pay a decompression where a stored frame is read in place. */
 static size_t spared(size_t n) { return n / 32 > 0 ? n / 32 : 1; }
 
 /* Whether the block's first `probe` bytes shrink by at least a 32nd. */
@@ -57,14 +59,15 @@ static void execute(napi_env env, void *data) {
   (void)env;
   Call *c = data;
   const size_t blocks = (c->length + c->block - 1) / c->block;
-  /* A frame is kept only when it spares a 32nd of the data stored as is: for less, every later
-     read (pyramid, verify, merge) would pay a decompression where a stored frame is read in place. */
-  const size_t stored = HEADER + c->length - c->length / 32;
+  /* The largest frame kept: one that spares what spared() asks of the data stored as is. */
+  const size_t limit = HEADER + c->length - spared(c->length);
   /* Room for every block as is, with its size and offset: untouched pages cost nothing. */
   c->frame = malloc(HEADER + 8 * blocks + c->length);
-  /* Where each block kept as is goes: copied only once the frame is known to be kept, since a
-     chunk of noise ends up stored whole and its frame thrown away. */
-  size_t *as_is = malloc(blocks * sizeof *as_is);
+  /* The blocks kept as is and where they go: copied only once the frame is known to be kept,
+     since a chunk of noise ends up stored whole and its frame thrown away. */
+  struct {
+    size_t block, at;
+  } *as_is = malloc(blocks * sizeof *as_is);
   size_t at = HEADER + 4 * blocks, kept = 0;
   c->size = -1;
   if (!as_is || !c->frame) {
@@ -74,7 +77,7 @@ static void execute(napi_env env, void *data) {
     c->size = -2;
     return;
   }
-  for (size_t b = 0; b < blocks && at < stored; b++) {
+  for (size_t b = 0; b < blocks && at <= limit; b++) {
     const uint8_t *block = c->data + b * c->block;
     const size_t n = b + 1 < blocks ? c->block : c->length - b * c->block;
     put32(c->frame + HEADER + 4 * b, (uint32_t)at);
@@ -83,19 +86,18 @@ static void execute(napi_env env, void *data) {
     if (c->worth[b])
       packed = LZ4_compress_default((const char *)block, (char *)c->frame + at + 4, (int)n, (int)(n - spared(n)));
     if (packed <= 0) {
-      as_is[kept++] = b;
+      as_is[kept].block = b;
+      as_is[kept++].at = at + 4;
       packed = (int)n;
     }
     put32(c->frame + at, (uint32_t)packed);
     at += 4 + (size_t)packed;
   }
-  if (at < stored) {
+  if (at <= limit) {
     for (size_t k = 0; k < kept; k++) {
-      const size_t b = as_is[k];
+      const size_t b = as_is[k].block;
       const size_t n = b + 1 < blocks ? c->block : c->length - b * c->block;
-      const uint8_t *head = c->frame + HEADER + 4 * b;
-      const size_t offset = head[0] | head[1] << 8 | head[2] << 16 | (size_t)head[3] << 24;
-      memcpy(c->frame + offset + 4, c->data + b * c->block, n);
+      memcpy(c->frame + as_is[k].at, c->data + b * c->block, n);
     }
     c->size = (int64_t)at;
   }
