@@ -15,8 +15,22 @@ import { nativeAddon } from '../native.js';
 
 /** liblz4 on libuv's threads (lz4-blocks.c), where it was built; lz4-napi on the calling thread otherwise. */
 const lz4Blocks = nativeAddon<{
-  compressBlocks(data: Uint8Array, blockSize: number, probe: number): Promise<Buffer | null> | null;
+  compressBlocks(
+    data: Uint8Array,
+    blockSize: number,
+    probe: number,
+    acceleration: number,
+  ): Promise<Buffer | null> | null;
 }>(import.meta.url, './lz4-blocks.node');
+
+/** The level our frames' metadata declares (codec.ts): LZ4 is fast at every level, and readers need only the frame. */
+export const BLOSC_CLEVEL = 1;
+/**
+ * LZ4's acceleration at that level, as c-blosc (1 and 2) sets it: 10 - clevel. On the bench's 16k
+ * sections, 256 KiB blocks, one thread: 2,370 MiB/s at 9 against 1,620 at 1 (LZ4_compress_default),
+ * 17.0% of the size against 16.7%. lz4-napi, the fallback, has no such setting.
+ */
+const LZ4_ACCELERATION = 10 - BLOSC_CLEVEL;
 
 const HEADER = 16;
 /** Large blocks compress a little better and cost fewer calls; readers decode them in parallel. */
@@ -104,7 +118,7 @@ export async function encodeBloscLz4Parts(data: Uint8Array): Promise<Uint8Array[
   const blocks = Math.ceil(data.length / BLOCK);
   if (blocks === 0) return storedFrame(data);
   if (lz4Blocks) {
-    const frame = await lz4Blocks.compressBlocks(data, BLOCK, PROBE);
+    const frame = await lz4Blocks.compressBlocks(data, BLOCK, PROBE, LZ4_ACCELERATION);
     if (!frame) return storedFrame(data);
     frame.set(header(DONT_SPLIT | LZ4_CODE, data.length, Math.min(BLOCK, data.length), frame.length));
     return [frame];

@@ -7,7 +7,7 @@
 import type { Compressor } from '../config/types.js';
 import { inPhaseAsync } from '../metrics/phases.js';
 import type { ZarrCodec } from './zarr-metadata.js';
-import { decodeBloscNative, encodeBloscLz4, encodeBloscLz4Parts } from './blosc.js';
+import { BLOSC_CLEVEL, decodeBloscNative, encodeBloscLz4, encodeBloscLz4Parts } from './blosc.js';
 
 interface Codec {
   encode(data: Uint8Array): Promise<Uint8Array>;
@@ -15,9 +15,8 @@ interface Codec {
 }
 
 // lz4 without shuffle: shuffling pays for wide samples of smooth data, not for uint8/uint16
-// microscopy, and encode time is the hot path. The level is a hint to encoders; blosc.ts uses
-// LZ4's fastest setting, and readers only need the frame.
-const BLOSC = { cname: 'lz4', clevel: 1, shuffle: 0, blocksize: 0 } as const;
+// microscopy, and encode time is the hot path. The level sets LZ4's acceleration (blosc.ts).
+const BLOSC = { cname: 'lz4', clevel: BLOSC_CLEVEL, shuffle: 0, blocksize: 0 } as const;
 const ZSTD = { level: 3 } as const;
 
 let codecs: Promise<Record<Compressor, Codec>> | undefined;

@@ -4,7 +4,7 @@
  * 1,780-2,060 MiB/s on one thread where lz4-napi (lz4_flex, a fresh buffer a block) gave 670-710;
  * and off the chunk thread, a slab's 32 chunks compress on every core while its slices decode.
  *
- * compressBlocks(data, blockSize, probe): null when no block's probe compresses, else a Promise
+ * compressBlocks(data, blockSize, probe, acceleration): null when no block's probe compresses, else a Promise
  * for the frame, a Buffer, or for null when it would not spare a 32nd of the data stored as is.
  * The frame holds 16 bytes left for the header, the blocks' offsets, then each block as a 4-byte
  * little-endian size and its LZ4 block, or the block as is when LZ4 does not shrink it by a 32nd
@@ -33,6 +33,8 @@ typedef struct {
   uint8_t *frame;
   size_t block;
   size_t probe;
+  /* LZ4_compress_fast's: c-blosc's for the level the frame's metadata declares (blosc.ts). */
+  int acceleration;
   int64_t size;
 } Call;
 
@@ -49,9 +51,10 @@ static void put32(uint8_t *at, uint32_t v) {
 static size_t spared(size_t n) { return n / 32 > 0 ? n / 32 : 1; }
 
 /* Whether the block's first `probe` bytes shrink by at least a 32nd. */
-static int worth_compressing(const uint8_t *block, size_t length, size_t probe, char *scratch) {
+static int worth_compressing(const uint8_t *block, size_t length, size_t probe, int acceleration, char *scratch) {
   if (length <= 2 * probe) return 1;
-  const int packed = LZ4_compress_default((const char *)block, scratch, (int)probe, LZ4_compressBound((int)probe));
+  const int packed =
+      LZ4_compress_fast((const char *)block, scratch, (int)probe, LZ4_compressBound((int)probe), acceleration);
   return packed > 0 && (size_t)packed < probe - probe / 32;
 }
 
@@ -84,7 +87,8 @@ static void execute(napi_env env, void *data) {
     /* Room for the block as is, always: the frame is sized for every block stored. */
     int packed = 0;
     if (c->worth[b])
-      packed = LZ4_compress_default((const char *)block, (char *)c->frame + at + 4, (int)n, (int)(n - spared(n)));
+      packed = LZ4_compress_fast((const char *)block, (char *)c->frame + at + 4, (int)n, (int)(n - spared(n)),
+                                 c->acceleration);
     if (packed <= 0) {
       as_is[kept].block = b;
       as_is[kept++].at = at + 4;
@@ -146,16 +150,17 @@ static int bytes_of(napi_env env, napi_value value, uint8_t **raw, size_t *lengt
 }
 
 static napi_value compress_blocks(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 3) return fail(env, "compressBlocks(data, blockSize, probe)");
+  if (argc < 4) return fail(env, "compressBlocks(data, blockSize, probe, acceleration)");
   uint8_t *data;
   size_t length;
-  uint32_t block, probe;
+  uint32_t block, probe, acceleration;
   if (!bytes_of(env, argv[0], &data, &length)) return fail(env, "compressBlocks: data must be a Uint8Array");
-  if (napi_get_value_uint32(env, argv[1], &block) != napi_ok || napi_get_value_uint32(env, argv[2], &probe) != napi_ok)
-    return fail(env, "compressBlocks: blockSize and probe must be numbers");
+  if (napi_get_value_uint32(env, argv[1], &block) != napi_ok || napi_get_value_uint32(env, argv[2], &probe) != napi_ok ||
+      napi_get_value_uint32(env, argv[3], &acceleration) != napi_ok)
+    return fail(env, "compressBlocks: blockSize, probe and acceleration must be numbers");
   if (block == 0 || block > LZ4_MAX_INPUT_SIZE || probe == 0 || probe > block || length == 0 ||
       length > INT32_MAX - HEADER)
     return fail(env, "compressBlocks: a block size of 1 byte to 2 GiB, a probe no larger, data of 1 byte to 2 GiB");
@@ -167,7 +172,7 @@ static napi_value compress_blocks(napi_env env, napi_callback_info info) {
   int any = 0;
   for (size_t b = 0; worth && scratch && b < blocks; b++) {
     const size_t n = b + 1 < blocks ? block : length - b * block;
-    any |= worth[b] = worth_compressing(data + b * block, n, probe, scratch);
+    any |= worth[b] = worth_compressing(data + b * block, n, probe, (int)acceleration, scratch);
   }
   free(scratch);
   if (!worth || !scratch) {
@@ -185,7 +190,12 @@ static napi_value compress_blocks(napi_env env, napi_callback_info info) {
     free(worth);
     return fail(env, "out of memory");
   }
-  *c = (Call){.data = data, .length = length, .worth = worth, .block = block, .probe = probe};
+  *c = (Call){.data = data,
+              .length = length,
+              .worth = worth,
+              .block = block,
+              .probe = probe,
+              .acceleration = (int)acceleration};
   napi_value promise, name;
   napi_create_string_utf8(env, "boss-ingest lz4 blocks", NAPI_AUTO_LENGTH, &name);
   if (napi_create_reference(env, argv[0], 1, &c->data_ref) != napi_ok ||
