@@ -297,8 +297,8 @@ describe('the job workflow with stub activities (in-process worker)', function (
       });
       sizes.push(stub.calls[0]!.end - stub.calls[0]!.first);
     }
-    // 16 chunks a batch for a small job; at most 20,000 batches for a large one, up to 1,024 chunks.
-    assert.deepEqual(sizes, [16, 64, 1024]);
+    // 32 chunks a batch for a small job; at most 20,000 batches for a large one, up to 1,024 chunks.
+    assert.deepEqual(sizes, [32, 64, 1024]);
   });
 
   it('Temporal cancel alone (UI, temporal workflow cancel) takes the same path, with its own reason', async () => {

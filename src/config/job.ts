@@ -18,14 +18,16 @@ export interface EngineSettings {
 }
 
 export const ENGINE_DEFAULTS: EngineSettings = {
-  // 16 rather than 8: half the activities, their history events and hand-offs. The bench's 8-bit
-  // stack (64 chunks), warm, interleaved jobs: median 0.88 -> 0.80 s, the dev server's CPU 0.20 ->
-  // 0.13 s a job; 32 and 64 gave the same time as 16 and would leave workers idle on small jobs.
-  chunksPerBatch: 16,
+  // Fewer activities, history events and hand-offs a job. The bench's stacks, warm, interleaved
+  // jobs of one worker, medians of 10-12: 8 -> 16 took the 8-bit stack (64 chunks) from 0.88 to
+  // 0.80 s; 16 -> 32 from 0.76 to 0.72 s (best 0.71 -> 0.63), the dev server's CPU 0.13 -> 0.07 s
+  // a job, JPEG 0.90 -> 0.84 s, 16-bit 0.82 -> 0.81 s. 64 (one batch) was slower than 32. A batch
+  // spreads its rows over all of a worker's threads, so its size does not limit one worker.
+  chunksPerBatch: 32,
   window: 16,
   batchesPerRun: 400,
   // Two batches' worth: a wrong root_dir or extent stops within seconds, a few bad tiles never.
-  failureStop: { maxFailedFraction: 0.5, afterChunks: 32 },
+  failureStop: { maxFailedFraction: 0.5, afterChunks: 64 },
 };
 
 /** Batches a job is cut into, at most, unless `chunks_per_batch` says otherwise. */
