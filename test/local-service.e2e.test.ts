@@ -54,16 +54,30 @@ describe('run and the local service kept warm', function () {
       const res = await cli(['service', 'status', '--address', at.address], at.home, { env: env() });
       return { code: res.code, pid: Number(/pid (\d+)/.exec(res.stdout)?.[1]) };
     };
-    return { job, config, at, env, status };
+    // What a failed command said, and the last lines of every log in its home (the service's, its
+    // dev server's, its workers'): a run that hangs is cut by the harness before it can say why.
+    const said = (res: { code: number | null; stdout: string; stderr: string }) =>
+      [
+        `exit ${res.code}`,
+        res.stdout,
+        res.stderr,
+        ...readdirSync(at.home)
+          .filter((f) => f.endsWith('.log'))
+          .map(
+            (f) =>
+              `--- ${f}:\n${readFileSync(path.join(at.home, f), 'utf8').split('\n').slice(-40).join('\n')}`,
+          ),
+      ].join('\n');
+    return { job, config, at, env, status, said };
   }
 
   const port = (address: string) => Number(address.split(':')[1]);
 
   it('a first run starts the service, a second uses it warm; both volumes equal the source; service stop ends it', async () => {
-    const { job, config, at, env, status } = await setUp('reuse');
+    const { job, config, at, env, status, said } = await setUp('reuse');
     const first = job('first.ome.zarr');
     const res1 = await cli(['run', config(first), '-f', '--address', at.address], at.home, { env: env() });
-    assert.equal(res1.code, 0, res1.stdout + res1.stderr);
+    assert.equal(res1.code, 0, said(res1));
     assert.match(res1.stderr, /starting the local service/);
     const total = chunkTotal(first);
     assert.match(res1.stdout, new RegExp(`completed: ${total}/${total} chunks`));
@@ -72,7 +86,7 @@ describe('run and the local service kept warm', function () {
 
     const second = job('second.ome.zarr');
     const res2 = await cli(['run', config(second), '-f', '--address', at.address], at.home, { env: env() });
-    assert.equal(res2.code, 0, res2.stdout + res2.stderr);
+    assert.equal(res2.code, 0, said(res2));
     assert.doesNotMatch(res2.stderr, /starting/, 'the second run started no server or workers');
     assert.match(res2.stdout, new RegExp(`job ${jobIdOf(res2.stdout)} completed: ${total}/${total} chunks`));
     assert.equal((await status()).pid, running.pid, 'the same service served both runs');
@@ -80,34 +94,37 @@ describe('run and the local service kept warm', function () {
     await assertSameAsSource(second);
 
     const stop = await cli(['service', 'stop', '--address', at.address], at.home, { env: env() });
-    assert.equal(stop.code, 0, stop.stdout + stop.stderr);
+    assert.equal(stop.code, 0, said(stop));
     assert.equal((await status()).code, 1, 'no service after service stop');
     assert.ok(await portFree(port(at.address)), 'its server stopped with it');
   });
 
   it('stops itself, server and workers, after BOSS_INGEST_KEEP_WARM idle seconds', async () => {
-    const { job, config, at, env, status } = await setUp('idle');
+    const { job, config, at, env, status, said } = await setUp('idle');
     const res = await cli(['run', config(job('idle.ome.zarr')), '-f', '--address', at.address], at.home, {
       env: env({ BOSS_INGEST_KEEP_WARM: '2' }),
     });
-    assert.equal(res.code, 0, res.stdout + res.stderr);
+    assert.equal(res.code, 0, said(res));
     await waitFor('the idle service to stop', 30_000, async () => (await status()).code === 1);
     await waitFor('its server to free the address', 10_000, () => portFree(port(at.address)));
   });
 
-  it('a run in another environment (a token) replaces an idle service; the token is in neither its command line nor its logs', async () => {
-    const { job, config, at, env, status } = await setUp('replace');
+  it('a run in another environment (a token) replaces an idle service; the token is in neither its command line nor its logs', async function () {
+    this.timeout(300_000);
+    const { job, config, at, env, status, said } = await setUp('replace');
     const res1 = await cli(['run', config(job('plain.ome.zarr')), '-f', '--address', at.address], at.home, {
       env: env(),
     });
-    assert.equal(res1.code, 0, res1.stdout + res1.stderr);
+    assert.equal(res1.code, 0, said(res1));
     const before = await status();
     const token = 'service-test-token-5f1e9c';
     const withToken = job('token.ome.zarr');
+    // Longer than the service's own start timeout (120 s), so that a start that hangs says why.
     const res2 = await cli(['run', config(withToken), '-f', '-a', token, '--address', at.address], at.home, {
       env: env(),
+      timeoutMs: 150_000,
     });
-    assert.equal(res2.code, 0, res2.stdout + res2.stderr);
+    assert.equal(res2.code, 0, said(res2));
     assert.match(
       res2.stderr,
       /starting the local service/,
@@ -125,7 +142,7 @@ describe('run and the local service kept warm', function () {
   });
 
   it("Ctrl-C on a run stops the service's workers and server; the job keeps what it wrote and run -j ID finishes it", async () => {
-    const { job, config, at, env, status } = await setUp('interrupt', 100, 32);
+    const { job, config, at, env, status, said } = await setUp('interrupt', 100, 32);
     const slow = job('slow.ome.zarr');
     const file = config(slow);
     const running = spawnCli(['run', file, '-f', '--address', at.address], at.home, env());
@@ -145,7 +162,7 @@ describe('run and the local service kept warm', function () {
     await sleep(500);
 
     const resumed = await cli(['run', file, '-j', jobId, '--address', at.address], at.home, { env: env() });
-    assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+    assert.equal(resumed.code, 0, said(resumed));
     const total = chunkTotal(slow);
     assert.match(resumed.stdout, new RegExp(`job ${jobId} completed: ${total}/${total} chunks`));
     await assertSameAsSource(slow);
