@@ -143,10 +143,10 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
   const writeConfig = (name: string, config: object) => writeConfigIn(dir, name, config);
 
   /** `boss-ingest worker` with a home (and working directory) of its own. */
-  function startWorker(address: string, name: string): RunningCli {
+  function startWorker(address: string, name: string, threads = THREADS): RunningCli {
     const home = subdir(name);
     const worker = procs.spawn(['worker', '--address', address, '-v', 'info'], home, {
-      BOSS_INGEST_THREADS: String(THREADS),
+      BOSS_INGEST_THREADS: String(threads),
     });
     homes.set(worker, home);
     return worker;
@@ -373,6 +373,43 @@ describe('durable at scale: jobs survive killed workers, server restarts and fla
     assert.equal(chunkFiles(job.out).length, total);
     console.log(`      batches per worker: ${JSON.stringify([...workers.values()])}`);
     await assertSameAsSource(job);
+  });
+
+  it('worker processes of one chunk thread each (-p N sharing the cores) take one batch each: the second batch waits for the next process', async function () {
+    this.timeout(90_000);
+    // Two batches of three rows (of two chunks); a one-thread worker runs two rows at a time, so
+    // it only looks for another batch once its first row is done, seconds after it started.
+    const job: SyntheticJob = {
+      out: path.join(dir, 'one-thread.ome.zarr'),
+      extent: { x: [0, 256], y: [0, 384], z: [0, 16] },
+      tile: { x: 128, y: 128 },
+      chunk: { x: 128, y: 128, z: 8 },
+      bits: 8,
+      delayMs: 400,
+      engine: { chunks_per_batch: 6 },
+    };
+    const a = startWorker(server.address, 'one-thread-a', 1);
+    const waiting = startJob(server.address, writeConfig('one-thread', syntheticConfig(job)));
+    const jobId = await waitForJobId(waiting);
+    const started = async () => (await probe.pendingBatches(jobId))?.filter((x) => x.started).length;
+    await waitFor('worker A to start a batch', 30_000, async () => ((await started()) ?? 0) > 0);
+    // With two batch slots, A would have taken the other batch at once.
+    await sleep(1000);
+    const pending = await probe.pendingBatches(jobId);
+    assert.equal(
+      pending?.filter((x) => x.started).length,
+      1,
+      `A holds one batch: ${JSON.stringify(pending)}`,
+    );
+    assert.equal(pending?.length, 2, `the other waits: ${JSON.stringify(pending)}`);
+    const b = startWorker(server.address, 'one-thread-b', 1);
+    const code = await exitOf(waiting, 60_000, 'the one-thread job', server.address, jobId);
+    assert.equal(code, 0, `start --wait exits 0\n${output(waiting)}`);
+    await assertSameAsSource(job);
+    const workers = await batchWorkers(server.address, jobId);
+    assert.equal(workers.get(identityOf(a)), 1, `worker A ran one batch: ${JSON.stringify([...workers])}`);
+    assert.equal(workers.get(identityOf(b)), 1, `worker B ran the other: ${JSON.stringify([...workers])}`);
+    assertCompleted(await status(server.address, jobId), job);
   });
 
   it('cancel with batches in flight on several workers: all stop within 15 s, nothing is written after, the workers keep serving', async () => {
