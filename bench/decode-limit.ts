@@ -5,7 +5,8 @@
  * (png-rows.ts: the native stream, on libuv's threads). The bench takes the faster of the two. The
  * same module is the decoding thread.
  */
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { timeThreads } from './limit-threads.js';
 import { decodeGreyImage } from '../src/tiles/decode.js';
 import { openPngRows } from '../src/tiles/png-rows.js';
 
@@ -64,25 +65,7 @@ export async function decodeLimit(
   mode: DecodeMode = 'whole',
 ): Promise<{ seconds: number; bytes: number }> {
   const shared = new SharedArrayBuffer(16);
-  const workers = Array.from(
-    { length: threads },
-    () => new Worker(new URL(import.meta.url), { workerData: { files, mode, shared } satisfies Work }),
-  );
-  const message = (w: Worker) =>
-    new Promise<void>((resolve, reject) => {
-      w.once('message', () => resolve());
-      w.once('error', reject);
-    });
-  try {
-    await Promise.all(workers.map(message));
-    const t0 = performance.now();
-    const done = workers.map(message);
-    for (const w of workers) w.postMessage('go');
-    await Promise.all(done);
-    return { seconds: (performance.now() - t0) / 1000, bytes: Number(new BigInt64Array(shared)[1]) };
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
+  return timeThreads(new URL(import.meta.url), threads, { files, mode, shared } satisfies Work);
 }
 
 if (!isMainThread && (workerData as Work | undefined)?.shared) await decodeThread(workerData as Work);

@@ -13,6 +13,7 @@ import type { JobConfig } from '../src/config/types.js';
 import { validateConfig } from '../src/config/validate.js';
 import { writeMultipageTiff } from '../test/fixtures/tiff.js';
 import { tifffilePeer } from './python-peer.js';
+import { readLimit, seriesLayout } from './read-limit.js';
 import { CACHE } from './stack.js';
 import { median, MiB, startBenchServer, startWorker, timeJob, type BenchServer } from './workers.js';
 
@@ -78,7 +79,8 @@ function seriesConfig(files: string[], pages: number, out: string): JobConfig {
 /**
  * The series of `pages` time points (1,000 unless told) ingested by one worker process
  * (`boss-ingest worker -p 1`, chunk threads included), warm as in the stacks' figures: one job
- * unmeasured first, then `reps` jobs interleaved with `reps` runs of the tifffile script; best and
+ * unmeasured first, then `reps` jobs interleaved with `reps` runs of the tifffile script and of
+ * the limit (read-limit.ts: the pages read and compressed on all cores, nothing else); best and
  * median of each. The worker's peak resident memory is over all its jobs.
  */
 export async function benchTimeSeries(
@@ -90,7 +92,8 @@ export async function benchTimeSeries(
   const bytes = pages * SLICES * SIZE * SIZE * 2;
   const out = mkdtempSync(path.join(os.tmpdir(), 'bench-ts-out-'));
   const worker = await startWorker(server);
-  const seconds = { ingest: [] as number[], peer: [] as number[] };
+  const layout = await seriesLayout(files, pages);
+  const seconds = { ingest: [] as number[], peer: [] as number[], limit: [] as number[] };
   try {
     for (let rep = -1; rep < reps; rep++) {
       const volume = path.join(out, `series-${rep + 1}.ome.zarr`);
@@ -104,6 +107,9 @@ export async function benchTimeSeries(
       if (rep < 0) continue; // the warm-up
       seconds.ingest.push(s);
       seconds.peer.push((await tifffilePeer(files, pages)).seconds);
+      const limit = await readLimit(layout, os.availableParallelism());
+      if (limit.bytes !== bytes) throw new Error(`the read limit read ${limit.bytes} bytes of ${bytes}`);
+      seconds.limit.push(limit.seconds);
     }
     const rate = (s: number) => bytes / MiB / s;
     return {
@@ -111,6 +117,8 @@ export async function benchTimeSeries(
       medianMibPerSec: rate(median(seconds.ingest)),
       peerMibPerSec: rate(Math.min(...seconds.peer)),
       peerMedianMibPerSec: rate(median(seconds.peer)),
+      limitMibPerSec: rate(Math.min(...seconds.limit)),
+      limitMedianMibPerSec: rate(median(seconds.limit)),
       peakRssMiB: worker.peakRssMiB(),
       pages,
     };
@@ -126,6 +134,9 @@ export interface TimeSeriesFigure {
   medianMibPerSec: number;
   peerMibPerSec: number;
   peerMedianMibPerSec: number;
+  /** The pages read and compressed on all cores, nothing else (read-limit.ts). */
+  limitMibPerSec: number;
+  limitMedianMibPerSec: number;
   peakRssMiB: number;
   pages: number;
 }
@@ -140,7 +151,7 @@ async function main(): Promise<void> {
     for (const pages of [100, 1000]) {
       const r = await benchTimeSeries(server, pages);
       console.log(
-        `${String(r.pages).padStart(5)} pages: ${r.mibPerSec.toFixed(1)} MiB/s, median ${r.medianMibPerSec.toFixed(1)} (tifffile + zarr-python ${r.peerMibPerSec.toFixed(1)}, median ${r.peerMedianMibPerSec.toFixed(1)}), worker peak RSS ${r.peakRssMiB.toFixed(0)} MiB`,
+        `${String(r.pages).padStart(5)} pages: ${r.mibPerSec.toFixed(1)} MiB/s, median ${r.medianMibPerSec.toFixed(1)} (tifffile + zarr-python ${r.peerMibPerSec.toFixed(1)}, median ${r.peerMedianMibPerSec.toFixed(1)}; the read limit ${r.limitMibPerSec.toFixed(1)}, median ${r.limitMedianMibPerSec.toFixed(1)}), worker peak RSS ${r.peakRssMiB.toFixed(0)} MiB`,
       );
     }
   } finally {
