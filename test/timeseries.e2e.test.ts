@@ -123,6 +123,42 @@ describe('time series on a real Temporal dev server', function () {
     );
   });
 
+  it('pages as wide and high as a chunk, either byte order, are read straight into it, voxel-exact', async () => {
+    // One tile a page and a page a chunk's slice: the pages are read into the chunk itself (no
+    // tile in between); slice 1's file is big-endian, so its samples are swapped where they land.
+    const [W, H, Z, T] = [512, 512, 2, 5];
+    const params: Record<string, string> = {};
+    for (let z = 0; z < Z; z++) {
+      const file = path.join(dir, `chunk-wide-${z}.tif`);
+      const spec = { width: W, height: H, bits: 16 as const, pages: T, rowsPerStrip: 48, bigEndian: z === 1 };
+      writeMultipageTiff(file, spec, (t) => seriesPage(16, W, H, z, t));
+      params[`z_${z}`] = file;
+    }
+    const config = v01(
+      { class: 'ingest.plugins.multipage_tiff.SingleTimeTiffPathProcessor', params },
+      {
+        class: 'ingest.plugins.multipage_tiff.SingleTimeTiffTileProcessor',
+        params: { datatype: 'uint16', filetype: 'tif' },
+      },
+      {
+        resolution: 0,
+        extent: { x: [0, W], y: [0, H], z: [0, Z], t: [0, T] },
+        tile_size: { x: 512, y: 512, z: 1, t: 1 },
+      },
+    );
+    const out = path.join(dir, 'chunk-wide.ome.zarr');
+    const res = await cli(
+      ['run', writeConfig('chunk-wide', config), '--output', out, '-f', ...conn()],
+      server.home,
+    );
+    assert.equal(res.code, 0, `exit code ${res.code}\n${res.stdout}\n${res.stderr}`);
+    const read = await readWithZarrPython(out);
+    assert.deepEqual(read.chunks, [1, Z, 512, 512]);
+    assertTimeVolume(read, { x: [0, W], y: [0, H], z: [0, Z], t: [0, T] }, (x, y, z, t) =>
+      seriesVoxel(16, x, y, z, t),
+    );
+  });
+
   it('a uint8 hyperstack (2 channels, 3 z slices, 4 time points a file) from t 2: channel 1 at absolute t', async () => {
     const [W, H, T] = [300, 200, 10];
     const layout = { timeChunkSize: 4, numZSlices: 3, numChannels: 2 };

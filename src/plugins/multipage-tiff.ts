@@ -6,8 +6,8 @@
 import path from 'node:path';
 import type { IngestJobSection } from '../config/types.js';
 import { TileOutsideExtentError } from '../errors.js';
-import { readTiffWindow } from '../tiles/tiff-pages.js';
-import { cropTile, TileError, type Tile, type TileDatatype } from '../tiles/tile.js';
+import { readTiffWindow, type PageWindow } from '../tiles/tiff-pages.js';
+import { cropTile, TileError, type Tile, type TileDatatype, type TilePlace } from '../tiles/tile.js';
 import { tileRange } from '../extent/tiles.js';
 import { expandBaseFilename } from './base-filename.js';
 import {
@@ -110,13 +110,21 @@ abstract class PageTileProcessor implements TileProcessor {
 
   protected check(_tile: Tile, _file: string, _label: string): void {}
 
-  async process(file: string, x: number, y: number, z: number, t: number): Promise<Tile> {
+  async process(file: string, x: number, y: number, z: number, t: number, place?: TilePlace): Promise<Tile> {
     const { tile_size: size, extent } = this.job;
     if (!size) throw new PluginParamError('ingest_job.tile_size', 'is required');
     const page = this.page(z, t);
     const label = this.label(page, z, t);
     const tiles = tileRange(extent, size);
     const bandX0 = tiles.x[0] * size.x;
+    const need = { x: extent.x[1], y: Math.min((y + 1) * size.y, extent.y[1]) };
+    // A band of one tile (a time series' whole page) is read straight into its chunk.
+    if (place && tiles.x[1] - tiles.x[0] === 1) {
+      const window = { page, label, x: [bandX0, bandX0 + size.x], y: [y * size.y, (y + 1) * size.y], need };
+      const tile = await readTiffWindow(file, window as PageWindow, place);
+      this.check(tile, file, label);
+      return tile;
+    }
     const key = `${file}\0${page}\0${y}`;
     if (this.band?.key !== key) {
       const tile = readTiffWindow(file, {
@@ -124,7 +132,7 @@ abstract class PageTileProcessor implements TileProcessor {
         label,
         x: [bandX0, tiles.x[1] * size.x],
         y: [y * size.y, (y + 1) * size.y],
-        need: { x: extent.x[1], y: Math.min((y + 1) * size.y, extent.y[1]) },
+        need,
       });
       const band = { key, tile };
       this.band = band;

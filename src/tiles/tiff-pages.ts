@@ -12,7 +12,7 @@ import { GeoTIFF, GeoTIFFImage } from 'geotiff';
 import type { Range } from '../config/types.js';
 import { copyBox, imageBox } from '../extent/box.js';
 import { readLocalRange, statLocal } from '../objects/local-file.js';
-import { isTransient, TileError, unreadable, type Tile } from './tile.js';
+import { isTransient, placedTile, TileError, unreadable, type Tile, type TilePlace } from './tile.js';
 
 /** Files kept open per thread: a row of chunks reads one file per z slice of a chunk (16). */
 const MAX_OPEN = 20;
@@ -154,8 +154,12 @@ export interface PageWindow {
   need: { x: number; y: number };
 }
 
-/** The samples of `window` in page `window.page`, which must be 8 or 16-bit unsigned grey. */
-export async function readTiffWindow(file: string, window: PageWindow): Promise<Tile> {
+/**
+ * The samples of `window` in page `window.page`, which must be 8 or 16-bit unsigned grey; written
+ * where `place` says instead (the tile returned `placed`) when they are whole uncompressed rows of
+ * exactly that size (see TilePlace).
+ */
+export async function readTiffWindow(file: string, window: PageWindow, place?: TilePlace): Promise<Tile> {
   const entry = await acquire(file);
   let failure: unknown;
   try {
@@ -170,7 +174,7 @@ export async function readTiffWindow(file: string, window: PageWindow): Promise<
       const errno = (err as NodeJS.ErrnoException).code;
       throw new TileError(file, errno ? `cannot be read: ${message}` : `is not a TIFF file: ${message}`);
     }
-    return await readWindow(file, entry, tiff, window);
+    return await readWindow(file, entry, tiff, window, place);
   } catch (err) {
     failure = err;
     if (err instanceof TileError || isTransient(err)) throw err;
@@ -221,7 +225,13 @@ function walkTo(file: string, entry: OpenTiff, tiff: GeoTIFF, page: number): Pro
   return index.walking;
 }
 
-async function readWindow(file: string, entry: OpenTiff, tiff: GeoTIFF, w: PageWindow): Promise<Tile> {
+async function readWindow(
+  file: string,
+  entry: OpenTiff,
+  tiff: GeoTIFF,
+  w: PageWindow,
+  place?: TilePlace,
+): Promise<Tile> {
   const { index } = entry;
   if (index.ifds.length <= w.page + 1 && !index.complete) await walkTo(file, entry, tiff, w.page);
   const at = index.ifds[w.page];
@@ -258,10 +268,28 @@ async function readWindow(file: string, entry: OpenTiff, tiff: GeoTIFF, w: PageW
   }
   const box = [w.x[0], w.y[0], Math.min(w.x[1], width), Math.min(w.y[1], height)] as const;
   const compression = image.fileDirectory.getValue('Compression') ?? 1;
-  const data =
-    compression === 1 && !image.isTiled && HOST_LITTLE_ENDIAN
-      ? await readStrips(file, await entry.handle, image, box, bits, tiff.littleEndian, w.label)
-      : await image.readRasters({ window: [...box], interleave: true });
+  const strips = compression === 1 && !image.isTiled && HOST_LITTLE_ENDIAN;
+  const [x0, y0, x1, y1] = box;
+  const rowBytes = (x1 - x0) * (bits / 8);
+  if (
+    strips &&
+    place &&
+    x0 === 0 &&
+    x1 === width &&
+    place.width === x1 - x0 &&
+    place.height === y1 - y0 &&
+    place.bytesPerSample === bits / 8 &&
+    place.rowBytes === rowBytes
+  ) {
+    // Whole rows, as contiguous in the chunk as in the file: each strip's rows in one read.
+    const target = place.samples.subarray(place.start, place.start + rowBytes * (y1 - y0));
+    await readStrips(file, await entry.handle, image, box, bits, tiff.littleEndian, w.label, target);
+    tiffStats.windowsRead++;
+    return placedTile(x1 - x0, y1 - y0, bits === 8 ? 'uint8' : 'uint16');
+  }
+  const data = strips
+    ? await readStrips(file, await entry.handle, image, box, bits, tiff.littleEndian, w.label)
+    : await image.readRasters({ window: [...box], interleave: true });
   tiffStats.windowsRead++;
   if (!(data instanceof Uint8Array || data instanceof Uint16Array)) {
     throw new TileError(file, `${w.label} decoded to ${data.constructor.name}, not 8 or 16-bit samples`);
@@ -284,13 +312,16 @@ async function readStrips(
   bits: 8 | 16,
   littleEndian: boolean,
   label: string,
+  /** Whole rows of the page go here instead of a new tile (readWindow checked that they fit). */
+  target?: Uint8Array,
 ): Promise<Uint8Array | Uint16Array> {
   const bytes = bits / 8;
   const rowBytes = image.getWidth() * bytes;
   const rowsPerStrip = image.getTileHeight();
   const width = x1 - x0;
-  const out = bits === 16 ? new Uint16Array(width * (y1 - y0)) : new Uint8Array(width * (y1 - y0));
-  const outBytes = new Uint8Array(out.buffer);
+  const out =
+    target ?? (bits === 16 ? new Uint16Array(width * (y1 - y0)) : new Uint8Array(width * (y1 - y0)));
+  const outBytes = target ?? new Uint8Array(out.buffer);
   const whole = x0 === 0 && width * bytes === rowBytes;
   for (let strip = Math.floor(y0 / rowsPerStrip); strip * rowsPerStrip < y1; strip++) {
     const first = Math.max(y0, strip * rowsPerStrip);
