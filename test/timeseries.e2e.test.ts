@@ -70,16 +70,9 @@ describe('time series on a real Temporal dev server', function () {
 
   const conn = () => ['--address', server.address];
 
-  it('a uint16 calcium-imaging series (3 z files of 60 pages, edge tiles) lands voxel-exact in (t, z, y, x)', async () => {
-    const [W, H, Z, T] = [700, 300, 3, 60];
-    const params: Record<string, string> = {};
-    for (let z = 0; z < Z; z++) {
-      const file = path.join(dir, `slice${z}.tif`);
-      writeMultipageTiff(file, { width: W, height: H, bits: 16, pages: T, rowsPerStrip: 16 }, (t) =>
-        seriesPage(16, W, H, z, t),
-      );
-      params[`z_${z}`] = file;
-    }
+  /** `run` of a uint16 series of one file per z slice (`files`, as z_<z> params) in 512 x 512 tiles. */
+  async function runSeries(name: string, files: string[], W: number, H: number, T: number) {
+    const params = Object.fromEntries(files.map((f, z) => [`z_${z}`, f]));
     // The original example (time-series-tiff.json), pointed at the generated files.
     const config = v01(
       { class: 'ingest.plugins.multipage_tiff.SingleTimeTiffPathProcessor', params },
@@ -89,16 +82,26 @@ describe('time series on a real Temporal dev server', function () {
       },
       {
         resolution: 0,
-        extent: { x: [0, W], y: [0, H], z: [0, Z], t: [0, T] },
+        extent: { x: [0, W], y: [0, H], z: [0, files.length], t: [0, T] },
         tile_size: { x: 512, y: 512, z: 1, t: 1 },
       },
     );
-    const out = path.join(dir, 'series.ome.zarr');
-    const res = await cli(
-      ['run', writeConfig('series', config), '--output', out, '-f', ...conn()],
-      server.home,
-    );
+    const out = path.join(dir, `${name}.ome.zarr`);
+    const res = await cli(['run', writeConfig(name, config), '--output', out, '-f', ...conn()], server.home);
     assert.equal(res.code, 0, `exit code ${res.code}\n${res.stdout}\n${res.stderr}`);
+    return { res, out };
+  }
+
+  it('a uint16 calcium-imaging series (3 z files of 60 pages, edge tiles) lands voxel-exact in (t, z, y, x)', async () => {
+    const [W, H, Z, T] = [700, 300, 3, 60];
+    const files = Array.from({ length: Z }, (_, z) => {
+      const file = path.join(dir, `slice${z}.tif`);
+      writeMultipageTiff(file, { width: W, height: H, bits: 16, pages: T, rowsPerStrip: 16 }, (t) =>
+        seriesPage(16, W, H, z, t),
+      );
+      return file;
+    });
+    const { res, out } = await runSeries('series', files, W, H, T);
     // One chunk per time point, z block, y block and x block: 60 x 1 x 1 x 2.
     assert.match(res.stdout, /completed: 120\/120 chunks/);
 
@@ -127,31 +130,13 @@ describe('time series on a real Temporal dev server', function () {
     // One tile a page and a page a chunk's slice: the pages are read into the chunk itself (no
     // tile in between); slice 1's file is big-endian, so its samples are swapped where they land.
     const [W, H, Z, T] = [512, 512, 2, 5];
-    const params: Record<string, string> = {};
-    for (let z = 0; z < Z; z++) {
+    const files = Array.from({ length: Z }, (_, z) => {
       const file = path.join(dir, `chunk-wide-${z}.tif`);
       const spec = { width: W, height: H, bits: 16 as const, pages: T, rowsPerStrip: 48, bigEndian: z === 1 };
       writeMultipageTiff(file, spec, (t) => seriesPage(16, W, H, z, t));
-      params[`z_${z}`] = file;
-    }
-    const config = v01(
-      { class: 'ingest.plugins.multipage_tiff.SingleTimeTiffPathProcessor', params },
-      {
-        class: 'ingest.plugins.multipage_tiff.SingleTimeTiffTileProcessor',
-        params: { datatype: 'uint16', filetype: 'tif' },
-      },
-      {
-        resolution: 0,
-        extent: { x: [0, W], y: [0, H], z: [0, Z], t: [0, T] },
-        tile_size: { x: 512, y: 512, z: 1, t: 1 },
-      },
-    );
-    const out = path.join(dir, 'chunk-wide.ome.zarr');
-    const res = await cli(
-      ['run', writeConfig('chunk-wide', config), '--output', out, '-f', ...conn()],
-      server.home,
-    );
-    assert.equal(res.code, 0, `exit code ${res.code}\n${res.stdout}\n${res.stderr}`);
+      return file;
+    });
+    const { out } = await runSeries('chunk-wide', files, W, H, T);
     const read = await readWithZarrPython(out);
     assert.deepEqual(read.chunks, [1, Z, 512, 512]);
     assertTimeVolume(read, { x: [0, W], y: [0, H], z: [0, Z], t: [0, T] }, (x, y, z, t) =>
