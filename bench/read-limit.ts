@@ -7,9 +7,9 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { timeThreads } from './limit-threads.js';
 import { fromFile } from 'geotiff';
 import { encodeBloscLz4Parts } from '../src/destinations/blosc.js';
+import { timeThreads } from './limit-threads.js';
 
 /** A series of one uncompressed multipage TIFF per z slice, chunked one time point (all z) a chunk. */
 export interface SeriesLayout {

@@ -120,8 +120,14 @@ abstract class PageTileProcessor implements TileProcessor {
     const need = { x: extent.x[1], y: Math.min((y + 1) * size.y, extent.y[1]) };
     // A band of one tile (a time series' whole page) is read straight into its chunk.
     if (place && tiles.x[1] - tiles.x[0] === 1) {
-      const window = { page, label, x: [bandX0, bandX0 + size.x], y: [y * size.y, (y + 1) * size.y], need };
-      const tile = await readTiffWindow(file, window as PageWindow, place);
+      const window: PageWindow = {
+        page,
+        label,
+        x: [bandX0, bandX0 + size.x],
+        y: [y * size.y, (y + 1) * size.y],
+        need,
+      };
+      const tile = await readTiffWindow(file, window, place);
       this.check(tile, file, label);
       return tile;
     }
