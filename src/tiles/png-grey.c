@@ -55,9 +55,13 @@ static napi_value decode_grey(napi_env env, napi_callback_info info) {
   if (colour != 0 || (depth != 8 && depth != 16) || interlace != 0 || png[26] != 0 || png[27] != 0) return null;
   if (width == 0 || height == 0 || width > 1u << 24 || height > 1u << 24) return fail(env, "the PNG's size is not valid");
 
-  /* The image data: the IDAT chunks' contents joined, each chunk's CRC checked. */
-  size_t at = 33, zlength = 0;
-  uint8_t *zdata = NULL;
+  /*
+   * The image data: the IDAT chunks' contents, each chunk's CRC checked. Measured first and joined
+   * in one buffer after (none when there is one IDAT): writers cut it in chunks of 8 KiB (libpng's
+   * default), and growing a buffer chunk by chunk cost a 4096x4096 slice's 1,650 IDATs a tenth of
+   * its decode in realloc's copies.
+   */
+  size_t at = 33, zlength = 0, idats = 0, first_idat = 0;
   int ended = 0;
   const char *error = NULL;
   while (!ended) {
@@ -70,15 +74,11 @@ static napi_value decode_grey(napi_env env, napi_callback_info info) {
       break;
     }
     if (memcmp(kind, "IDAT", 4) == 0) {
-      uint8_t *grown = realloc(zdata, zlength + n + 1);
-      if (!grown) { error = "out of memory"; break; }
-      zdata = grown;
-      memcpy(zdata + zlength, png + at + 8, n);
+      if (idats++ == 0) first_idat = at;
       zlength += n;
     } else if (memcmp(kind, "IEND", 4) == 0) {
       ended = 1;
     } else if (memcmp(kind, "tRNS", 4) == 0 || memcmp(kind, "PLTE", 4) == 0) {
-      free(zdata);
       return null; /* decoders turn transparency into an alpha channel: the general path's */
     } else if (!(kind[0] & 0x20)) {
       error = "the PNG has a critical chunk this decoder does not know";
@@ -87,6 +87,22 @@ static napi_value decode_grey(napi_env env, napi_callback_info info) {
     at += 12 + (size_t)n;
   }
   if (!error && zlength == 0) error = "the PNG has no image data";
+  const uint8_t *zdata = NULL;
+  uint8_t *joined = NULL;
+  if (!error && idats == 1) {
+    zdata = png + first_idat + 8;
+  } else if (!error) {
+    joined = malloc(zlength);
+    if (!joined) error = "out of memory";
+    /* The chunks were all checked above: only their lengths and types are read again. */
+    for (size_t k = first_idat, put = 0; joined && put < zlength; k += 12 + (size_t)be32(png + k)) {
+      const uint32_t n = be32(png + k);
+      if (memcmp(png + k + 4, "IDAT", 4) != 0) continue;
+      memcpy(joined + put, png + k + 8, n);
+      put += n;
+    }
+    zdata = joined;
+  }
 
   const size_t bpp = depth / 8;
   const size_t stride = (size_t)width * bpp;
@@ -104,7 +120,7 @@ static napi_value decode_grey(napi_env env, napi_callback_info info) {
     else if (r != LIBDEFLATE_SUCCESS) error = "the image data is corrupt (zlib)";
     else if (actual != filtered_length) error = "the image data holds fewer bytes than the image's rows";
   }
-  free(zdata);
+  free(joined);
   if (error) {
     free(filtered);
     return fail(env, error);
