@@ -73,6 +73,34 @@ describe('ingestBatch in a mock activity environment', function () {
     return { out, plan };
   }
 
+  it("a default batch holds 128 MiB of the job's chunks (the plan says how many), at most 1,024", async () => {
+    const sizes: string[] = [];
+    for (const [bits, z] of [
+      [8, 16],
+      [16, 16],
+      [16, 4],
+      [8, 1],
+    ] as const) {
+      const config = syntheticConfig({
+        out: path.join(dir, `batch-${bits}-${z}.ome.zarr`),
+        extent: { x: [0, 64], y: [0, 16], z: [0, 16] },
+        tile: { x: 16, y: 16 },
+        chunk: { x: 512, y: 512, z },
+        bits,
+      });
+      const plan = await planOf(config);
+      sizes.push(`uint${bits} chunks of ${z}x512x512: ${plan.chunksPerBatch}`);
+    }
+    assert.deepEqual(sizes, [
+      'uint8 chunks of 16x512x512: 32',
+      'uint16 chunks of 16x512x512: 16',
+      'uint16 chunks of 4x512x512: 64',
+      'uint8 chunks of 1x512x512: 512',
+    ]);
+    const tiny = await job('tiny-chunks', 0);
+    assert.equal(tiny.plan.chunksPerBatch, 1024, 'chunks of 8x8x2: the largest default batch');
+  });
+
   it("a retry resumes at its checkpoint: only the rest is written, the earlier attempt's counts are kept", async () => {
     const { out, plan } = await job('resume', 0);
     const checkpoint: Checkpoint = {

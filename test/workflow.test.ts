@@ -301,6 +301,20 @@ describe('the job workflow with stub activities (in-process worker)', function (
     assert.deepEqual(sizes, [32, 64, 1024]);
   });
 
+  it("batches hold the plan's chunksPerBatch, unless the config's chunks_per_batch says otherwise", async () => {
+    const sizes: number[] = [];
+    for (const engine of [{ window: 2 }, { window: 2, chunks_per_batch: 3 }]) {
+      const c = config(engine);
+      const stub = new StubBatches(0);
+      await withWorker(stub, { ...plan(c, 40), chunksPerBatch: 8 }, async (q) =>
+        (await start(q, c)).result(),
+      );
+      stub.assertEachChunkOnce(40);
+      sizes.push(Math.max(...stub.calls.map((b) => b.end - b.first)));
+    }
+    assert.deepEqual(sizes, [8, 3]);
+  });
+
   it('Temporal cancel alone (UI, temporal workflow cancel) takes the same path, with its own reason', async () => {
     const c = config({ window: 2, chunks_per_batch: 1 });
     const stub = new StubBatches(0, () => 'block');

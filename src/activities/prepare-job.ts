@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { jobExtent } from '../config/job.js';
+import { defaultChunksPerBatch, jobExtent } from '../config/job.js';
 import type { JobConfig, PluginConfig } from '../config/types.js';
 import { validateConfig } from '../config/validate.js';
 import {
@@ -76,10 +76,13 @@ export async function prepareJob(raw: JobConfig, purpose: 'ingest' | 'verify' = 
     if (purpose === 'verify') await checkReadable(destination);
     else destination = await prepareDestination(destination, extent);
     const grid: Grid = { extent, chunk: destination.chunk };
+    const { x, y, z } = grid.chunk;
+    const chunkBytes = x * y * z * BYTES_PER_VOXEL[destination.datatype];
     return {
       job: { config, grid, destination },
       totalChunks: chunkCount(grid),
       ...(readsWholeSlices(config) ? { batchAlign: slabChunks(grid) } : {}),
+      chunksPerBatch: defaultChunksPerBatch(chunkCount(grid), chunkBytes),
       totalVoxels: extentVoxels(extent),
       source: describeSource(volumetric ? config.client.chunk_processor! : config.client.path_processor),
       destination:

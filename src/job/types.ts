@@ -20,6 +20,12 @@ export interface JobPlan {
    * whole z slices, so that each file is read by one batch. Absent in plans made before it existed.
    */
   batchAlign?: number;
+  /**
+   * Chunks a batch holds unless the config's engine says: BATCH_BYTES of this job's chunks (see
+   * defaultChunksPerBatch). In the plan, so that a run replays with the size it started with;
+   * absent in plans made before it existed, whose batches hold 32 chunks.
+   */
+  chunksPerBatch?: number;
   totalVoxels: number;
   source: string;
   destination: string;

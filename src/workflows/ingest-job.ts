@@ -151,7 +151,7 @@ export async function runJob(kind: JobKind, config: JobConfig, carry?: JobCarry)
     if (!wf.isCancellation(err)) throw failJob(state, rootMessage(err));
     return stopped(state);
   }
-  const settings = engineSettings(plan.job.config, plan.totalChunks);
+  const settings = engineSettings(plan.job.config, plan.totalChunks, plan.chunksPerBatch);
   const window = new BatchWindow(settings.window, state.progress, state.failures, settings.failureStop);
   const publishing = () => publish(state);
   // A job that writes builds its levels meanwhile; the scope stops them when level 0 fails the job.
