@@ -13,6 +13,7 @@ import { classify, FAILURE, VolumeError as DestinationVolumeError } from '../err
 import { chunkCount, extentVoxels, formatExtent, slabChunks, type Grid } from '../extent/grid.js';
 import type { JobPlan } from '../job/types.js';
 import { BYTES_PER_VOXEL } from '../destinations/datatype.js';
+import { chunkBytes } from '../chunks/row-memory.js';
 import { checkCoverage } from '../plugins/coverage.js';
 import { createSource, firstTileDatatype } from '../plugins/index.js';
 import { readsWholeSlices } from '../plugins/names.js';
@@ -76,13 +77,12 @@ export async function prepareJob(raw: JobConfig, purpose: 'ingest' | 'verify' = 
     if (purpose === 'verify') await checkReadable(destination);
     else destination = await prepareDestination(destination, extent);
     const grid: Grid = { extent, chunk: destination.chunk };
-    const { x, y, z } = grid.chunk;
-    const chunkBytes = x * y * z * BYTES_PER_VOXEL[destination.datatype];
+    const totalChunks = chunkCount(grid);
     return {
       job: { config, grid, destination },
-      totalChunks: chunkCount(grid),
+      totalChunks,
       ...(readsWholeSlices(config) ? { batchAlign: slabChunks(grid) } : {}),
-      chunksPerBatch: defaultChunksPerBatch(chunkCount(grid), chunkBytes),
+      chunksPerBatch: defaultChunksPerBatch(totalChunks, chunkBytes(grid.chunk, destination.datatype)),
       totalVoxels: extentVoxels(extent),
       source: describeSource(volumetric ? config.client.chunk_processor! : config.client.path_processor),
       destination:

@@ -10,6 +10,7 @@ import { boxVoxels, copyBox, intersect, type Box } from '../extent/box.js';
 import { chunkBox, coversChunk, wholeChunk, type ChunkBox } from '../extent/grid.js';
 import { indices, tileBox, tileRange } from '../extent/tiles.js';
 import { createSource } from '../plugins/index.js';
+import { chunkBytes } from './row-memory.js';
 import { SpareBuffers } from './spare.js';
 import { fillFromVolume } from './volume-fill.js';
 import type { Source } from '../plugins/types.js';
@@ -227,15 +228,14 @@ export async function assembleRow(
   parts?: TileParts,
 ): Promise<{ chunks: RowChunk[]; failed: Failures }> {
   const volumetric = job.config.ingest_job.ingest_type === 'volumetric';
-  const chunkBytes =
-    job.grid.chunk.x * job.grid.chunk.y * job.grid.chunk.z * BYTES_PER_VOXEL[job.destination.datatype];
+  const bytes = chunkBytes(job.grid.chunk, job.destination.datatype);
   const chunks: RowChunk[] = indices([first, end]).map((index) => {
     const box = chunkBox(job.grid, index);
     // A chunk inside the extent gets every voxel from its tiles (each is checked to cover its part,
     // or the chunk fails and is not written): a spare buffer need not be zeroed first, 4 MiB a chunk.
     // A volume's reader may leave what lies outside its source to the zeros.
     const zeroed = volumetric || !coversChunk(box, job.grid.chunk);
-    return { index, box, samples: spareSamples.take(chunkBytes, zeroed) };
+    return { index, box, samples: spareSamples.take(bytes, zeroed) };
   });
   const failed: Failures = new Map();
   if (volumetric) await fillFromVolume(job, chunks, failed);

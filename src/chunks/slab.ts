@@ -21,6 +21,7 @@ import { count } from '../metrics/counters.js';
 import type { TileProcessor } from '../plugins/types.js';
 import type { RowPlace, RowStream } from '../tiles/rows.js';
 import { sampleBytes } from '../tiles/tile.js';
+import { chunkBytes } from './row-memory.js';
 import { ingestRow, sourceFor, writeChunks, type Failures, type RowChunk, type RowResult } from './row.js';
 
 /**
@@ -165,17 +166,17 @@ export async function ingestSlab(job: JobSpec, first: number, end: number): Prom
     return result;
   }
   const { chunk } = job.grid;
-  const chunkBytes = chunk.x * chunk.y * chunk.z * BYTES_PER_VOXEL[job.destination.datatype];
+  const bytesPerChunk = chunkBytes(chunk, job.destination.datatype);
   // Two rows of chunk buffers for the whole slab, so that the slices decode the next row while this
   // thread compresses and writes the last one; one where a row is too large for two. Fresh buffers
   // for each row of a 16k-wide slab (128 MiB a row) piled up faster than the GC returned them.
-  const rowBytes = (rows[0]![1] - rows[0]![0]) * chunkBytes;
+  const rowBytes = (rows[0]![1] - rows[0]![0]) * bytesPerChunk;
   const buffers: Uint8Array[][] = rowBytes <= PIPELINED_ROW_BYTES && rows.length > 1 ? [[], []] : [[]];
   const decodeRow = async (k: number): Promise<{ chunks: RowChunk[]; failed: Failures }> => {
     const set = buffers[k % buffers.length]!;
     const chunks: RowChunk[] = indices(rows[k]!).map((index, i) => {
       const box = chunkBox(job.grid, index);
-      const samples = set[i] ?? (set[i] = new Uint8Array(chunkBytes));
+      const samples = set[i] ?? (set[i] = new Uint8Array(bytesPerChunk));
       // A whole chunk's every voxel comes from its slices; one at the extent's edge keeps zeros.
       if (!coversChunk(box, chunk)) samples.fill(0);
       return { index, box, samples };
