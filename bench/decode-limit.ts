@@ -1,16 +1,17 @@
 /**
  * The limit an ingest of compressed tiles approaches: boss-ingest's exact decoders decoding every
  * file on all cores, one thread per core, nothing else; either whole (decode.ts: the native PNG
- * and JPEG addons) or, where a file can be, streamed a band of rows at a time into one buffer
- * (png-rows.ts: the native stream, on libuv's threads). The bench takes the faster of the two. The
- * same module is the decoding thread.
+ * and JPEG addons) or, where a file can be, a band of rows at a time into one buffer (png-rows.ts:
+ * the native stream on libuv's threads, its image data inflated by zlib as the rows are asked for,
+ * 'streamed', or at once by libdeflate, 'whole rows', as a z-index slab reads its slices). The
+ * bench takes the fastest. The same module is the decoding thread.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { timeThreads } from './limit-threads.js';
 import { decodeGreyImage } from '../src/tiles/decode.js';
 import { openPngRows } from '../src/tiles/png-rows.js';
 
-export type DecodeMode = 'whole' | 'streamed';
+export type DecodeMode = 'whole' | 'streamed' | 'whole rows';
 
 interface Work {
   files: string[];
@@ -24,7 +25,10 @@ const BAND = 512;
 
 /** Bytes of samples in `file`, streamed where the native stream takes it, else decoded whole. */
 async function decodeFile(file: string, mode: DecodeMode, scratch: { band?: Uint8Array }): Promise<number> {
-  const rows = mode === 'streamed' ? await openPngRows(file, {}) : undefined;
+  const rows =
+    mode === 'whole'
+      ? undefined
+      : await openPngRows(file, {}, mode === 'streamed' ? 'native' : 'native-whole');
   if (!rows?.rowsInto) {
     await rows?.close();
     return (await decodeGreyImage(file)).data.byteLength;

@@ -106,15 +106,19 @@ export class ZindexStackTileProcessor implements TileProcessor {
 
   /**
    * The rows of a whole slice, for the slab path (src/chunks/slab.ts), which reads each slice once
-   * per job. `whole`: decode it at once (fastest); else stream its rows, or give undefined when the
-   * file cannot be streamed (JPEG, TIFF, interlaced PNG). A bad slice, with fail_gracefully, reads
-   * as zeros from where it went bad.
+   * per job. `whole`: decode it at once (fastest; a grey PNG's image data inflated at once, its rows
+   * unfiltered straight into the chunks as they are read); else stream its rows, or give undefined
+   * when the file cannot be streamed (JPEG, TIFF, interlaced PNG). A bad slice, with
+   * fail_gracefully, reads as zeros from where it went bad.
    */
   async openSlice(file: string, whole: boolean): Promise<RowStream | undefined> {
     const { extent } = this.job;
     let rows: RowStream | undefined;
     try {
-      rows = whole ? tileRows(await decodeGreyImage(file, this.grey)) : await openPngRows(file, this.grey);
+      rows = whole
+        ? ((await openPngRows(file, this.grey, 'native-whole')) ??
+          tileRows(await decodeGreyImage(file, this.grey)))
+        : await openPngRows(file, this.grey);
     } catch (err) {
       if (this.failGracefully && err instanceof TileError) return blankRows(extent.x[1], extent.y[1]);
       throw err;

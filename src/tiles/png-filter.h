@@ -1,9 +1,10 @@
-/* PNG's scanline filters undone (PNG spec, section 9): shared by the whole-image and the streaming decoders. */
+/* PNG's scanline filters undone (PNG spec, section 9), and rows made samples: shared by the whole-image and the streaming decoders. */
 #ifndef BOSS_INGEST_PNG_FILTER_H
 #define BOSS_INGEST_PNG_FILTER_H
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 static inline uint8_t paeth(uint8_t a, uint8_t b, uint8_t c) {
   int p = (int)a + b - c;
@@ -40,6 +41,20 @@ static int unfilter(uint8_t type, uint8_t *row, const uint8_t *prior, size_t n, 
   default:
     return 0;
   }
+}
+
+/* `n` bytes of an unfiltered row as samples at `dst`: 16-bit ones (bps 2) from the file's big-endian order to the machine's. */
+static inline void put_samples(uint8_t *dst, const uint8_t *src, size_t n, size_t bps) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (bps == 2) {
+    for (size_t i = 0; i < n; i += 2) {
+      dst[i] = src[i + 1];
+      dst[i + 1] = src[i];
+    }
+    return;
+  }
+#endif
+  memcpy(dst, src, n);
 }
 
 #endif

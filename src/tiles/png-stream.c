@@ -3,12 +3,15 @@
  * straight where they go: zlib inflates the image data a row at a time, each row is unfiltered
  * against the one above and copied, piece by piece, into the buffers the caller names (the chunks
  * of a z-index slab, or one band of rows). Memory is two rows and the inflate's window, whatever the
- * image's height. Each call runs on libuv's threads, so the slices of a slab decode side by side
+ * image's height (in the stream's whole mode, below, the image's rows). Each call runs on libuv's threads, so the slices of a slab decode side by side
  * while the chunk thread that asked goes on. The file is read with pread on the caller's open
  * descriptor; every IDAT chunk's CRC is checked, and the stream's Adler-32 by zlib.
  *
- * openRows(fd, idat, width, height, bitDepth): a stream whose image data starts with the IDAT
- * chunk at file offset `idat`.
+ * openRows(fd, idat, width, height, bitDepth, whole?): a stream whose image data starts with the IDAT
+ * chunk at file offset `idat`. `whole`: the image data is read and inflated at once by libdeflate
+ * (png-data.h) on the first call, and each call unfilters its rows from there: faster than zlib a
+ * row at a time, for the price of the image's rows in memory until the last of them is taken
+ * (the slab holds its slices whole only when the band fits; see slab.ts).
  * decodeRows(stream, count, targets, segments): a Promise for the next `count` rows, each written
  * to the targets (Uint8Arrays) as `segments` say, five numbers a piece: the target's index, the
  * first pixel of the row and how many, the byte offset of the band's first row in the target, and
@@ -19,8 +22,11 @@
 #define _GNU_SOURCE /* strerrorname_np */
 #include <node_api.h>
 #include "addon.h"
+#include "png-data.h"
 #include "png-filter.h"
 #include <errno.h>
+#include <pthread.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +50,10 @@ typedef struct {
   z_stream z;
   int z_ready, z_ended;
   uint8_t *cur, *prev;
+  /* Whole mode: every row, filter byte first, once the first call has inflated them. */
+  int whole;
+  uint8_t *filtered;
+  size_t filtered_capacity;
   size_t stride, bps;
   uint32_t width, height, delivered;
   int busy, closed;
@@ -62,14 +72,16 @@ typedef struct {
   napi_ref self;
 } Stream;
 
-static uint32_t be32(const uint8_t *p) {
-  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
 static int failed(Stream *s, const char *code, const char *message) {
   s->code = code;
   snprintf(s->message, sizeof s->message, "%s", message);
   return 0;
+}
+
+/* A failed read: the code is errno's name. */
+static int read_failed(Stream *s) {
+  const char *name = strerrorname_np(errno);
+  return failed(s, name ? name : "EIO", strerror(errno));
 }
 
 /* More file bytes when all read are used; 0 with s->code set on an error, -1 at the end of the file. */
@@ -78,10 +90,7 @@ static int refill(Stream *s) {
   ssize_t got;
   do got = pread(s->fd, s->raw, READ_PIECE, s->file_at);
   while (got < 0 && errno == EINTR);
-  if (got < 0) {
-    const char *name = strerrorname_np(errno);
-    return failed(s, name ? name : "EIO", strerror(errno));
-  }
+  if (got < 0) return read_failed(s);
   if (got == 0) return -1;
   s->raw_len = (size_t)got;
   s->raw_at = 0;
@@ -109,7 +118,7 @@ static int feed(Stream *s) {
     uint8_t head[8];
     if (s->in_chunk) {
       if (!take(s, head, 4)) return 0;
-      if (be32(head) != (uint32_t)s->crc) return failed(s, "CORRUPT", "an IDAT chunk fails its CRC");
+      if (png_be32(head) != (uint32_t)s->crc) return failed(s, "CORRUPT", "an IDAT chunk fails its CRC");
       s->in_chunk = 0;
     }
     if (!take(s, head, 8)) return 0;
@@ -118,7 +127,7 @@ static int feed(Stream *s) {
       return 1;
     }
     s->in_chunk = 1;
-    s->chunk_left = be32(head);
+    s->chunk_left = png_be32(head);
     s->crc = crc32(0, head + 4, 4);
   }
   int r = refill(s);
@@ -146,7 +155,7 @@ static int chunk_damaged(Stream *s) {
     s->chunk_left -= (uint32_t)n;
   }
   uint8_t stored[4];
-  return take(s, stored, 4) && be32(stored) != (uint32_t)s->crc;
+  return take(s, stored, 4) && png_be32(stored) != (uint32_t)s->crc;
 }
 
 /* The next row, filter byte first, into s->cur. */
@@ -174,39 +183,135 @@ static int inflate_row(Stream *s) {
   return 1;
 }
 
+/*
+ * Whole mode's buffers (a slice's file, its inflated rows) kept when let go, for the next slices:
+ * a fresh one is paged in by the kernel as it is first written, which cost the 4k z-index bench
+ * job's worker about a tenth of its time (pages touched for the first time: 7% of its samples).
+ * At most POOL_BYTES are kept, the slab's default budget for its slices held whole (slab.ts), so
+ * that a thread going on to its next slab finds most of what its last one let go; a buffer is
+ * taken for a size it exceeds by at most a quarter. (Giving the kept pages back to the kernel
+ * with MADV_FREE cost more than it saved: 2.09 against 2.02 CPU-s a job.)
+ */
+#define POOL_BYTES ((size_t)256 << 20)
+typedef struct Kept {
+  struct Kept *next;
+  size_t capacity;
+} Kept;
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static Kept *pool;
+static size_t pool_bytes;
+
+static uint8_t *take_buffer(size_t size, size_t *capacity) {
+  pthread_mutex_lock(&pool_lock);
+  for (Kept **at = &pool; *at; at = &(*at)->next) {
+    Kept *k = *at;
+    if (k->capacity >= size && k->capacity - size <= size / 4) {
+      *at = k->next;
+      pool_bytes -= k->capacity;
+      pthread_mutex_unlock(&pool_lock);
+      *capacity = k->capacity;
+      return (uint8_t *)k;
+    }
+  }
+  pthread_mutex_unlock(&pool_lock);
+  *capacity = size < sizeof(Kept) ? sizeof(Kept) : size;
+  return malloc(*capacity);
+}
+
+static void give_buffer(uint8_t *buffer, size_t capacity) {
+  if (!buffer) return;
+  pthread_mutex_lock(&pool_lock);
+  if (pool_bytes + capacity <= POOL_BYTES) {
+    Kept *k = (Kept *)buffer;
+    k->capacity = capacity;
+    k->next = pool;
+    pool = k;
+    pool_bytes += capacity;
+    buffer = NULL;
+  }
+  pthread_mutex_unlock(&pool_lock);
+  free(buffer);
+}
+
+static void drop_filtered(Stream *s) {
+  give_buffer(s->filtered, s->filtered_capacity);
+  s->filtered = NULL;
+}
+
+/* Whole mode: the rest of the file from the first IDAT read, its image data inflated into s->filtered. */
+static int inflate_whole(Stream *s) {
+  struct stat st;
+  if (fstat(s->fd, &st) != 0) return read_failed(s);
+  if (st.st_size <= s->file_at) return failed(s, "TRUNCATED", "the image data ends early");
+  const size_t length = (size_t)(st.st_size - s->file_at);
+  size_t file_capacity;
+  uint8_t *file = take_buffer(length, &file_capacity);
+  if (!file) return failed(s, "DECODE", "out of memory");
+  size_t have = 0;
+  while (have < length) {
+    ssize_t got = pread(s->fd, file + have, length - have, s->file_at + (off_t)have);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      give_buffer(file, file_capacity);
+      return read_failed(s);
+    }
+    if (got == 0) break;
+    have += (size_t)got;
+  }
+  const uint8_t *zdata;
+  size_t zlength;
+  uint8_t *joined;
+  PngFailure why = {NULL, NULL};
+  /* The image data joined where the file was read: it is not needed after. */
+  if (png_image_data(file, have, 0, file, &zdata, &zlength, &joined, &why)) {
+    const size_t filtered_length = (s->stride + 1) * s->height;
+    s->filtered = take_buffer(filtered_length, &s->filtered_capacity);
+    if (!s->filtered) why = (PngFailure){"DECODE", "out of memory"};
+    else if (!png_inflate(zdata, zlength, s->filtered, filtered_length, &why)) drop_filtered(s);
+  }
+  give_buffer(file, file_capacity);
+  /* A palette or transparency after the image data: not a grey PNG, past where that was asked. */
+  if (why.code) return failed(s, why.code == PNG_NOT_GREY ? "DECODE" : why.code, why.message);
+  return 1;
+}
+
 static void execute(napi_env env, void *data) {
   (void)env;
   Stream *s = data;
+  if (s->whole && !s->filtered && s->count > 0 && !inflate_whole(s)) return;
   for (uint32_t i = 0; i < s->count; i++) {
-    if (!inflate_row(s)) return;
-    const uint8_t filter = s->cur[0];
-    if (!unfilter(filter, s->cur + 1, s->delivered > 0 ? s->prev + 1 : NULL, s->stride, s->bps)) {
+    uint8_t *line;
+    const uint8_t *prior;
+    if (s->whole) {
+      line = s->filtered + (size_t)s->delivered * (s->stride + 1);
+      prior = s->delivered > 0 ? line - s->stride : NULL;
+    } else {
+      if (!inflate_row(s)) return;
+      line = s->cur;
+      prior = s->delivered > 0 ? s->prev + 1 : NULL;
+    }
+    if (!unfilter(line[0], line + 1, prior, s->stride, s->bps)) {
       char why[80];
-      snprintf(why, sizeof why, "row %u has filter type %u", s->delivered, filter);
+      snprintf(why, sizeof why, "row %u has filter type %u", s->delivered, line[0]);
       failed(s, "DECODE", why);
       return;
     }
-    const uint8_t *row = s->cur + 1;
+    const uint8_t *row = line + 1;
     for (size_t k = 0; k < s->nsegments; k++) {
       const double *g = s->segments + 5 * k;
       const size_t x0 = (size_t)g[1], n = (size_t)g[2];
       uint8_t *dst = s->targets[(size_t)g[0]] + (size_t)g[3] + (size_t)i * (size_t)g[4];
-      const uint8_t *src = row + x0 * s->bps;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-      if (s->bps == 2)
-        for (size_t j = 0; j < 2 * n; j += 2) {
-          dst[j] = src[j + 1]; /* big-endian in the file, the machine's order here */
-          dst[j + 1] = src[j];
-        }
-      else
-#endif
-        memcpy(dst, src, n * s->bps);
+      put_samples(dst, row + x0 * s->bps, n * s->bps, s->bps);
     }
-    uint8_t *t = s->prev;
-    s->prev = s->cur;
-    s->cur = t;
+    if (!s->whole) {
+      uint8_t *t = s->prev;
+      s->prev = s->cur;
+      s->cur = t;
+    }
     s->delivered++;
   }
+  /* The last row taken: the image's rows are not needed again. */
+  if (s->whole && s->delivered == s->height) drop_filtered(s);
 }
 
 /* Lets go of what a call held: its targets, their references and the stream's own. */
@@ -255,6 +360,7 @@ static void complete(napi_env env, napi_status status, void *data) {
 
 static void free_stream(Stream *s) {
   if (s->z_ready) inflateEnd(&s->z);
+  drop_filtered(s);
   free(s->raw);
   free(s->cur);
   free(s->prev);
@@ -278,10 +384,13 @@ static Stream *idle_stream(napi_env env, napi_callback_info info, size_t n, napi
 }
 
 static napi_value open_rows(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 5) return fail(env, "openRows(fd, idat, width, height, bitDepth)");
+  if (argc < 5) return fail(env, "openRows(fd, idat, width, height, bitDepth, whole?)");
+  bool whole = false;
+  if (argc >= 6 && napi_get_value_bool(env, argv[5], &whole) != napi_ok)
+    return fail(env, "openRows: whole must be a boolean");
   int64_t fd, idat;
   uint32_t width, height, depth;
   if (napi_get_value_int64(env, argv[0], &fd) != napi_ok || napi_get_value_int64(env, argv[1], &idat) != napi_ok ||
@@ -298,14 +407,17 @@ static napi_value open_rows(napi_env env, napi_callback_info info) {
   s->height = height;
   s->bps = depth / 8;
   s->stride = (size_t)width * s->bps;
-  s->raw = malloc(READ_PIECE);
-  s->cur = malloc(s->stride + 1);
-  s->prev = malloc(s->stride + 1);
-  if (!s->raw || !s->cur || !s->prev || inflateInit(&s->z) != Z_OK) {
-    free_stream(s);
-    return fail(env, "out of memory");
+  s->whole = whole;
+  if (!whole) {
+    s->raw = malloc(READ_PIECE);
+    s->cur = malloc(s->stride + 1);
+    s->prev = malloc(s->stride + 1);
+    if (!s->raw || !s->cur || !s->prev || inflateInit(&s->z) != Z_OK) {
+      free_stream(s);
+      return fail(env, "out of memory");
+    }
+    s->z_ready = 1;
   }
-  s->z_ready = 1;
   napi_value external;
   if (napi_create_external(env, s, finalize, NULL, &external) != napi_ok) {
     free_stream(s);
@@ -391,6 +503,7 @@ static napi_value close_rows(napi_env env, napi_callback_info info) {
   /* What the stream holds goes now; the external's finalizer then has only the struct to free. */
   if (s->z_ready) inflateEnd(&s->z);
   s->z_ready = 0;
+  drop_filtered(s);
   free(s->raw);
   free(s->cur);
   free(s->prev);
