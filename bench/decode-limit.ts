@@ -9,7 +9,7 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { timeThreads } from './limit-threads.js';
 import { decodeGreyImage } from '../src/tiles/decode.js';
-import { openPngRows } from '../src/tiles/png-rows.js';
+import { keepWholeBuffers, openPngRows } from '../src/tiles/png-rows.js';
 
 export type DecodeMode = 'whole' | 'streamed' | 'whole rows';
 
@@ -54,6 +54,8 @@ async function decodeThread({ files, mode, shared }: Work): Promise<void> {
   sharp.concurrency(1);
   sharp.cache(false);
   const state = new BigInt64Array(shared);
+  // As a slab keeps them (slab.ts: the default budget for slices held whole).
+  if (mode === 'whole rows') keepWholeBuffers(256 * 2 ** 20);
   parentPort!.postMessage('ready');
   await new Promise((resolve) => parentPort!.once('message', resolve));
   const scratch = {};

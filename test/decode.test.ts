@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 import { decodeGreyImage } from '../src/tiles/decode.js';
 import { decodeGreyJpeg, nativeJpeg, type JpegDecoder } from '../src/tiles/jpeg.js';
 import { decodePng, nativePng, type PngDecoder } from '../src/tiles/png.js';
-import { openPngRows, type PngRowReader } from '../src/tiles/png-rows.js';
+import { keepWholeBuffers, openPngRows, type PngRowReader } from '../src/tiles/png-rows.js';
+import { nativeAddon } from '../src/native.js';
 import type { Tile } from '../src/tiles/tile.js';
 import { REPO, tempDir, venvPython } from './harness/env.js';
 
@@ -323,5 +324,25 @@ describe('tile decoders against Pillow', function () {
         assert.match(err.message, new RegExp(`^${escaped(file)}: is truncated`), reader);
         return true;
       });
+  });
+
+  it('PNGs read whole keep their buffers for the next ones, and let them go once idle', async function () {
+    this.timeout(30_000);
+    const stream = nativeAddon<{ release(idleMs: number): number }>(
+      new URL('../src/tiles/png-rows.js', import.meta.url).href,
+      './png-stream.node',
+    )!;
+    const c = cases.find((k) => k.name === 'png-grey8-512x512-mixed')!;
+    const readWhole = async () => {
+      keepWholeBuffers(64 * 2 ** 20);
+      for (let i = 0; i < 3; i++) assert.ok(await streamed(c.file, undefined, 'native-whole'));
+    };
+    await readWhole();
+    // Kept: the file's and the rows' buffers, at least one rows' worth.
+    assert.ok(stream.release(0) >= 513 * 512, 'buffers were kept');
+    await readWhole();
+    await new Promise((resolve) => setTimeout(resolve, 11_000));
+    // Let go by the idle timer: nothing is left to release.
+    assert.equal(stream.release(0), 0);
   });
 });

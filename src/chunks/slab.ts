@@ -21,6 +21,7 @@ import { count } from '../metrics/counters.js';
 import type { TileProcessor } from '../plugins/types.js';
 import type { RowPlace, RowStream } from '../tiles/rows.js';
 import { sampleBytes } from '../tiles/tile.js';
+import { keepWholeBuffers } from '../tiles/png-rows.js';
 import { chunkBytes } from './row-memory.js';
 import { ingestRow, sourceFor, writeChunks, type Failures, type RowChunk, type RowResult } from './row.js';
 
@@ -67,6 +68,8 @@ async function openSlices(job: JobSpec, first: number, zs: number[]): Promise<Sl
   const t = chunkBox(grid, first).t;
   const whole =
     zs.length * extent.x[1] * extent.y[1] * BYTES_PER_VOXEL[destination.datatype] <= wholeSlabBytes();
+  // A slab's worth, kept for the next slabs: twice that (a slab a thread) measured no faster.
+  if (whole) keepWholeBuffers(wholeSlabBytes());
   const at = tileRange(extent, config.ingest_job.tile_size!);
   const opened = await Promise.allSettled(
     zs.map(async (z): Promise<Slice | undefined> => {

@@ -18,6 +18,7 @@
  * the bytes from one row to the next there. Rejects with an Error whose code is TRUNCATED, CORRUPT
  * (a CRC), DECODE (the data itself) or an errno name.
  * closeRows(stream): frees it; the caller closes the descriptor.
+ * keep(bytes), release(idleMs): whole mode's buffers kept for the next streams (see take_buffer).
  */
 #define _GNU_SOURCE /* strerrorname_np */
 #include <node_api.h>
@@ -27,6 +28,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,22 +189,30 @@ static int inflate_row(Stream *s) {
  * Whole mode's buffers (a slice's file, its inflated rows) kept when let go, for the next slices:
  * a fresh one is paged in by the kernel as it is first written, which cost the 4k z-index bench
  * job's worker about a tenth of its time (pages touched for the first time: 7% of its samples).
- * At most POOL_BYTES are kept, the slab's default budget for its slices held whole (slab.ts), so
- * that a thread going on to its next slab finds most of what its last one let go; a buffer is
- * taken for a size it exceeds by at most a quarter. (Giving the kept pages back to the kernel
- * with MADV_FREE cost more than it saved: 2.09 against 2.02 CPU-s a job.)
+ * At most keep(bytes) are kept (the slabs' budget for slices held whole, slab.ts), and all of them
+ * are let go by release(idleMs) once no buffer has been taken for that long; a buffer is taken
+ * for a size it exceeds by at most a quarter. (Giving the kept pages back to the kernel with
+ * MADV_FREE instead cost more than it saved: 2.09 against 2.02 CPU-s a job.)
  */
-#define POOL_BYTES ((size_t)256 << 20)
 typedef struct Kept {
   struct Kept *next;
   size_t capacity;
 } Kept;
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static Kept *pool;
-static size_t pool_bytes;
+static size_t pool_bytes, pool_limit;
+/* CLOCK_MONOTONIC seconds of the last take. */
+static double last_take;
+
+static double now_seconds(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
 
 static uint8_t *take_buffer(size_t size, size_t *capacity) {
   pthread_mutex_lock(&pool_lock);
+  last_take = now_seconds();
   for (Kept **at = &pool; *at; at = &(*at)->next) {
     Kept *k = *at;
     if (k->capacity >= size && k->capacity - size <= size / 4) {
@@ -221,7 +231,7 @@ static uint8_t *take_buffer(size_t size, size_t *capacity) {
 static void give_buffer(uint8_t *buffer, size_t capacity) {
   if (!buffer) return;
   pthread_mutex_lock(&pool_lock);
-  if (pool_bytes + capacity <= POOL_BYTES) {
+  if (pool_bytes + capacity <= pool_limit) {
     Kept *k = (Kept *)buffer;
     k->capacity = capacity;
     k->next = pool;
@@ -512,11 +522,58 @@ static napi_value close_rows(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* keep(bytes): whole mode's buffers are kept up to `bytes` from now on (0 keeps none). */
+static napi_value keep(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  double bytes;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_double(env, argv[0], &bytes) != napi_ok || !(bytes >= 0))
+    return fail(env, "keep(bytes): a number of bytes");
+  pthread_mutex_lock(&pool_lock);
+  pool_limit = (size_t)bytes;
+  pthread_mutex_unlock(&pool_lock);
+  return NULL;
+}
+
+/*
+ * release(idleMs): lets go of every kept buffer when none has been taken for `idleMs`: the bytes let
+ * go; else minus the milliseconds until then.
+ */
+static napi_value release(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  double idle_ms;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_double(env, argv[0], &idle_ms) != napi_ok)
+    return fail(env, "release(idleMs): a number of milliseconds");
+  Kept *freed = NULL;
+  pthread_mutex_lock(&pool_lock);
+  const double idle = (now_seconds() - last_take) * 1000;
+  double bytes = idle - idle_ms < -1 ? idle - idle_ms : -1;
+  if (idle >= idle_ms) {
+    freed = pool;
+    bytes = (double)pool_bytes;
+    pool = NULL;
+    pool_bytes = 0;
+  }
+  pthread_mutex_unlock(&pool_lock);
+  while (freed) {
+    Kept *next = freed->next;
+    free(freed);
+    freed = next;
+  }
+  napi_create_double(env, bytes, &result);
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor fns[] = {
       {"openRows", NULL, open_rows, NULL, NULL, NULL, napi_default, NULL},
       {"decodeRows", NULL, decode_rows, NULL, NULL, NULL, napi_default, NULL},
       {"closeRows", NULL, close_rows, NULL, NULL, NULL, napi_default, NULL},
+      {"keep", NULL, keep, NULL, NULL, NULL, napi_default, NULL},
+      {"release", NULL, release, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   return exports;
