@@ -213,6 +213,41 @@ describe('ingestBatch in a mock activity environment', function () {
     }
   });
 
+  it('a z-index slab held whole with a slice cut short: every chunk of its slab fails naming the file, the other slab is written exactly', async () => {
+    // 64 x 64 slices in chunks of 16 x 16 x 4: two slabs of 16 chunks, their slices held whole
+    // (inflated at once on the first band read, png-stream.c's whole mode).
+    const spec = stackSpec(path.join(dir, 'zwhole'), 'zindex', [64, 64, 8], 8, { tile: { x: 16, y: 16 } });
+    await writeStack(spec);
+    const cut = tileFile(spec, 0, 0, 5);
+    writeFileSync(cut, readFileSync(cut).subarray(0, Math.floor(readFileSync(cut).length / 2)));
+    const out = path.join(dir, 'zwhole.ome.zarr');
+    const config = stackConfig(spec) as { client: { backend: unknown } };
+    config.client.backend = { name: 'zarr', path: out, chunk_size: { x: 16, y: 16, z: 4 } };
+    const plan = await planOf(validateConfig(config));
+    const result = await new MockActivityEnvironment().run<[BatchInput], BatchResult, typeof ingestBatch>(
+      ingestBatch,
+      { job: plan.job, first: 0, end: 32 },
+    );
+    // Slice 5 is in z chunk 1: chunks 16-31.
+    assert.deepEqual(
+      result.failures.map((f) => f.chunk).sort((a, b) => a - b),
+      Array.from({ length: 16 }, (_, i) => 16 + i),
+    );
+    for (const f of result.failures) {
+      assert.equal(f.file, cut);
+      assert.match(f.reason, /truncated/);
+    }
+    assert.equal(result.written, 16);
+    assert.equal(chunkFiles(out).length, 16);
+    const read = await readWithZarrPython(out);
+    assertVolume(
+      read,
+      { x: [0, 64], y: [0, 64], z: [0, 8] },
+      (x, y, z) => voxel(spec, x, y, z),
+      (_x, _y, z) => z >= 4,
+    );
+  });
+
   it("a cancelled job's batch stops taking rows and completes with what it wrote, counts matching the disk", async () => {
     const { out, plan } = await job('cancel', 150);
     const env = new MockActivityEnvironment();
