@@ -47,9 +47,9 @@ async function replaceFile(file: string, data: Uint8Array | string | Uint8Array[
 }
 
 /**
- * Files up to this size (marks, locks, metadata, a time series' 2 MiB chunk, a Boss cuboid's 4 MiB
- * of uint8 stored as is) are written on the calling thread while the volume answers fast; larger
- * ones (a uint16 chunk, a shard) through libuv's threads. There the kernel may hold a writer back
+ * Files up to this size (marks, locks, metadata, chunks, a shard of 16x1024x1024 uint8 or uint16
+ * stored as is) are written on the calling thread while the volume answers fast; larger ones
+ * through libuv's threads. There the kernel may hold a writer back
  * while the disk catches up with dirty pages (the bench writes 12 GiB a round on its 16k stack
  * alone), and the thread's other task keeps decoding meanwhile. With every file written on the
  * calling thread, the bench's full run gave sharded / plain ingest times of 1.53, 0.85, 0.92, 1.17
@@ -61,9 +61,13 @@ async function replaceFile(file: string, data: Uint8Array | string | Uint8Array[
  * second A/B), the 8-bit tile stack and the 16k z-index stack as before (medians 0.90 and 6.7 s).
  * From 3 to 5 MiB, so that a 4 MiB chunk stored as is skips the hops too: the 8-bit tile stack
  * 0.554 -> 0.527 s and 0.544 -> 0.526 s (medians of 12 and 10, interleaved, warm), the worker 0.94 ->
- * 0.92 CPU-s; the 4k z-index stack 1.128 -> 1.113 s.
+ * 0.92 CPU-s; the 4k z-index stack 1.128 -> 1.113 s. Then to 33 MiB, which the bench's full run
+ * at 5 MiB asked for: plain jobs got faster and sharded ones did not (issue 12's sharded / plain
+ * 1.11 -> 1.22). Interleaved, 10 each: the 8-bit stack sharded 16x1024x1024, 0.573 -> 0.533 s
+ * (the worker 1.00 -> 0.94 CPU-s); the 16-bit stack's 8 MiB chunks, 0.537 -> 0.523 s (0.92 ->
+ * 0.89). A slow volume still sends them through libuv (localCall).
  */
-const DIRECT_BYTES = 5 * 1024 * 1024;
+const DIRECT_BYTES = 33 * 1024 * 1024;
 
 function writeTemporary(tmp: string, buffers: Uint8Array[]): Promise<void> {
   const short = (length: number, written: number) =>
