@@ -43,11 +43,22 @@ static int unfilter(uint8_t type, uint8_t *row, const uint8_t *prior, size_t n, 
   }
 }
 
-/* `n` bytes of an unfiltered row as samples at `dst`: 16-bit ones (bps 2) from the file's big-endian order to the machine's. */
+/*
+ * `n` bytes of an unfiltered row as samples at `dst`: 16-bit ones (bps 2) from the file's
+ * big-endian order to the machine's, four samples at a time (swapped byte by byte, this loop was
+ * 6% of the 16-bit bench stack's worker).
+ */
 static inline void put_samples(uint8_t *dst, const uint8_t *src, size_t n, size_t bps) {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   if (bps == 2) {
-    for (size_t i = 0; i < n; i += 2) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      uint64_t v;
+      memcpy(&v, src + i, 8);
+      v = ((v & 0x00ff00ff00ff00ffull) << 8) | ((v >> 8) & 0x00ff00ff00ff00ffull);
+      memcpy(dst + i, &v, 8);
+    }
+    for (; i + 1 < n; i += 2) {
       dst[i] = src[i + 1];
       dst[i + 1] = src[i];
     }
