@@ -22,7 +22,13 @@ export interface BenchStack {
 
 export const CACHE = process.env.BOSS_INGEST_CACHE ?? path.join(os.homedir(), '.cache', 'boss-ingest');
 
-/** Blobs over a gentle gradient with noise: compresses and decodes like real EM/LM data, unlike flat or random images. */
+/**
+ * Blobs over a gentle gradient with noise: compresses and decodes like real EM/LM data, unlike flat
+ * or random images. The gradient spans 64 grey levels across the image whatever its size (for the
+ * 2048x2048 stacks exactly what it always was): it grew with the image before, so three quarters
+ * of a 16384x16384 section were flat white, which PNG squeezed 7:1 where these tiles take 1.2:1,
+ * and decoding it measured next to nothing.
+ */
 function tileSamples(s: BenchStack, xi: number, yi: number, z: number): Uint8Array | Uint16Array {
   const n = s.tile * s.tile;
   const out = s.bits === 16 ? new Uint16Array(n) : new Uint8Array(n);
@@ -34,7 +40,7 @@ function tileSamples(s: BenchStack, xi: number, yi: number, z: number): Uint8Arr
       const ax = xi * s.tile + x;
       seed = (seed * 1103515245 + 12345) >>> 0;
       const blob = Math.sin(ax / 37 + z / 11) * Math.cos(ay / 29 - z / 13);
-      const v = 110 + 70 * blob + ((ax + ay) >> 6) + ((seed >>> 24) & 15);
+      const v = 110 + 70 * blob + Math.floor(((ax + ay) * 64) / (s.width + s.height)) + ((seed >>> 24) & 15);
       out[y * s.tile + x] =
         Math.max(0, Math.min(255, Math.round(v))) * scale + (s.bits === 16 ? (seed >>> 16) & 255 : 0);
     }
@@ -72,11 +78,15 @@ export function tilePath(s: BenchStack, xi: number, yi: number, z: number): stri
   return path.join(s.root, `${z}`, `${yi}_${xi}_0.${s.format ?? 'png'}`);
 }
 
+/** The samples' version: a stack cached by an older one is generated again. */
+const TEXTURE = 2;
+
 /** Generates the stack unless a complete one with the same shape is in the cache. */
 export async function ensureStack(name: string, shape: Omit<BenchStack, 'root'>): Promise<BenchStack> {
   const stack: BenchStack = { root: path.join(CACHE, 'bench', name), ...shape };
   const marker = path.join(stack.root, 'complete.json');
-  if (existsSync(marker) && readFileSync(marker, 'utf8') === JSON.stringify(shape)) return stack;
+  const made = JSON.stringify({ ...shape, texture: TEXTURE });
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === made) return stack;
   console.log(
     `generating ${name} (${shape.width}x${shape.height}x${shape.depth} ${shape.bits}-bit) in ${stack.root} ...`,
   );
@@ -108,7 +118,7 @@ export async function ensureStack(name: string, shape: Omit<BenchStack, 'root'>)
     }
     await Promise.all(writes);
   }
-  writeFileSync(marker, JSON.stringify(shape));
+  writeFileSync(marker, made);
   return stack;
 }
 
