@@ -9,10 +9,10 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 
-# A C compiler and the headers of libjpeg-turbo and libdeflate for the native JPEG and PNG decoders
+# A C compiler and the headers of libjpeg-turbo, libdeflate and ISA-L for the native JPEG and PNG decoders
 # (scripts/build-native.mjs).
 RUN apt-get update -qq \
- && apt-get install -y -qq --no-install-recommends gcc libc6-dev libjpeg62-turbo-dev libdeflate-dev \
+ && apt-get install -y -qq --no-install-recommends gcc libc6-dev libjpeg62-turbo-dev libdeflate-dev libisal-dev liblz4-dev \
  && rm -rf /var/lib/apt/lists/*
 
 # Install dependencies first so this layer is cached while only sources change.
@@ -36,7 +36,7 @@ WORKDIR /app
 
 # The libraries the native JPEG and PNG decoders link.
 RUN apt-get update -qq \
- && apt-get install -y -qq --no-install-recommends libjpeg62-turbo libdeflate0 \
+ && apt-get install -y -qq --no-install-recommends libjpeg62-turbo libdeflate0 libisal2 \
  && rm -rf /var/lib/apt/lists/*
 
 COPY --from=build /app/package.json ./package.json

@@ -13,7 +13,10 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LIBRARIES = {
   'jpeg-grey.c': { link: ['-ljpeg'], from: 'libjpeg-turbo (Debian: libjpeg62-turbo-dev)' },
   'png-grey.c': { link: ['-ldeflate'], from: 'libdeflate (Debian: libdeflate-dev)' },
-  'png-stream.c': { link: ['-ldeflate'], from: 'libdeflate (Debian: libdeflate-dev)' },
+  'png-stream.c': {
+    link: ['-ldeflate', '-lisal'],
+    from: 'libdeflate and ISA-L (Debian: libdeflate-dev, libisal-dev)',
+  },
   'lz4-blocks.c': { link: ['-llz4'], from: 'liblz4 (Debian: liblz4-dev)' },
 };
 const headers = path.join(path.dirname(process.execPath), '..', 'include', 'node');

@@ -4,6 +4,7 @@ import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import { promisify } from 'node:util';
 import { decodeGreyImage } from '../src/tiles/decode.js';
 import { decodeGreyJpeg, nativeJpeg, type JpegDecoder } from '../src/tiles/jpeg.js';
@@ -232,6 +233,32 @@ describe('tile decoders against Pillow', function () {
     for (const reader of ROW_READERS)
       await assert.rejects(streamed(file, undefined, reader), (err: Error) => {
         assert.match(err.message, new RegExp(`^${escaped(file)}: is corrupt: .*CRC`, 'i'), reader);
+        return true;
+      });
+  });
+
+  it('a PNG whose Adler-32 does not match its samples (every CRC right) is an error of every decoder, naming the file', async () => {
+    const c = cases.find((k) => k.name === 'png-grey8-512x512-mixed')!;
+    const bytes = readFileSync(c.file);
+    // The zlib stream's last 4 bytes, its Adler-32, end the last IDAT chunk; that chunk's CRC is made right again.
+    const last = bytes.lastIndexOf('IDAT');
+    const length = bytes.readUInt32BE(last - 4);
+    assert.ok(length >= 4, 'the last IDAT chunk holds the whole Adler-32');
+    bytes[last + 4 + length - 1] ^= 0x01;
+    bytes.writeUInt32BE(crc32(bytes.subarray(last, last + 4 + length)), last + 4 + length);
+    const file = path.join(dir, 'adler.png');
+    writeFileSync(file, bytes);
+    await assert.rejects(decodeGreyImage(file), (err: Error) => {
+      assert.match(err.message, new RegExp(`^${escaped(file)}: cannot be decoded`));
+      return true;
+    });
+    for (const reader of ROW_READERS)
+      await assert.rejects(streamed(file, undefined, reader), (err: Error) => {
+        assert.match(
+          err.message,
+          new RegExp(`^${escaped(file)}: cannot be decoded: .*(corrupt|check)`, 'i'),
+          reader,
+        );
         return true;
       });
   });

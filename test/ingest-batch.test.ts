@@ -155,28 +155,32 @@ describe('ingestBatch in a mock activity environment', function () {
   });
 
   it('a z-index slab streamed with a slice cut short: the rows of chunks above the cut are written exactly, the rest fail naming the file', async () => {
-    // 64 x 64 slices in chunks of 16 x 16 x 4: slabs of 4 rows of 4 chunks, two of them. Streamed
-    // (not decoded whole), so each row of chunks is decoded while the one before it is written.
+    // 1024 x 1024 slices in chunks of 256 x 256 x 4: slabs of 4 rows of 4 chunks, two of them.
+    // Streamed (not decoded whole), so each row of chunks is decoded while the one before it is
+    // written. Rows of chunks much larger than what ISA-L's inflate holds back before a cut (it
+    // hands rows over in bursts of tens of KiB: all of a 256 x 256 slice's).
     const whole = process.env.BOSS_INGEST_WHOLE_SLAB_MIB;
     process.env.BOSS_INGEST_WHOLE_SLAB_MIB = '0';
     await closeRowPool(); // the chunk threads take the environment as they start
     try {
-      const spec = stackSpec(path.join(dir, 'zcut'), 'zindex', [64, 64, 8], 8, { tile: { x: 16, y: 16 } });
+      const spec = stackSpec(path.join(dir, 'zcut'), 'zindex', [1024, 1024, 8], 8, {
+        tile: { x: 256, y: 256 },
+      });
       await writeStack(spec);
-      // Slice 5 cut where 1 or 2 rows of chunks (16 or 32 rows of pixels) can still be read whole.
+      // Slice 5 cut where 1 or 2 rows of chunks (256 or 512 rows of pixels) can still be read whole.
       const cut = tileFile(spec, 0, 0, 5);
       const bytes = readFileSync(cut);
       let readable = 0;
-      for (let keep = Math.floor(bytes.length / 4); keep < bytes.length; keep += 16) {
+      for (let keep = Math.floor(bytes.length / 4); keep < bytes.length; keep += 256) {
         writeFileSync(cut, bytes.subarray(0, keep));
         readable = await readableRows(cut);
-        if (readable >= 16 && readable < 48) break;
+        if (readable >= 256 && readable < 768) break;
       }
-      assert.ok(readable >= 16 && readable < 48, `a cut leaving 16-47 readable rows (${readable})`);
-      const goodRows = Math.floor(readable / 16);
+      assert.ok(readable >= 256 && readable < 768, `a cut leaving 256-767 readable rows (${readable})`);
+      const goodRows = Math.floor(readable / 256);
       const out = path.join(dir, 'zcut.ome.zarr');
       const config = stackConfig(spec) as { client: { backend: unknown } };
-      config.client.backend = { name: 'zarr', path: out, chunk_size: { x: 16, y: 16, z: 4 } };
+      config.client.backend = { name: 'zarr', path: out, chunk_size: { x: 256, y: 256, z: 4 } };
       const plan = await planOf(validateConfig(config));
       assert.equal(plan.totalChunks, 32);
       const result = await new MockActivityEnvironment().run<[BatchInput], BatchResult, typeof ingestBatch>(
@@ -202,9 +206,9 @@ describe('ingestBatch in a mock activity environment', function () {
       const read = await readWithZarrPython(out);
       assertVolume(
         read,
-        { x: [0, 64], y: [0, 64], z: [0, 8] },
+        { x: [0, 1024], y: [0, 1024], z: [0, 8] },
         (x, y, z) => voxel(spec, x, y, z),
-        (_x, y, z) => failing(Math.floor(y / 16), Math.floor(z / 4)),
+        (_x, y, z) => failing(Math.floor(y / 256), Math.floor(z / 4)),
       );
     } finally {
       if (whole === undefined) delete process.env.BOSS_INGEST_WHOLE_SLAB_MIB;

@@ -280,7 +280,39 @@ class PngRows implements RowStream {
       [this.previous, this.current] = [this.current, this.previous];
       this.delivered++;
     }
+    if (this.delivered === this.height) await this.finish();
     return this.band.subarray(0, count * width);
+  }
+
+  /**
+   * After the last row: the rest of the stream, so that its Adler-32 is checked (the rows may all
+   * be out before the inflate reaches it). Bytes past the last row are let be, as libpng does.
+   */
+  private async finish(): Promise<void> {
+    try {
+      while (!this.ended) {
+        if (this.failure) throw this.failure;
+        this.inflated.length = 0;
+        const next = await this.compressed.next();
+        if (next.done) await this.feedEnd();
+        else await this.feed(next.value);
+      }
+      if (this.failure) throw this.failure;
+    } catch (err) {
+      throw this.asTileError(err);
+    }
+  }
+
+  /** Hands the inflate compressed bytes; settles once it took them or failed (then without the write's callback). */
+  private feed(bytes: Buffer): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const failed = () => resolve();
+      this.inflate.once('error', failed);
+      this.inflate.write(bytes, () => {
+        this.inflate.off('error', failed);
+        resolve();
+      });
+    });
   }
 
   /** Reads the next scanline's filter byte and bytes into `current`; returns the filter type. */
@@ -316,7 +348,7 @@ class PngRows implements RowStream {
           );
         const next = await this.compressed.next();
         if (next.done) await this.feedEnd();
-        else await new Promise<void>((resolve) => this.inflate.write(next.value, () => resolve()));
+        else await this.feed(next.value);
       }
     } catch (err) {
       throw this.asTileError(err);
