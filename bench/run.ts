@@ -451,6 +451,10 @@ async function measure(
   s: Stack,
   server: BenchServer,
 ): Promise<{ seconds: number; bytes: number }> {
+  // What the contender before wrote is on the disk first, so none starts under another's
+  // writeback: a 16k z-index job (or the script's) writes 4 GiB, about what the kernel lets wait
+  // dirty here before it throttles the writer to the disk's pace.
+  execFileSync('sync');
   switch (who) {
     case 'python':
       return pythonPeer(s.stack);
