@@ -5,7 +5,7 @@
  * covers. Runs inside a chunk thread (see pool.ts), like a row of chunks (row.ts).
  *
  * Memory: a row of chunks (16 x 512 x the extent's width) plus, per slice, either 64 rows of a
- * streamed PNG and its inflate's buffers (about 1 MiB), or the slice decoded whole when the
+ * streamed PNG and its read and inflate buffers (about 2 MiB), or the slice decoded whole when the
  * band's slices together fit wholeSlabBytes(). A slice that can only be decoded whole (JPEG, TIFF, interlaced PNG) in a band too large for that
  * falls back to the row path, which decodes it once per row of chunks but holds one slice at a time.
  */

@@ -2,8 +2,8 @@
  * A grey PNG (8 or 16-bit samples, not interlaced) read row by row in one pass, its rows placed
  * straight where they go: ISA-L inflates the image data a row at a time, each row is unfiltered
  * against the one above and copied, piece by piece, into the buffers the caller names (the chunks
- * of a z-index slab, or one band of rows). Memory is two rows and the inflate's window, whatever the
- * image's height (in the stream's whole mode, below, the image's rows). Each call runs on libuv's threads, so the slices of a slab decode side by side
+ * of a z-index slab, or one band of rows). Memory is two rows, 1 MiB of the file, 1 MiB of image
+ * data for the inflate and its 85 KiB of state, whatever the image's height (in the stream's whole mode, below, the image's rows). Each call runs on libuv's threads, so the slices of a slab decode side by side
  * while the chunk thread that asked goes on. The file is read with pread on the caller's open
  * descriptor; every IDAT chunk's CRC is checked, and the stream's Adler-32 by ISA-L, to the end of
  * the stream. ISA-L's inflate (Debian: libisal-dev) is Intel's, in assembly: fed 1 MiB at a time,
@@ -438,13 +438,20 @@ static void complete(napi_env env, napi_status status, void *data) {
   napi_reject_deferred(env, deferred, result);
 }
 
-static void free_stream(Stream *s) {
+/* Lets go of everything the stream holds but the struct itself. */
+static void free_buffers(Stream *s) {
   free(s->inf);
   free(s->zin);
-  drop_filtered(s);
   free(s->raw);
   free(s->cur);
   free(s->prev);
+  s->inf = NULL;
+  s->zin = s->raw = s->cur = s->prev = NULL;
+  drop_filtered(s);
+}
+
+static void free_stream(Stream *s) {
+  free_buffers(s);
   free(s);
 }
 
@@ -585,15 +592,7 @@ static napi_value close_rows(napi_env env, napi_callback_info info) {
   Stream *s = idle_stream(env, info, 1, argv);
   if (!s) return fail(env, "closeRows(stream): a stream open and not decoding");
   /* What the stream holds goes now; the external's finalizer then has only the struct to free. */
-  free(s->inf);
-  free(s->zin);
-  s->inf = NULL;
-  s->zin = NULL;
-  drop_filtered(s);
-  free(s->raw);
-  free(s->cur);
-  free(s->prev);
-  s->raw = s->cur = s->prev = NULL;
+  free_buffers(s);
   s->closed = 1;
   return NULL;
 }
