@@ -13,7 +13,7 @@ import type { JobConfig } from '../src/config/types.js';
 import type { BatchInput, BatchResult, JobPlan } from '../src/job/types.js';
 import { syntheticConfig } from './harness/config.js';
 import { chunkFiles } from './harness/durability.js';
-import { assertVolume, readWithZarrPython, tempDir } from './harness/env.js';
+import { assertVolume, readWithZarrPython, setEnv, tempDir } from './harness/env.js';
 import { stackConfig, stackSpec, tileFile, voxel, writeStack } from './fixtures/stack.js';
 import { openPngRows } from '../src/tiles/png-rows.js';
 import { renderCounters } from '../src/metrics/counters.js';
@@ -44,17 +44,16 @@ async function readableRows(file: string): Promise<number> {
 
 describe('ingestBatch in a mock activity environment', function () {
   let dir: string;
-  const threads = process.env.BOSS_INGEST_THREADS;
+  let restoreThreads: () => void;
 
   before(() => {
     dir = tempDir('batch');
-    process.env.BOSS_INGEST_THREADS = '2';
+    restoreThreads = setEnv('BOSS_INGEST_THREADS', '2');
   });
 
   after(async () => {
     await closeRowPool();
-    if (threads === undefined) delete process.env.BOSS_INGEST_THREADS;
-    else process.env.BOSS_INGEST_THREADS = threads;
+    restoreThreads();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -159,8 +158,7 @@ describe('ingestBatch in a mock activity environment', function () {
     // Streamed (not decoded whole), so each row of chunks is decoded while the one before it is
     // written. Rows of chunks much larger than what ISA-L's inflate holds back before a cut (it
     // hands rows over in bursts of tens of KiB: all of a 256 x 256 slice's).
-    const whole = process.env.BOSS_INGEST_WHOLE_SLAB_MIB;
-    process.env.BOSS_INGEST_WHOLE_SLAB_MIB = '0';
+    const restoreWhole = setEnv('BOSS_INGEST_WHOLE_SLAB_MIB', '0');
     await closeRowPool(); // the chunk threads take the environment as they start
     try {
       const spec = stackSpec(path.join(dir, 'zcut'), 'zindex', [1024, 1024, 8], 8, {
@@ -211,8 +209,7 @@ describe('ingestBatch in a mock activity environment', function () {
         (_x, y, z) => failing(Math.floor(y / 256), Math.floor(z / 4)),
       );
     } finally {
-      if (whole === undefined) delete process.env.BOSS_INGEST_WHOLE_SLAB_MIB;
-      else process.env.BOSS_INGEST_WHOLE_SLAB_MIB = whole;
+      restoreWhole();
       await closeRowPool();
     }
   });

@@ -1,6 +1,7 @@
 // Unit tests of the local OME-Zarr destination (src/destinations/zarr.ts, codec.ts): volumes are written
 // with our chunk writer and read back with an independent reader, zarrita.
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +26,7 @@ import {
   type ChunkShape,
   type Extent,
 } from '../src/extent/grid.js';
+import { writebackThreshold } from '../src/objects/direct-io.js';
 import { readWithZarrPython } from './harness/env.js';
 import { voxel } from './fixtures/stack.js';
 
@@ -281,6 +283,45 @@ describe('OME-Zarr destination', () => {
     const later = await resolveChunk(made.path, { ...EXTENT, z: [6, 9] });
     assert.deepEqual(later.chunk, { x: 8, y: 4, z: 2 });
     await openZarrVolume(later, { ...EXTENT, z: [6, 9] });
+  });
+
+  it('a job larger than the kernel lets wait in the page cache writes its chunks past it, the same bytes', async () => {
+    const threshold = writebackThreshold();
+    assert.ok(threshold, 'Linux tells its writeback threshold in /proc/sys/vm');
+    const chunk = { x: 512, y: 512, z: 16 };
+    const chunkVoxels = chunk.x * chunk.y * chunk.z;
+    const prepared = async (name: string, chunksAlongX: number) => {
+      const extent: Extent = { x: [0, 512 * chunksAlongX], y: [0, 512], z: [0, 16], t: [0, 1] };
+      const config = {
+        client: { backend: { name: 'zarr', path: path.join(dir, name), chunk_size: chunk } },
+      } as unknown as JobConfig;
+      const { spec } = await zarrDestination.resolve(config, { extent, datatype: 'uint8' });
+      return zarrDestination.prepare(spec, extent);
+    };
+    const large = await prepared('large.ome.zarr', Math.ceil(threshold / chunkVoxels) + 1);
+    const small = await prepared('small.ome.zarr', 2);
+    assert.equal(large.directIo, true);
+    assert.equal(small.directIo, undefined);
+    // Noise, which blosc stores as is: a 4 MiB chunk file.
+    let seed = 7;
+    const samples = new Uint8Array(chunkVoxels).map(() => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24);
+    const coord: ChunkCoord = { t: 0, z: 0, y: 0, x: 1 };
+    const box = { ...wholeChunk(chunk, coord), coord };
+    const cached = (file: string) =>
+      Number(
+        execFileSync('fincore', ['--bytes', '--noheadings', '--raw', '-o', 'RES', file], {
+          encoding: 'utf8',
+        }),
+      );
+    for (const v of [large, small]) await zarrDestination.write(v, box, samples);
+    const [largeFile, smallFile] = [large, small].map((v) => chunkFile(v, coord));
+    assert.ok(
+      cached(largeFile!) <= 64 * 1024,
+      `${cached(largeFile!)} bytes of the large job's chunk in the page cache`,
+    );
+    assert.equal(cached(smallFile!), Math.ceil(fs.statSync(smallFile!).size / 4096) * 4096);
+    assert.ok(fs.readFileSync(largeFile!).equals(fs.readFileSync(smallFile!)), 'the chunk files differ');
+    assert.deepEqual(new Uint8Array((await readZarrChunk(large, coord))!), samples);
   });
 
   it('takes a pyramid with the defaults for what the config leaves out', async () => {

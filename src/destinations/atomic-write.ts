@@ -2,6 +2,7 @@
 import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { usesDirectIo, writeNewFileDirect } from '../objects/direct-io.js';
 import { localCall } from '../objects/local-file.js';
 import { inPhaseAsync } from '../metrics/phases.js';
 
@@ -19,22 +20,31 @@ const PIECE = 512 * 1024;
  * write into it finds out), rather than asked for before every write: a mkdir cost about 150 us
  * of CPU on this project's machines, a fifth of a small file's whole write. A small file is
  * written, and any file renamed, on the calling thread while the volume answers fast (see
- * objects/local-file.ts and DIRECT_BYTES).
+ * objects/local-file.ts and CALLING_THREAD_BYTES).
  */
-export function writeAtomically(file: string, data: Uint8Array | string | Uint8Array[]): Promise<void> {
-  return inPhaseAsync('write', () => replaceFile(file, data));
+export function writeAtomically(
+  file: string,
+  data: Uint8Array | string | Uint8Array[],
+  /** The file's job writes past the page cache (objects/direct-io.ts), where it is large enough. */
+  options: { directIo?: boolean } = {},
+): Promise<void> {
+  return inPhaseAsync('write', () => replaceFile(file, data, options.directIo ?? false));
 }
 
-async function replaceFile(file: string, data: Uint8Array | string | Uint8Array[]): Promise<void> {
+async function replaceFile(
+  file: string,
+  data: Uint8Array | string | Uint8Array[],
+  directIo: boolean,
+): Promise<void> {
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   const buffers = typeof data === 'string' ? [Buffer.from(data)] : Array.isArray(data) ? data : [data];
   try {
     try {
-      await writeTemporary(tmp, buffers);
+      await writeTemporary(tmp, buffers, directIo);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       await mkdir(path.dirname(file), { recursive: true });
-      await writeTemporary(tmp, buffers);
+      await writeTemporary(tmp, buffers, directIo);
     }
     await localCall(
       () => renameSync(tmp, file),
@@ -67,9 +77,9 @@ async function replaceFile(file: string, data: Uint8Array | string | Uint8Array[
  * (the worker 1.00 -> 0.94 CPU-s); the 16-bit stack's 8 MiB chunks, 0.537 -> 0.523 s (0.92 ->
  * 0.89). A slow volume still sends them through libuv (localCall).
  */
-const DIRECT_BYTES = 33 * 1024 * 1024;
+const CALLING_THREAD_BYTES = 33 * 1024 * 1024;
 
-function writeTemporary(tmp: string, buffers: Uint8Array[]): Promise<void> {
+function writeTemporary(tmp: string, buffers: Uint8Array[], directIo: boolean): Promise<void> {
   const short = (length: number, written: number) =>
     new Error(`${tmp}: ${written} of ${length} bytes written`);
   const bytes = buffers.reduce((sum, b) => sum + b.length, 0);
@@ -86,7 +96,8 @@ function writeTemporary(tmp: string, buffers: Uint8Array[]): Promise<void> {
       await handle.close();
     }
   };
-  if (bytes > DIRECT_BYTES) return viaLibuv();
+  if (usesDirectIo(bytes, directIo)) return writeNewFileDirect(tmp, buffers);
+  if (bytes > CALLING_THREAD_BYTES) return viaLibuv();
   return localCall(
     () => {
       const fd = openSync(tmp, 'wx');

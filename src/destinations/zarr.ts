@@ -4,6 +4,7 @@
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { jobWantsDirectIo } from '../objects/direct-io.js';
 import { readLocalFile, readLocalFileLent } from '../objects/local-file.js';
 import type { Compressor } from '../config/types.js';
 import { boxVoxels, copyBox, intersect, type Box } from '../extent/box.js';
@@ -12,6 +13,7 @@ import { SpareBuffers } from '../chunks/spare.js';
 import {
   BOSS_CUBOID,
   coversChunk,
+  extentVoxels,
   formatChunkShape,
   sameExtent,
   unionExtent,
@@ -84,6 +86,11 @@ export interface ZarrVolume extends DestinationSpecBase {
   multiscale?: MultiscaleConfig;
   /** Where a job with a pyramid stages level 1's parts as it writes level 0 (see staging.ts). */
   staging?: PyramidStaging;
+  /**
+   * The job writes more than the planning node's kernel lets wait in the page cache: its chunk
+   * files go to the disk directly (objects/direct-io.ts). Absent in plans made before it existed.
+   */
+  directIo?: boolean;
 }
 
 export { VolumeError };
@@ -337,7 +344,7 @@ export async function writeZarrChunk(
       data = await encodeChunkParts(volume.compressor, stored);
     }
     await lease.assertHeld();
-    await writeAtomically(file, data);
+    await writeAtomically(file, data, { directIo: volume.directIo });
     // Under the lock, so the stamp is of this write: a part records the chunk it was computed from.
     if (stage) stamp = await chunkStamp(file);
   });
@@ -510,7 +517,7 @@ export async function writeZarrShard(
       const per = chunksPerShard(volume.chunk, inner);
       const merged = mergeShard(existing, per.x * per.y * per.z, updates);
       await lease.assertHeld();
-      if (merged) await writeAtomically(file, merged);
+      if (merged) await writeAtomically(file, merged, { directIo: volume.directIo });
       else await rm(file, { force: true });
       // A whole shard's samples are what it stores; a part of one is merged, so it stages nothing.
       if (stage && merged && coversChunk(box, volume.chunk)) stamp = await chunkStamp(file);
@@ -579,7 +586,8 @@ export const zarrDestination: Destination<ZarrVolume> = {
       : ''),
   async prepare(spec, extent) {
     await openZarrVolume(spec, extent);
-    return { ...spec, ...(await stagingOf(spec)) };
+    const bytes = extentVoxels(extent) * BYTES_PER_VOXEL[spec.datatype];
+    return { ...spec, ...(await stagingOf(spec)), ...(jobWantsDirectIo(bytes) ? { directIo: true } : {}) };
   },
   async write(spec, box, samples) {
     const write = spec.innerChunk ? writeZarrShard : writeZarrChunk;

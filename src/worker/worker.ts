@@ -1,6 +1,7 @@
 /** A boss-ingest worker: serves every job on the task queue until SIGINT/SIGTERM. */
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { closeRowPool, chunkThreads } from '../chunks/pool.js';
+import { directIoMode } from '../objects/direct-io.js';
 import { closePyramidPool } from '../pyramid/pool.js';
 import { BatchSlots } from './batch-slots.js';
 import { freshWorkflowBundle, WORKFLOWS_PATH } from './bundle.js';
@@ -47,6 +48,7 @@ async function connectWhenUp(address: string): Promise<NativeConnection> {
 }
 
 export async function runWorker(options: WorkerOptions): Promise<void> {
+  directIoMode(); // a wrong setting stops the worker now, not its first large write
   const bundle = freshWorkflowBundle();
   // The activities' modules load while the connection waits for the server.
   const connecting = connectWhenUp(options.address);

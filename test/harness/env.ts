@@ -19,6 +19,16 @@ process.once('exit', () => {
 });
 
 /** A new folder under the system's temporary folder, removed when the tests end if not before. */
+/** Sets an environment variable of this process; the function returned puts back what was there. */
+export function setEnv(name: string, value: string): () => void {
+  const was = process.env[name];
+  process.env[name] = value;
+  return () => {
+    if (was === undefined) delete process.env[name];
+    else process.env[name] = was;
+  };
+}
+
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), `boss-ingest-${prefix}-`));
   made.push(dir);
