@@ -140,15 +140,6 @@ static void complete(napi_env env, napi_status status, void *data) {
   free(c);
 }
 
-/* The Uint8Array argument's bytes, or false. */
-static int bytes_of(napi_env env, napi_value value, uint8_t **raw, size_t *length) {
-  bool typed = false;
-  napi_typedarray_type type;
-  return napi_is_typedarray(env, value, &typed) == napi_ok && typed &&
-         napi_get_typedarray_info(env, value, &type, length, (void **)raw, NULL, NULL) == napi_ok &&
-         type == napi_uint8_array;
-}
-
 static napi_value compress_blocks(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];

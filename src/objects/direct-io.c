@@ -165,13 +165,10 @@ static napi_value write_new(napi_env env, napi_callback_info info) {
   napi_get_value_string_utf8(env, argv[0], c->path, path_length + 1, &path_length);
   for (uint32_t i = 0; i < count; i++) {
     napi_value item;
-    bool typed = false;
-    napi_typedarray_type type;
-    void *raw = NULL;
+    uint8_t *raw = NULL;
     size_t length = 0;
-    if (napi_get_element(env, argv[1], i, &item) != napi_ok || napi_is_typedarray(env, item, &typed) != napi_ok ||
-        !typed || napi_get_typedarray_info(env, item, &type, &length, &raw, NULL, NULL) != napi_ok ||
-        type != napi_uint8_array || napi_create_reference(env, item, 1, &c->refs[i]) != napi_ok) {
+    if (napi_get_element(env, argv[1], i, &item) != napi_ok || !bytes_of(env, item, &raw, &length) ||
+        napi_create_reference(env, item, 1, &c->refs[i]) != napi_ok) {
       free_call(env, c);
       return fail(env, "writeNew: buffers must be Uint8Arrays");
     }

@@ -10,7 +10,7 @@
  * kernel's writeback, and past the dirty limit the kernel holds the writers back. Such a job's
  * chunk files go to the disk straight from a staging buffer each libuv thread keeps. On the bench's
  * 16k z-index stack (4 GiB a job, 2.4 GB the threshold here) in the bench's own sequence: 14.6 and
- * 12.9 s through the page cache, 10.2 and 9.2 s direct. Smaller jobs stay in the page cache: direct
+ * 12.9 s through the page cache, 9.7 and 10.1 s with this rule. Smaller jobs stay in the page cache: direct
  * I/O made the JPEG tile stack (256 MiB) 0.58 -> 0.65 s and the 4k z-index stack (512 MiB) 1.10 ->
  * 1.31 s, the disk's latency on the threads' path instead of a copy.
  *
@@ -28,7 +28,7 @@ const addon = nativeAddon<{ writeNew(file: string, buffers: Uint8Array[]): Promi
 );
 
 /** Files smaller than this always go through the page cache: metadata, locks, marks. */
-export const DIRECT_IO_MIN_BYTES = 1024 * 1024;
+const DIRECT_IO_MIN_BYTES = 1024 * 1024;
 
 type Mode = 'auto' | 'always' | 'never';
 

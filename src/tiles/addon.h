@@ -1,6 +1,6 @@
 /*
- * What the tile decoders' Node-API addons share: throwing an error, the decoded tile they return,
- * and the one function each exports.
+ * What the Node-API addons share: throwing an error, a Uint8Array argument's bytes, the decoded
+ * tile the decoders return, and the one function each exports.
  */
 #ifndef BOSS_INGEST_ADDON_H
 #define BOSS_INGEST_ADDON_H
@@ -10,6 +10,15 @@
 static napi_value fail(napi_env env, const char *message) {
   napi_throw_error(env, NULL, message);
   return NULL;
+}
+
+/* The Uint8Array argument's bytes, or false. */
+static int bytes_of(napi_env env, napi_value value, uint8_t **raw, size_t *length) {
+  bool typed = false;
+  napi_typedarray_type type;
+  return napi_is_typedarray(env, value, &typed) == napi_ok && typed &&
+         napi_get_typedarray_info(env, value, &type, length, (void **)raw, NULL, NULL) == napi_ok &&
+         type == napi_uint8_array;
 }
 
 /* { width, height, bitDepth, data }: `data` holds the samples from its start, undefined (NULL here) when placed. */
