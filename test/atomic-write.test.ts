@@ -5,7 +5,9 @@ import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { writeAtomically } from '../src/destinations/atomic-write.js';
+import { writableInPlace } from '../src/objects/direct-io.js';
 import { slowStorageSeen } from '../src/objects/local-file.js';
 import { setEnv, tempDir } from './harness/env.js';
 
@@ -99,6 +101,69 @@ describe('files written past the page cache (direct I/O)', function () {
       const read = readFileSync(file);
       assert.equal(read.length, expected.length, name);
       assert.ok(read.equals(expected), `${name}: the bytes read back differ`);
+    }
+  });
+
+  it('buffers placed to be written in place, behind headers of their lead or not: the same bytes', async () => {
+    for (const [name, lead, head, bytes] of [
+      ['frame', 16, 16, 4 * 1024 * 1024],
+      ['frame-odd', 16, 16, 3 * 1024 * 1024 + 4095],
+      ['no-head', 0, 0, 2 * 1024 * 1024 + 1],
+      ['wrong-lead', 16, 100, 1024 * 1024 + 17],
+      ['several', 16, 16, 9 * 1024 * 1024],
+    ] as const) {
+      const samples = writableInPlace(bytes, lead);
+      samples.set(pattern(bytes, 29));
+      const parts = [pattern(head, 5), samples, ...(name === 'several' ? [pattern(70_000, 3), samples] : [])];
+      const file = path.join(dir, name);
+      await writeAtomically(file, parts);
+      assert.ok(cached(file) <= 64 * 1024, `${cached(file)} bytes of ${name} in the page cache`);
+      assert.ok(readFileSync(file).equals(Buffer.concat(parts)), `${name}: the bytes read back differ`);
+    }
+  });
+
+  it('many files at once from two worker threads, more than the writer threads: each holds its own bytes', async () => {
+    // The writer threads are the process's, shared by every thread's calls (direct-io.c).
+    const module = new URL('../src/destinations/atomic-write.js', import.meta.url).href;
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const path = require('node:path');
+      import(workerData.module).then(async ({ writeAtomically }) => {
+        const pattern = (length, seed) => new Uint8Array(length).map((_, i) => (i * seed + 11) & 0xff);
+        await Promise.all(Array.from({ length: 12 }, (_, i) =>
+          writeAtomically(path.join(workerData.dir, workerData.name + i), [pattern(16, i + 1), pattern(2 * 1024 * 1024 + 512 * i, workerData.seed + i)])));
+        parentPort.postMessage('done');
+      });`;
+    const threads = ['a', 'b'].map(
+      (name, t) =>
+        new Worker(code, {
+          eval: true,
+          workerData: { module, dir, name, seed: 3 + 20 * t },
+          env: { ...process.env, BOSS_INGEST_DIRECT_IO: 'always' },
+        }),
+    );
+    await Promise.all(
+      threads.map(
+        (thread) =>
+          new Promise((resolve, reject) => {
+            thread.once('message', resolve);
+            thread.once('error', reject);
+          }),
+      ),
+    );
+    await Promise.all(threads.map((thread) => thread.terminate()));
+    for (const [t, name] of ['a', 'b'].entries()) {
+      for (let i = 0; i < 12; i++) {
+        const expected = Buffer.concat([
+          pattern(16, i + 1),
+          pattern(2 * 1024 * 1024 + 512 * i, 3 + 20 * t + i),
+        ]);
+        assert.ok(cached(path.join(dir, name + i)) <= 64 * 1024, `${name}${i} went through the page cache`);
+        assert.ok(
+          readFileSync(path.join(dir, name + i)).equals(expected),
+          `${name}${i}: the bytes read back differ`,
+        );
+      }
     }
   });
 
