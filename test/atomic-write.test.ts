@@ -7,7 +7,6 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { writeAtomically } from '../src/destinations/atomic-write.js';
-import { writableInPlace } from '../src/objects/direct-io.js';
 import { slowStorageSeen } from '../src/objects/local-file.js';
 import { setEnv, tempDir } from './harness/env.js';
 
@@ -101,24 +100,6 @@ describe('files written past the page cache (direct I/O)', function () {
       const read = readFileSync(file);
       assert.equal(read.length, expected.length, name);
       assert.ok(read.equals(expected), `${name}: the bytes read back differ`);
-    }
-  });
-
-  it('buffers placed to be written in place, behind headers of their lead or not: the same bytes', async () => {
-    for (const [name, lead, head, bytes] of [
-      ['frame', 16, 16, 4 * 1024 * 1024],
-      ['frame-odd', 16, 16, 3 * 1024 * 1024 + 4095],
-      ['no-head', 0, 0, 2 * 1024 * 1024 + 1],
-      ['wrong-lead', 16, 100, 1024 * 1024 + 17],
-      ['several', 16, 16, 9 * 1024 * 1024],
-    ] as const) {
-      const samples = writableInPlace(bytes, lead);
-      samples.set(pattern(bytes, 29));
-      const parts = [pattern(head, 5), samples, ...(name === 'several' ? [pattern(70_000, 3), samples] : [])];
-      const file = path.join(dir, name);
-      await writeAtomically(file, parts);
-      assert.ok(cached(file) <= 64 * 1024, `${cached(file)} bytes of ${name} in the page cache`);
-      assert.ok(readFileSync(file).equals(Buffer.concat(parts)), `${name}: the bytes read back differ`);
     }
   });
 

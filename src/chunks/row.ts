@@ -3,14 +3,12 @@
  * along the row is read once. Runs inside a chunk thread (see pool.ts).
  */
 import type { JobConfig } from '../config/types.js';
-import { BLOSC_HEADER_BYTES } from '../destinations/blosc.js';
 import { BYTES_PER_VOXEL } from '../destinations/datatype.js';
 import { checkTile } from '../tiles/check.js';
 import { openDestination, type OpenDestination } from '../destinations/index.js';
 import { boxVoxels, copyBox, intersect, type Box } from '../extent/box.js';
 import { chunkBox, coversChunk, wholeChunk, type ChunkBox } from '../extent/grid.js';
 import { indices, tileBox, tileRange } from '../extent/tiles.js';
-import { writableInPlace } from '../objects/direct-io.js';
 import { createSource } from '../plugins/index.js';
 import { chunkBytes } from './row-memory.js';
 import { SpareBuffers } from './spare.js';
@@ -199,11 +197,8 @@ export async function writeChunks(
   return result;
 }
 
-/**
- * Chunk samples the thread's rows give back once written, taken again (zeroed) by the next row;
- * placed so that a stored blosc frame of them is written past the page cache without a copy.
- */
-const spareSamples = new SpareBuffers(64 * 2 ** 20, (bytes) => writableInPlace(bytes, BLOSC_HEADER_BYTES));
+/** Chunk samples the thread's rows give back once written, taken again (zeroed) by the next row. */
+const spareSamples = new SpareBuffers(64 * 2 ** 20);
 
 /** Assembles chunks [first, end), one row of the grid, from their tiles and writes them. */
 export async function ingestRow(job: JobSpec, first: number, end: number): Promise<RowResult> {

@@ -32,9 +32,7 @@ export const BLOSC_CLEVEL = 1;
  */
 const LZ4_ACCELERATION = 10 - BLOSC_CLEVEL;
 
-/** A frame's header: a stored frame's samples follow it as they are. */
-export const BLOSC_HEADER_BYTES = 16;
-const HEADER = BLOSC_HEADER_BYTES;
+const HEADER = 16;
 /** Large blocks compress a little better and cost fewer calls; readers decode them in parallel. */
 const BLOCK = 256 * 1024;
 const FORMAT_VERSION = 2;

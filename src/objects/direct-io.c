@@ -3,10 +3,9 @@
  *
  * writeNew(path, buffers): a Promise, settled once the file holds the buffers one after the other,
  * rejected with { errno, syscall } (a positive errno) when a call fails. The file is created (it
- * must not exist, as open's O_EXCL). O_DIRECT needs aligned memory, offsets and lengths: a buffer
- * whose whole blocks lie aligned where the file's blocks start is written from where it lies, the
- * rest is copied a piece at a time into an aligned staging buffer the thread keeps and written from
- * there; the last piece's bytes past its last whole 4 KiB go through the page cache. A
+ * must not exist, as open's O_EXCL). The buffers are copied a piece at a time into an aligned
+ * staging buffer the writer thread keeps (O_DIRECT needs aligned memory, offsets and lengths), and
+ * written from there; the last piece's bytes past its last whole 4 KiB go through the page cache. A
  * filesystem that refuses O_DIRECT gets the whole file through the page cache. The buffers stay
  * referenced until the call settles; the caller must not change them meanwhile.
  *
@@ -22,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -63,33 +61,17 @@ static int write_all(int fd, const uint8_t *from, size_t length) {
   return 0;
 }
 
-/* Writes the buffers: through the stage, but for a buffer's whole blocks that start where the
-   file's next block does, in memory aligned as O_DIRECT needs, which go to the disk from where they
-   lie (a chunk's samples behind its frame's header, see writableInPlace in direct-io.ts); the last
-   piece's bytes past its last whole block through the page cache. */
+/* Writes the buffers through the stage: whole stages, then the last piece's whole blocks with
+   O_DIRECT, and what is left (under a block) through the page cache. */
 static int write_staged(int fd, Call *c, int direct) {
   size_t buffer = 0, at = 0, filled = 0;
   for (;;) {
     while (filled < STAGE && buffer < c->count) {
-      const uint8_t *from = c->data[buffer] + at;
       size_t n = c->length[buffer] - at;
-      const size_t to_block = (ALIGN - filled % ALIGN) % ALIGN;
-      if (direct && n >= to_block + ALIGN && (uintptr_t)(from + to_block) % ALIGN == 0) {
-        memcpy(staging + filled, from, to_block);
-        filled += to_block;
-        int error = write_all(fd, staging, filled);
-        if (error) return error;
-        filled = 0;
-        const size_t whole = (n - to_block) / ALIGN * ALIGN;
-        error = write_all(fd, from + to_block, whole);
-        if (error) return error;
-        at += to_block + whole;
-      } else {
-        if (n > STAGE - filled) n = STAGE - filled;
-        memcpy(staging + filled, from, n);
-        filled += n;
-        at += n;
-      }
+      if (n > STAGE - filled) n = STAGE - filled;
+      memcpy(staging + filled, c->data[buffer] + at, n);
+      filled += n;
+      at += n;
       if (at == c->length[buffer]) {
         buffer++;
         at = 0;
@@ -275,23 +257,4 @@ static napi_value write_new(napi_env env, napi_callback_info info) {
   return promise;
 }
 
-/* misalignment(bytes): where the Uint8Array's first byte lies past O_DIRECT's alignment. */
-static napi_value misalignment(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], result;
-  uint8_t *raw = NULL;
-  size_t length = 0;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1 || !bytes_of(env, argv[0], &raw, &length)) return fail(env, "misalignment(bytes): a Uint8Array");
-  napi_create_uint32(env, (uint32_t)((uintptr_t)raw % ALIGN), &result);
-  return result;
-}
-
-NAPI_MODULE_INIT() {
-  napi_property_descriptor functions[] = {
-      {"writeNew", NULL, write_new, NULL, NULL, NULL, napi_default, NULL},
-      {"misalignment", NULL, misalignment, NULL, NULL, NULL, napi_default, NULL},
-  };
-  napi_define_properties(env, exports, 2, functions);
-  return exports;
-}
+EXPORT_ONE("writeNew", write_new)

@@ -24,28 +24,13 @@ import { readFileSync } from 'node:fs';
 import { getSystemErrorName } from 'node:util';
 import { nativeAddon } from '../native.js';
 
-const addon = nativeAddon<{
-  writeNew(file: string, buffers: Uint8Array[]): Promise<void>;
-  misalignment(bytes: Uint8Array): number;
-}>(import.meta.url, './direct-io.node');
+const addon = nativeAddon<{ writeNew(file: string, buffers: Uint8Array[]): Promise<void> }>(
+  import.meta.url,
+  './direct-io.node',
+);
 
 /** Files smaller than this always go through the page cache: metadata, locks, marks. */
 const DIRECT_IO_MIN_BYTES = 1024 * 1024;
-/** O_DIRECT's alignment of memory and file offsets (direct-io.c's ALIGN). */
-const ALIGN = 4096;
-
-/**
- * A zeroed buffer of `bytes` whose memory lies `lead` bytes past an aligned address, so that
- * behind a header of `lead` bytes (a blosc frame's, which keeps incompressible samples as they are)
- * it goes past the page cache from where it lies, not through a staging copy. On the bench's 16k
- * z-index stack that copy was 4 GiB a job.
- */
-export function writableInPlace(bytes: number, lead: number): Uint8Array {
-  if (!addon || bytes < DIRECT_IO_MIN_BYTES) return new Uint8Array(bytes);
-  const room = new Uint8Array(bytes + ALIGN);
-  const at = (lead - addon.misalignment(room) + ALIGN) % ALIGN;
-  return room.subarray(at, at + bytes);
-}
 
 type Mode = 'auto' | 'always' | 'never';
 
