@@ -85,4 +85,28 @@ describe('local files read on the calling thread or through libuv', function () 
       await assert.rejects(readLocalFileLent(path.join(dir, 'missing')), { code: 'ENOENT' });
     });
   }
+
+  it("a larger file's buffer is kept when the pool is full of an earlier stack's smaller ones", async () => {
+    const small = path.join(dir, 'small-tile');
+    const large = path.join(dir, 'large-tile');
+    writeFileSync(small, new Uint8Array(64 * 1024).fill(1));
+    writeFileSync(
+      large,
+      new Uint8Array(7.5 * 2 ** 20).map((_, i) => i & 0xff),
+    );
+    // 300 small tiles held at once take every buffer the pool had; given back, they fill it.
+    const tiles = await Promise.all(Array.from({ length: 300 }, () => readLocalFileLent(small)));
+    for (const tile of tiles) tile.release();
+    const first = await readLocalFileLent(large);
+    const buffer = first.bytes.buffer;
+    first.release();
+    const again = await readLocalFileLent(large);
+    assert.equal(
+      again.bytes.buffer,
+      buffer,
+      "the second read of the large tile reuses the first one's buffer",
+    );
+    assert.deepEqual(new Uint8Array(again.bytes), new Uint8Array(readFileSync(large)));
+    again.release();
+  });
 });

@@ -107,7 +107,13 @@ function lend(buffer: Buffer, length: number): LentBytes {
     release: () => {
       if (returned) return;
       returned = true;
-      if (buffer.length > POOLED_BYTES || lendableBytes + buffer.length > LENDABLE_BYTES) return;
+      if (buffer.length > POOLED_BYTES) return;
+      // Smaller buffers make room (oldest first): this one serves their files too, and kept, a
+      // pool full of an earlier stack's smaller tiles would leave every larger tile read afresh.
+      for (let i = 0; lendableBytes + buffer.length > LENDABLE_BYTES && i < lendable.length;)
+        if (lendable[i]!.length < buffer.length) lendableBytes -= lendable.splice(i, 1)[0]!.length;
+        else i++;
+      if (lendableBytes + buffer.length > LENDABLE_BYTES) return;
       lendable.push(buffer);
       lendableBytes += buffer.length;
     },
