@@ -20,7 +20,7 @@
  * (and the cores' time);
  * `--boss` only the 8-bit stack into OME-Zarr and into the Boss emulator; `--verify` only its verify.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,6 +34,7 @@ import { bossFigures } from './boss.js';
 import { decodeLimit } from './decode-limit.js';
 import { profileChunks, type ChunkProfile } from './profile.js';
 import { pythonPeer } from './python-peer.js';
+import { settle } from './settle.js';
 import { ensureStack, stackConfig, type BenchStack } from './stack.js';
 import { benchTimeSeries } from './timeseries.js';
 import {
@@ -125,8 +126,9 @@ async function ingestWarm(
   } as JobConfig;
   try {
     const id = `bench-${Date.now()}`;
-    const { seconds, result, clientCpuSeconds } = await timeJob(server, job, id);
     const bytes = extentVoxels(jobExtent(job)) * bytesPerVoxel;
+    settle(bytes);
+    const { seconds, result, clientCpuSeconds } = await timeJob(server, job, id);
     if (!verify) return { seconds, bytes, state: result.state, clientCpuSeconds };
     const checked = await timeJob(server, job, `${id}-verify`, 'verify');
     return {
@@ -194,9 +196,6 @@ async function costFigure(
   await ingestWarm(server, configs.sharded, s.bytesPerVoxel);
   for (let round = 0; round < rounds; round++) {
     for (const who of VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]!)) {
-      // The kernel writes back what earlier jobs left dirty (the 16k stack's rounds leave GiBs)
-      // before the job, not during it: otherwise whichever variant ran then paid for it.
-      execFileSync('sync');
       const cpu0 = worker.cpuSeconds();
       const server0 = server.cpuSeconds();
       const f = await ingestWarm(server, configs[who], s.bytesPerVoxel);
@@ -304,10 +303,12 @@ function cli(at: RunHome, args: string[]): Promise<number | null> {
 }
 
 /** `boss-ingest run` of the config at this home, end to end, as a user runs it (default settings). */
-async function runSeconds(config: JobConfig, at: RunHome): Promise<number> {
+/** `bytesPerVoxel`: the voxels' size, for what the job writes (settle.ts). */
+async function runSeconds(config: JobConfig, at: RunHome, bytesPerVoxel: number): Promise<number> {
   const file = path.join(at.home, 'job.json');
   writeFileSync(file, JSON.stringify(config));
   rmSync(path.join(at.home, 'out.zarr'), { recursive: true, force: true });
+  settle(extentVoxels(jobExtent(config)) * bytesPerVoxel);
   const t0 = performance.now();
   const code = await cli(at, ['run', file, '--output', path.join(at.home, 'out.zarr'), '-f']);
   const seconds = (performance.now() - t0) / 1000;
@@ -319,10 +320,10 @@ async function runSeconds(config: JobConfig, at: RunHome): Promise<number> {
  * `run` from nothing: a new home, so a new server database, no local service; the service it
  * starts is stopped afterwards, untimed.
  */
-async function coldRunSeconds(config: JobConfig): Promise<number> {
+async function coldRunSeconds(config: JobConfig, bytesPerVoxel: number): Promise<number> {
   const at = runHome();
   try {
-    return await runSeconds(config, at);
+    return await runSeconds(config, at, bytesPerVoxel);
   } finally {
     await cli(at, ['service', 'stop']);
     rmSync(at.home, { recursive: true, force: true });
@@ -344,13 +345,13 @@ async function runFigure(
   const at = runHome();
   try {
     await ingestWarm(server, s.config, s.bytesPerVoxel, 16); // warm-up
-    await runSeconds(s.config, at); // starts the local service
+    await runSeconds(s.config, at, s.bytesPerVoxel); // starts the local service
     for (let rep = 0; rep < reps; rep++) {
       const warm = await ingestWarm(server, s.config, s.bytesPerVoxel);
       if (warm.state !== 'completed') throw new Error(`the bench job ended ${warm.state}`);
       times.warm.push(warm.seconds);
-      times.service.push(await runSeconds(s.config, at));
-      times.cold.push(await coldRunSeconds(s.config));
+      times.service.push(await runSeconds(s.config, at, s.bytesPerVoxel));
+      times.cold.push(await coldRunSeconds(s.config, s.bytesPerVoxel));
       console.log(
         `  ${rep + 1}/${reps} ${s.label}: warm ingest ${warm.seconds.toFixed(2)} s, run with the local service ${times.service[rep]!.toFixed(2)} s, run from nothing ${times.cold[rep]!.toFixed(2)} s`,
       );
@@ -451,10 +452,8 @@ async function measure(
   s: Stack,
   server: BenchServer,
 ): Promise<{ seconds: number; bytes: number }> {
-  // What the contender before wrote is on the disk first, so none starts under another's
-  // writeback: a 16k z-index job (or the script's) writes 4 GiB, about what the kernel lets wait
-  // dirty here before it throttles the writer to the disk's pace.
-  execFileSync('sync');
+  // ingestWarm settles the machine itself, after the volume's folder is made.
+  if (!who.startsWith('ingest')) settle(extentVoxels(jobExtent(s.config)) * s.bytesPerVoxel);
   switch (who) {
     case 'python':
       return pythonPeer(s.stack);
@@ -506,7 +505,7 @@ async function sayRun(
   u8: Stack,
   reps: number,
 ): Promise<void> {
-  const startup = await coldRunSeconds(oneChunk(u8.config));
+  const startup = await coldRunSeconds(oneChunk(u8.config), u8.bytesPerVoxel);
   say('`boss-ingest run` start-up from nothing (1-chunk job)', `${startup.toFixed(1)} s`);
   const run = await runFigure(server, u8, reps);
   const warmMin = Math.min(...run.warm);

@@ -14,6 +14,7 @@ import { validateConfig } from '../src/config/validate.js';
 import { writeMultipageTiff } from '../test/fixtures/tiff.js';
 import { tifffilePeer } from './python-peer.js';
 import { readLimit, seriesLayout } from './read-limit.js';
+import { settle } from './settle.js';
 import { CACHE } from './stack.js';
 import { median, MiB, startBenchServer, startWorker, timeJob, type BenchServer } from './workers.js';
 
@@ -97,6 +98,7 @@ export async function benchTimeSeries(
   try {
     for (let rep = -1; rep < reps; rep++) {
       const volume = path.join(out, `series-${rep + 1}.ome.zarr`);
+      settle(bytes);
       const { seconds: s, result } = await timeJob(
         server,
         seriesConfig(files, pages, volume),
@@ -106,7 +108,9 @@ export async function benchTimeSeries(
       if (result.state !== 'completed') throw new Error(`the time-series job ended ${result.state}`);
       if (rep < 0) continue; // the warm-up
       seconds.ingest.push(s);
+      settle(bytes);
       seconds.peer.push((await tifffilePeer(files, pages)).seconds);
+      settle(bytes);
       const limit = await readLimit(layout, os.availableParallelism());
       if (limit.bytes !== bytes) throw new Error(`the read limit read ${limit.bytes} bytes of ${bytes}`);
       seconds.limit.push(limit.seconds);
