@@ -7,11 +7,12 @@
  * stays out of the service's command line and logs.
  */
 import { strict as assert } from 'node:assert';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { portFree } from '../src/server/ports.js';
 import { chunkFiles, sleep, waitFor } from './harness/durability.js';
-import { cli, jobIdOf, serverPort, spawnCli, tempDir } from './harness/env.js';
+import { cli, jobIdOf, serverPort, spawnCli, stopCli, tempDir } from './harness/env.js';
 import {
   assertSameAsSource,
   chunkTotal,
@@ -119,6 +120,48 @@ describe('run and the local service kept warm', function () {
     assert.equal(res.code, 0, said(res));
     await waitFor('the idle service to stop', 30_000, async () => (await status()).code === 1);
     await waitFor('its server to free the address', 10_000, () => portFree(port(at.address)));
+  });
+
+  it('a new service waits for its first command longer than BOSS_INGEST_KEEP_WARM, then stops once idle', async () => {
+    const { at, env, status } = await setUp('grace');
+    const serve = spawnCli(
+      ['service', 'serve', '--address', at.address],
+      at.home,
+      env({ BOSS_INGEST_KEEP_WARM: '1' }),
+    );
+    try {
+      await waitFor('the service to be ready', 60_000, () => serve.stderr().includes(' ready at '));
+      // No command yet, as when the command that started it is still loading on a busy machine.
+      await sleep(2500);
+      assert.equal(serve.child.exitCode, null, serve.stderr());
+      assert.doesNotMatch(serve.stderr(), /stopping/);
+      assert.equal((await status()).code, 0, 'a command finds it');
+      await waitFor('the idle service to stop', 30_000, () => serve.child.exitCode !== null);
+      assert.match(serve.stderr(), /stopping: idle 1 s/);
+      await waitFor('its server to free the address', 10_000, () => portFree(port(at.address)));
+    } finally {
+      await stopCli(serve);
+    }
+  });
+
+  it('a socket left by a killed service does not stop the next run from starting one', async () => {
+    const { job, config, at, env, status, said } = await setUp('stale');
+    mkdirSync(at.home, { recursive: true });
+    const socket = path.join(at.home, `service-${at.address.replace(/[^A-Za-z0-9.]+/g, '_')}.sock`);
+    // A process listening there, killed before it could remove its socket.
+    const killed = spawnSync(process.execPath, [
+      '-e',
+      "require('net').createServer().listen(process.argv[1], () => process.kill(process.pid, 'SIGKILL'))",
+      socket,
+    ]);
+    assert.equal(killed.signal, 'SIGKILL');
+    assert.ok(existsSync(socket), 'the dead socket is left');
+    const out = job('stale.ome.zarr');
+    const res = await cli(['run', config(out), '-f', '--address', at.address], at.home, { env: env() });
+    assert.equal(res.code, 0, said(res));
+    assert.match(res.stderr, /starting the local service/);
+    await assertSameAsSource(out);
+    assert.equal((await status()).code, 0, 'the new service answers at that socket');
   });
 
   it('a run in another environment (a token) replaces an idle service; the token is in neither its command line nor its logs', async function () {

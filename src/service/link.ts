@@ -3,7 +3,7 @@
  * and follows jobs through it. Loads no Temporal module: that is the point.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import type { JobStart } from '../cli/job-start.js';
 import type { Outcome, ProgressView } from '../cli/progress-view.js';
@@ -91,15 +91,16 @@ export class ServiceLink {
   }
 }
 
-/** The service listening at `socket`, or undefined (a socket left by one that died is removed). */
+/**
+ * The service listening at `socket`, or undefined. A socket left by one that died stays: the next
+ * service takes it over (serve.ts). Removed here, it could be the new socket of a service starting
+ * meanwhile, which would then listen where no command finds it.
+ */
 export async function connectService(socket: string): Promise<ServiceLink | undefined> {
   const conn = await new Promise<Socket | undefined>((resolve) => {
     const s = connect(socket);
     s.once('connect', () => resolve(s));
-    s.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ECONNREFUSED') rmSync(socket, { force: true });
-      resolve(undefined);
-    });
+    s.once('error', () => resolve(undefined));
   });
   if (!conn) return undefined;
   const hello = await new Promise<Hello | undefined>((resolve) => {

@@ -20,6 +20,9 @@ import {
   type ServiceSettings,
 } from './protocol.js';
 
+/** How long a new service waits for its first command, whatever BOSS_INGEST_KEEP_WARM says. */
+const START_GRACE_MS = 30_000;
+
 export async function serve(settings: ServiceSettings): Promise<number> {
   const socketFile = socketPath(settings.address);
   if (!socketFile) throw new Error(`no local service: the state directory's path is too long for a socket`);
@@ -64,10 +67,16 @@ export async function serve(settings: ServiceSettings): Promise<number> {
     })());
 
   // Idle: no command connected, and no job followed for idleMs. A `service status` does not count.
+  // Until a first command connects (the one that started it, still loading on a busy machine),
+  // at least START_GRACE_MS: with BOSS_INGEST_KEEP_WARM=2 a service once stopped 2 s after it was
+  // ready, before its own command had connected, and that command failed.
   let lastJob = Date.now();
+  let connected = false;
   const idle = setInterval(
     () => {
-      if (following.size === 0 && Date.now() - lastJob >= idleMs) void stop(`idle ${idleMs / 1000} s`);
+      const waited = Date.now() - lastJob;
+      if (following.size === 0 && waited >= idleMs && (connected || waited >= START_GRACE_MS))
+        void stop(`idle ${idleMs / 1000} s`);
     },
     Math.min(1000, idleMs / 4),
   );
@@ -89,6 +98,7 @@ export async function serve(settings: ServiceSettings): Promise<number> {
   }
 
   const listener: Server = createServer((socket) => {
+    connected = true;
     following.set(socket, undefined);
     socket.on('error', () => undefined);
     socket.on('close', () => {
@@ -130,6 +140,7 @@ export async function serve(settings: ServiceSettings): Promise<number> {
   });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
     process.once(signal, () => void stop(`signal ${signal}`));
+  lastJob = Date.now();
   console.error(`${new Date().toISOString()} ready at ${socketFile} (pid ${process.pid})`);
   await ended;
   return 0;
