@@ -302,8 +302,10 @@ function cli(at: RunHome, args: string[]): Promise<number | null> {
   });
 }
 
-/** `boss-ingest run` of the config at this home, end to end, as a user runs it (default settings). */
-/** `bytesPerVoxel`: the voxels' size, for what the job writes (settle.ts). */
+/**
+ * `boss-ingest run` of the config at this home, end to end, as a user runs it (default settings);
+ * `bytesPerVoxel` tells what the job writes (settle.ts).
+ */
 async function runSeconds(config: JobConfig, at: RunHome, bytesPerVoxel: number): Promise<number> {
   const file = path.join(at.home, 'job.json');
   writeFileSync(file, JSON.stringify(config));
