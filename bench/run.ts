@@ -38,6 +38,7 @@ import { settle } from './settle.js';
 import { ensureStack, stackConfig, type BenchStack } from './stack.js';
 import { benchTimeSeries } from './timeseries.js';
 import {
+  benchPort,
   MAIN,
   median,
   MiB,
@@ -287,18 +288,24 @@ interface RunHome {
   address: string;
 }
 
-function runHome(): RunHome {
+async function runHome(): Promise<RunHome> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'bench-run-'));
-  return { home, address: `127.0.0.1:${20000 + Math.floor(Math.random() * 20000)}` };
+  return { home, address: `127.0.0.1:${await benchPort()}` };
 }
 
-function cli(at: RunHome, args: string[]): Promise<number | null> {
-  return new Promise<number | null>((resolve) => {
+/** A boss-ingest command at this home: its exit code and the end of what it printed. */
+function cli(at: RunHome, args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
     const child = spawn(process.execPath, [MAIN, ...args, '--address', at.address], {
       env: { ...process.env, BOSS_INGEST_HOME: at.home },
-      stdio: 'ignore',
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.once('exit', resolve);
+    // The end is what says why a command failed; a progress display may print a lot before it.
+    let output = '';
+    const keep = (data: Buffer) => (output = (output + data.toString()).slice(-4000));
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.once('close', (code) => resolve({ code, output }));
   });
 }
 
@@ -312,9 +319,9 @@ async function runSeconds(config: JobConfig, at: RunHome, bytesPerVoxel: number)
   rmSync(path.join(at.home, 'out.zarr'), { recursive: true, force: true });
   settle(extentVoxels(jobExtent(config)) * bytesPerVoxel);
   const t0 = performance.now();
-  const code = await cli(at, ['run', file, '--output', path.join(at.home, 'out.zarr'), '-f']);
+  const { code, output } = await cli(at, ['run', file, '--output', path.join(at.home, 'out.zarr'), '-f']);
   const seconds = (performance.now() - t0) / 1000;
-  if (code !== 0) throw new Error(`boss-ingest run exited ${code}`);
+  if (code !== 0) throw new Error(`boss-ingest run exited ${code}:\n${output}`);
   return seconds;
 }
 
@@ -323,7 +330,7 @@ async function runSeconds(config: JobConfig, at: RunHome, bytesPerVoxel: number)
  * starts is stopped afterwards, untimed.
  */
 async function coldRunSeconds(config: JobConfig, bytesPerVoxel: number): Promise<number> {
-  const at = runHome();
+  const at = await runHome();
   try {
     return await runSeconds(config, at, bytesPerVoxel);
   } finally {
@@ -344,7 +351,7 @@ async function runFigure(
 ): Promise<{ cold: number[]; service: number[]; warm: number[] }> {
   const times = { cold: [] as number[], service: [] as number[], warm: [] as number[] };
   const worker = await startWorker(server, 1);
-  const at = runHome();
+  const at = await runHome();
   try {
     await ingestWarm(server, s.config, s.bytesPerVoxel, 16); // warm-up
     await runSeconds(s.config, at, s.bytesPerVoxel); // starts the local service

@@ -10,6 +10,7 @@ import { startJob } from '../src/cli/jobs.js';
 import type { JobConfig } from '../src/config/types.js';
 import type { JobResult } from '../src/job/types.js';
 import { startEmbeddedServer } from '../src/server/embedded.js';
+import { freePortBelow, portFree } from '../src/server/ports.js';
 
 export const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 export const MiB = 1024 * 1024;
@@ -35,10 +36,26 @@ export function processCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** A dev server of the bench's own (temp SQLite file, random port, no UI) and a client. */
+/** Where Linux starts the ports it gives connections' local ends (ip_local_port_range). */
+const EPHEMERAL_PORTS = 32768;
+
+/**
+ * A free port for a dev server the bench starts, with the port of its UI (1000 above) free too,
+ * both below the ephemeral range: there a port may be the local end of a live connection, which
+ * a server cannot listen on.
+ */
+export async function benchPort(): Promise<number> {
+  for (let tries = 0; tries < 100; tries++) {
+    const port = await freePortBelow(EPHEMERAL_PORTS - 1000);
+    if (await portFree(port + 1000)) return port;
+  }
+  throw new Error('no free pair of TCP ports for a dev server');
+}
+
+/** A dev server of the bench's own (temp SQLite file, a port of its own, no UI) and a client. */
 export async function startBenchServer(): Promise<BenchServer> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'bench-server-'));
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = await benchPort();
   const server = await startEmbeddedServer({
     address: `127.0.0.1:${port}`,
     namespace: 'default',
