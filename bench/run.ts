@@ -414,6 +414,8 @@ async function verifyFigure(
 
 /** The stack of issue 12's rounds, the cores' figure and the single figures. */
 const EIGHT_BIT = '8-bit PNG';
+/** The same stack four times deeper: with EIGHT_BIT, a job's fixed cost and the rate beyond it. */
+const EIGHT_BIT_DEEP = '8-bit PNG, 1 GiB';
 
 interface Stack {
   label: string;
@@ -428,6 +430,13 @@ const CONTENDERS: Contender[] = ['python', 'Pillow decode', 'decoders', 'ingest'
 async function benchStacks(): Promise<Stack[]> {
   const shapes: [string, string, Omit<BenchStack, 'root'>][] = [
     [EIGHT_BIT, 'catmaid-u8-2048x2048x64', { width: 2048, height: 2048, depth: 64, tile: 512, bits: 8 }],
+    // The same stack four times deeper: what the job's fixed costs (Temporal's latency at its
+    // start and end, the plan) weigh on a longer job.
+    [
+      EIGHT_BIT_DEEP,
+      'catmaid-u8-2048x2048x256',
+      { width: 2048, height: 2048, depth: 256, tile: 512, bits: 8 },
+    ],
     ['16-bit PNG', 'catmaid-u16-2048x2048x32', { width: 2048, height: 2048, depth: 32, tile: 512, bits: 16 }],
     [
       'JPEG',
@@ -610,7 +619,7 @@ async function main(): Promise<void> {
     }
 
     console.log(
-      `\n${'stack'.padEnd(12)}${'pipeline'.padEnd(16)}${'min s'.padStart(8)}${'median s'.padStart(10)}${'MiB/s'.padStart(9)}`,
+      `\n${'stack'.padEnd(18)}${'pipeline'.padEnd(16)}${'min s'.padStart(8)}${'median s'.padStart(10)}${'MiB/s'.padStart(9)}`,
     );
     const best = (s: Stack, who: Contender) => {
       const key = `${s.label}|${who}`;
@@ -621,7 +630,7 @@ async function main(): Promise<void> {
       for (const who of CONTENDERS) {
         const b = best(s, who);
         console.log(
-          `${s.label.padEnd(12)}${who.padEnd(16)}${b.min.toFixed(2).padStart(8)}${b.median.toFixed(2).padStart(10)}${b.mibs.toFixed(0).padStart(9)}`,
+          `${s.label.padEnd(18)}${who.padEnd(16)}${b.min.toFixed(2).padStart(8)}${b.median.toFixed(2).padStart(10)}${b.mibs.toFixed(0).padStart(9)}`,
         );
       }
     }
@@ -636,6 +645,23 @@ async function main(): Promise<void> {
       say(
         `  ${s.label}, sharded ${SHARD_SIZE.z}x${SHARD_SIZE.y}x${SHARD_SIZE.x}`,
         `sharded / plain ingest time ${(best(s, 'ingest, sharded').min / best(s, 'ingest').min).toFixed(2)}, best of ${reps} each (issue 12's figure is the one in ${COST_ROUNDS} rounds above)`,
+      );
+    }
+
+    const [short, deep] = [EIGHT_BIT, EIGHT_BIT_DEEP].map((label) => stacks.find((s) => s.label === label));
+    if (short && deep) {
+      // Two job sizes, best of each as the ratios above (a median of three moves with one slow
+      // run): time = fixed + bytes / rate, for the ingest and the decoders alike.
+      const line = (who: Contender) => {
+        const [a, b] = [short, deep].map((s) => best(s, who).min);
+        const [bytesA, bytesB] = [short, deep].map((s) => bytes.get(`${s.label}|${who}`)!);
+        const rate = (bytesB - bytesA) / (b! - a!);
+        return { fixed: a! - bytesA! / rate, mibs: rate / MiB };
+      };
+      const [ours, decoders] = [line('ingest'), line('decoders')];
+      say(
+        `  ${EIGHT_BIT}, 256 MiB beside 1 GiB (best of each)`,
+        `a job's fixed cost ${ours.fixed.toFixed(2)} s; beyond it the ingest ${ours.mibs.toFixed(0)} MiB/s, the decoders ${decoders.mibs.toFixed(0)}: ${(ours.mibs / decoders.mibs).toFixed(2)} of them`,
       );
     }
 
