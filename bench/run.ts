@@ -651,17 +651,17 @@ async function main(): Promise<void> {
     const [short, deep] = [EIGHT_BIT, EIGHT_BIT_DEEP].map((label) => stacks.find((s) => s.label === label));
     if (short && deep) {
       // Two job sizes, best of each as the ratios above (a median of three moves with one slow
-      // run): time = fixed + bytes / rate, for the ingest and the decoders alike.
-      const line = (who: Contender) => {
+      // run): time = fixed + bytes / rate.
+      const [bytesA, bytesB] = [short, deep].map((s) => bytes.get(`${s.label}|ingest`)!);
+      const rate = (who: Contender) => {
         const [a, b] = [short, deep].map((s) => best(s, who).min);
-        const [bytesA, bytesB] = [short, deep].map((s) => bytes.get(`${s.label}|${who}`)!);
-        const rate = (bytesB - bytesA) / (b! - a!);
-        return { fixed: a! - bytesA! / rate, mibs: rate / MiB };
+        return (bytesB! - bytesA!) / (b! - a!);
       };
-      const [ours, decoders] = [line('ingest'), line('decoders')];
+      const [ours, decoders] = [rate('ingest'), rate('decoders')];
+      const fixed = best(short, 'ingest').min - bytesA! / ours;
       say(
         `  ${EIGHT_BIT}, 256 MiB beside 1 GiB (best of each)`,
-        `a job's fixed cost ${ours.fixed.toFixed(2)} s; beyond it the ingest ${ours.mibs.toFixed(0)} MiB/s, the decoders ${decoders.mibs.toFixed(0)}: ${(ours.mibs / decoders.mibs).toFixed(2)} of them`,
+        `a job's fixed cost ${fixed.toFixed(2)} s; beyond it the ingest ${(ours / MiB).toFixed(0)} MiB/s, the decoders ${(decoders / MiB).toFixed(0)}: ${(ours / decoders).toFixed(2)} of them`,
       );
     }
 

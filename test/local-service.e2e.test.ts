@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { portFree } from '../src/server/ports.js';
+import { socketPath } from '../src/service/protocol.js';
 import { chunkFiles, sleep, waitFor } from './harness/durability.js';
 import { cli, jobIdOf, serverPort, spawnCli, stopCli, tempDir } from './harness/env.js';
 import {
@@ -147,7 +148,7 @@ describe('run and the local service kept warm', function () {
   it('a socket left by a killed service does not stop the next run from starting one', async () => {
     const { job, config, at, env, status, said } = await setUp('stale');
     mkdirSync(at.home, { recursive: true });
-    const socket = path.join(at.home, `service-${at.address.replace(/[^A-Za-z0-9.]+/g, '_')}.sock`);
+    const socket = socketPath(at.address, at.home)!;
     // A process listening there, killed before it could remove its socket.
     const killed = spawnSync(process.execPath, [
       '-e',

@@ -53,8 +53,8 @@ export const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
  * The Unix socket of the service at this address, or undefined when its path would be too long
  * for one (108 bytes on Linux).
  */
-export function socketPath(address: string): string | undefined {
-  const file = path.join(STATE_DIR, `service-${address.replace(/[^A-Za-z0-9.]+/g, '_')}.sock`);
+export function socketPath(address: string, stateDir = STATE_DIR): string | undefined {
+  const file = path.join(stateDir, `service-${address.replace(/[^A-Za-z0-9.]+/g, '_')}.sock`);
   return Buffer.byteLength(file) < 100 ? file : undefined;
 }
 
