@@ -414,7 +414,10 @@ async function verifyFigure(
 
 /** The stack of issue 12's rounds, the cores' figure and the single figures. */
 const EIGHT_BIT = '8-bit PNG';
-/** The same stack four times deeper: with EIGHT_BIT, a job's fixed cost and the rate beyond it. */
+/**
+ * The same stack four times deeper, where a job's fixed costs (Temporal's latency at its start and
+ * end, the plan) weigh less: with EIGHT_BIT, the fixed cost and the rate beyond it.
+ */
 const EIGHT_BIT_DEEP = '8-bit PNG, 1 GiB';
 
 interface Stack {
@@ -430,8 +433,6 @@ const CONTENDERS: Contender[] = ['python', 'Pillow decode', 'decoders', 'ingest'
 async function benchStacks(): Promise<Stack[]> {
   const shapes: [string, string, Omit<BenchStack, 'root'>][] = [
     [EIGHT_BIT, 'catmaid-u8-2048x2048x64', { width: 2048, height: 2048, depth: 64, tile: 512, bits: 8 }],
-    // The same stack four times deeper: what the job's fixed costs (Temporal's latency at its
-    // start and end, the plan) weigh on a longer job.
     [
       EIGHT_BIT_DEEP,
       'catmaid-u8-2048x2048x256',
